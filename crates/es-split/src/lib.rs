@@ -1,0 +1,1 @@
+//! Split an Elasticsearch/OpenSearch index on a date midpoint without re-indexing.

@@ -1,0 +1,1 @@
+//! A parallel, comment-aware source line counter.
