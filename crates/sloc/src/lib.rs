@@ -1,1 +1,21 @@
 //! A parallel, comment-aware source line counter.
+//!
+//! [`Languages`] holds the built-in syntaxes (embedded from `syntaxes/*.json`) plus any syntax
+//! files merged over them; [`walk`] walks paths in parallel and counts each file with
+//! [`count`]; [`Summary`] turns the tally into rows that [`output`] prints.
+
+pub mod cli;
+pub mod count;
+pub mod error;
+pub mod language;
+pub mod output;
+pub mod report;
+pub mod sanitize;
+pub mod syntax_file;
+pub mod walk;
+
+pub use count::{count, Counts};
+pub use error::SlocError;
+pub use language::{Language, Languages};
+pub use report::{SortKey, Summary};
+pub use walk::{walk, WalkOptions};

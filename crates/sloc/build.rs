@@ -1,0 +1,110 @@
+//! Embeds `syntaxes/*.json` as a static table (`$OUT_DIR/builtins.rs`).
+//!
+//! Parsing here, with `deny_unknown_fields` and the same validation `-c FILE` gets, turns a typo
+//! in a built-in language into a build error instead of a silent miscount.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::{env, fs};
+
+#[path = "src/syntax_file.rs"]
+#[allow(dead_code)]
+mod syntax_file;
+
+use syntax_file::{RawSyntax, SyntaxFile};
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../syntaxes");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut all: BTreeMap<String, RawSyntax> = BTreeMap::new();
+    let mut claimed: BTreeMap<String, String> = BTreeMap::new();
+    for path in &files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file: SyntaxFile = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: invalid syntax file: {e}", path.display()));
+        for (key, raw) in file {
+            if let Err(e) = raw.validate(&key) {
+                panic!("{}: {e}", path.display());
+            }
+            for ext in std::iter::once(&key).chain(&raw.other_extns) {
+                let ext = ext.to_lowercase();
+                if let Some(other) = claimed.insert(ext.clone(), raw.output_as.clone()) {
+                    panic!(
+                        "{}: extension `{ext}` claimed by both {other} and {}",
+                        path.display(),
+                        raw.output_as
+                    );
+                }
+            }
+            all.insert(key, raw);
+        }
+    }
+    let mut out = String::from("/// The built-in languages, generated from `syntaxes/*.json`.\npub static BUILTINS: &[Builtin] = &[\n");
+    for (key, raw) in &all {
+        emit(&mut out, key, raw);
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&env::var("OUT_DIR").expect("OUT_DIR set by cargo")).join("builtins.rs");
+    fs::write(&dest, out).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+}
+
+/// Longest first, so that `"""` is tried before `"` and `--[[` before `--`.
+fn longest_first<T: Clone>(items: &[T], key: impl Fn(&T) -> usize) -> Vec<T> {
+    let mut v = items.to_vec();
+    v.sort_by_key(|x| std::cmp::Reverse(key(x)));
+    v
+}
+
+fn strs(items: &[String]) -> String {
+    let parts: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+    format!("&[{}]", parts.join(", "))
+}
+
+fn pairs(items: &[(String, String)]) -> String {
+    let sorted = longest_first(items, |(s, _)| s.len());
+    let parts: Vec<String> = sorted
+        .iter()
+        .map(|(s, e)| format!("({s:?}, {e:?})"))
+        .collect();
+    format!("&[{}]", parts.join(", "))
+}
+
+fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
+    let line = longest_first(&raw.whole_line, |s| s.len());
+    let strings = longest_first(&raw.strings, |s| s.start.len());
+    let string_parts: Vec<String> = strings
+        .iter()
+        .map(|s| {
+            format!(
+                "BuiltinString {{ start: {:?}, end: {:?}, escape: {:?}, multiline: {} }}",
+                s.start, s.end, s.escape, s.multiline
+            )
+        })
+        .collect();
+    let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+    let _ = writeln!(
+        out,
+        "    Builtin {{ key: {key:?}, output_as: {:?}, other_extns: {}, whole_line: {}, blocks: {}, \
+         nested: {}, strings: &[{}], raw_strings: {}, doc_strings: {}, line_blocks: {}, \
+         filenames: {}, shebangs: {} }},",
+        raw.output_as,
+        strs(&lower(&raw.other_extns)),
+        strs(&line),
+        pairs(&raw.all_blocks()),
+        raw.nested,
+        string_parts.join(", "),
+        pairs(&raw.raw_strings),
+        pairs(&raw.doc_strings),
+        pairs(&raw.line_blocks),
+        strs(&lower(&raw.filenames)),
+        strs(&raw.shebangs),
+    );
+}

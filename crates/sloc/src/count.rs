@@ -1,0 +1,256 @@
+//! Classifying one file's lines as code, comments or blanks (tokei's rules).
+//!
+//! A whitespace-only line is blank, wherever it is. Otherwise a line with any code on it is
+//! code, and a line with nothing but comment text and comment markers is a comment. String
+//! contents are code, so comment markers inside strings are ignored.
+//!
+//! Fast path: one multi-pattern search over the whole file finds the "important syntax" (block
+//! comment, string and doc-string openers, line-block starts). A line outside any comment or
+//! string with none of it is classified by its first non-blank bytes alone; only the other lines
+//! go through the byte-level state machine.
+
+use std::ops::AddAssign;
+
+use memchr::memchr;
+use serde::Serialize;
+
+use crate::language::{Language, Opener};
+
+/// Line counts of one file or many. `lines == code + comments + blanks` always holds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// All lines.
+    pub lines: u64,
+    /// Lines with some code.
+    pub code: u64,
+    /// Lines with only comments.
+    pub comments: u64,
+    /// Whitespace-only lines.
+    pub blanks: u64,
+}
+
+impl AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.lines += o.lines;
+        self.code += o.code;
+        self.comments += o.comments;
+        self.blanks += o.blanks;
+    }
+}
+
+/// How many leading bytes are searched for a NUL to call a file binary.
+pub const BINARY_PROBE: usize = 8 * 1024;
+
+/// Whether the file looks binary: a NUL byte in its first 8 KiB (as git and ripgrep decide).
+pub fn is_binary(bytes: &[u8]) -> bool {
+    memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Blank,
+    Code,
+    Comment,
+}
+
+/// Where the scanner is between bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Normal,
+    /// Inside block comment `idx`, `depth` levels deep (always 1 unless the language nests).
+    Block {
+        idx: usize,
+        depth: u32,
+    },
+    /// Inside string `idx` (code).
+    Str(usize),
+    /// Inside doc string `idx` (comment).
+    Doc(usize),
+    /// Inside line block `idx` (POD): ends at a line starting with its end marker.
+    LineBlock(usize),
+}
+
+/// Counts the lines of `bytes` (a whole file) in `lang`. Handles CRLF, a UTF-8 BOM, a missing
+/// final newline and any bytes, UTF-8 or not.
+pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut counts = Counts::default();
+    let mut important = lang.important.as_ref().map(|ac| ac.find_iter(bytes));
+    let mut next_important = next_start(&mut important);
+    let mut state = State::Normal;
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let line = &bytes[start..end];
+        while next_important < start {
+            next_important = next_start(&mut important);
+        }
+        // Markers never contain a newline, so a match starting before `end` is on this line.
+        let kind = if state == State::Normal && next_important >= end {
+            classify_plain(lang, line)
+        } else {
+            classify_full(lang, line, &mut state)
+        };
+        match kind {
+            Kind::Blank => counts.blanks += 1,
+            Kind::Code => counts.code += 1,
+            Kind::Comment => counts.comments += 1,
+        }
+        start = end + 1;
+    }
+    counts.lines = counts.code + counts.comments + counts.blanks;
+    counts
+}
+
+fn next_start(it: &mut Option<aho_corasick::FindIter<'_, '_>>) -> usize {
+    it.as_mut()
+        .and_then(Iterator::next)
+        .map_or(usize::MAX, |m| m.start())
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|&b| is_ws(b))
+}
+
+/// A line outside comments and strings with no important syntax: only a leading line-comment
+/// marker can make it anything but code.
+fn classify_plain(lang: &Language, line: &[u8]) -> Kind {
+    let Some(first) = line.iter().position(|&b| !is_ws(b)) else {
+        return Kind::Blank;
+    };
+    let rest = &line[first..];
+    if lang.line_comments.iter().any(|c| rest.starts_with(c)) {
+        Kind::Comment
+    } else {
+        Kind::Code
+    }
+}
+
+/// The byte-level state machine for one line; `state` carries over to the next line.
+fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
+    if let State::LineBlock(idx) = *state {
+        if line.starts_with(&lang.line_blocks[idx].1) {
+            *state = State::Normal;
+        }
+        return if is_blank(line) {
+            Kind::Blank
+        } else {
+            Kind::Comment
+        };
+    }
+    if is_blank(line) {
+        return Kind::Blank;
+    }
+    if *state == State::Normal {
+        if let Some(idx) = lang
+            .line_blocks
+            .iter()
+            .position(|(s, _)| line.starts_with(s))
+        {
+            *state = State::LineBlock(idx);
+            return Kind::Comment;
+        }
+    }
+    let mut code = false;
+    let mut continued = false;
+    let mut i = 0;
+    while i < line.len() {
+        let b = line[i];
+        match *state {
+            State::Normal => {
+                if is_ws(b) {
+                    i += 1;
+                    continue;
+                }
+                if !lang.opener_first[usize::from(b)] {
+                    code = true;
+                    i += 1;
+                    continue;
+                }
+                let rest = &line[i..];
+                match lang.openers.iter().find(|(p, _)| rest.starts_with(p)) {
+                    None => {
+                        code = true;
+                        i += 1;
+                    }
+                    Some((_, Opener::Line)) => break,
+                    Some((p, Opener::Block(idx))) => {
+                        *state = State::Block {
+                            idx: *idx,
+                            depth: 1,
+                        };
+                        i += p.len();
+                    }
+                    Some((p, Opener::Doc(idx))) => {
+                        // A doc string is a comment only where a statement could start.
+                        *state = if code {
+                            State::Str(*idx)
+                        } else {
+                            State::Doc(*idx)
+                        };
+                        i += p.len();
+                    }
+                    Some((p, Opener::Str(idx))) => {
+                        code = true;
+                        *state = State::Str(*idx);
+                        i += p.len();
+                    }
+                }
+            }
+            State::Block { idx, depth } => {
+                let (open, close) = &lang.blocks[idx];
+                let rest = &line[i..];
+                if rest.starts_with(close) {
+                    *state = if depth == 1 {
+                        State::Normal
+                    } else {
+                        State::Block {
+                            idx,
+                            depth: depth - 1,
+                        }
+                    };
+                    i += close.len();
+                } else if lang.nested && rest.starts_with(open) {
+                    *state = State::Block {
+                        idx,
+                        depth: depth + 1,
+                    };
+                    i += open.len();
+                } else {
+                    i += 1;
+                }
+            }
+            State::Str(idx) | State::Doc(idx) => {
+                let spec = &lang.strings[idx];
+                if matches!(*state, State::Str(_)) && !is_ws(b) {
+                    code = true;
+                }
+                if Some(b) == spec.escape {
+                    // An escape as the line's last byte continues the string on the next line.
+                    continued = matches!(&line[i + 1..], b"" | b"\r");
+                    i += 2;
+                } else if line[i..].starts_with(&spec.end) {
+                    *state = State::Normal;
+                    i += spec.end.len();
+                } else {
+                    i += 1;
+                }
+            }
+            State::LineBlock(_) => break,
+        }
+    }
+    if let State::Str(idx) = *state {
+        if !lang.strings[idx].multiline && !continued {
+            *state = State::Normal;
+        }
+    }
+    if code {
+        Kind::Code
+    } else {
+        Kind::Comment
+    }
+}

@@ -1,0 +1,141 @@
+//! Turning a walk's tally into the rows every output format prints.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::count::Counts;
+use crate::language::Languages;
+use crate::walk::Tally;
+
+/// The column rows are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SortKey {
+    /// By language name, A to Z.
+    Language,
+    /// By files, most first.
+    Files,
+    /// By lines, most first.
+    Lines,
+    /// By code lines, most first (the default).
+    #[default]
+    Code,
+    /// By comment lines, most first.
+    Comments,
+    /// By blank lines, most first.
+    Blanks,
+}
+
+/// One file in the JSON `reports` list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRow {
+    /// The path as walked.
+    pub path: PathBuf,
+    /// All lines.
+    pub lines: u64,
+    /// Code lines.
+    pub code: u64,
+    /// Comment lines.
+    pub comments: u64,
+    /// Blank lines.
+    pub blanks: u64,
+}
+
+/// One language's row (the JSON `languages` items).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LanguageRow {
+    /// Language name.
+    pub name: String,
+    /// Files counted.
+    pub files: u64,
+    /// All lines.
+    pub lines: u64,
+    /// Code lines.
+    pub code: u64,
+    /// Comment lines.
+    pub comments: u64,
+    /// Blank lines.
+    pub blanks: u64,
+    /// Per-file rows, with `--by-file` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reports: Option<Vec<FileRow>>,
+}
+
+/// The totals row (the JSON `total` object).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TotalRow {
+    /// Files counted.
+    pub files: u64,
+    /// All lines.
+    pub lines: u64,
+    /// Code lines.
+    pub code: u64,
+    /// Comment lines.
+    pub comments: u64,
+    /// Blank lines.
+    pub blanks: u64,
+}
+
+/// Everything a format prints; serializes to the documented JSON schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Languages with at least one file, sorted.
+    pub languages: Vec<LanguageRow>,
+    /// Sum over all languages.
+    pub total: TotalRow,
+}
+
+impl Summary {
+    /// Builds the rows: languages sharing a name (a `-c` entry named like a built-in) are merged,
+    /// languages without files are left out, rows are sorted by `sort` (ties by name).
+    pub fn new(langs: &Languages, tally: Tally, by_file: bool, sort: SortKey) -> Summary {
+        let mut merged: BTreeMap<String, (u64, Counts, Vec<FileRow>)> = BTreeMap::new();
+        for (i, t) in tally.per_language.into_iter().enumerate() {
+            if t.files == 0 {
+                continue;
+            }
+            let entry = merged.entry(langs.get(i).name.clone()).or_default();
+            entry.0 += t.files;
+            entry.1 += t.counts;
+            entry.2.extend(t.reports.into_iter().map(|r| FileRow {
+                path: r.path,
+                lines: r.counts.lines,
+                code: r.counts.code,
+                comments: r.counts.comments,
+                blanks: r.counts.blanks,
+            }));
+        }
+        let mut total = TotalRow::default();
+        let mut languages: Vec<LanguageRow> = merged
+            .into_iter()
+            .map(|(name, (files, c, mut reports))| {
+                total.files += files;
+                total.lines += c.lines;
+                total.code += c.code;
+                total.comments += c.comments;
+                total.blanks += c.blanks;
+                reports.sort_by(|a, b| a.path.cmp(&b.path));
+                LanguageRow {
+                    name,
+                    files,
+                    lines: c.lines,
+                    code: c.code,
+                    comments: c.comments,
+                    blanks: c.blanks,
+                    reports: by_file.then_some(reports),
+                }
+            })
+            .collect();
+        let key = |r: &LanguageRow| match sort {
+            SortKey::Language => 0,
+            SortKey::Files => r.files,
+            SortKey::Lines => r.lines,
+            SortKey::Code => r.code,
+            SortKey::Comments => r.comments,
+            SortKey::Blanks => r.blanks,
+        };
+        languages.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name)));
+        Summary { languages, total }
+    }
+}

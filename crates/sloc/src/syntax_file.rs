@@ -1,0 +1,171 @@
+//! The JSON syntax-file format: parsing and validation.
+//!
+//! This module is compiled twice: by `build.rs` (to turn `syntaxes/*.json` into a static table, so
+//! a typo in a built-in language fails the build) and by the library (for `-c FILE`). It must
+//! therefore depend on nothing but `serde` and `std`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One syntax file: top-level key = primary extension (the blog post's format).
+pub type SyntaxFile = BTreeMap<String, RawSyntax>;
+
+/// One language entry as written in JSON. Every field but `output_as` is optional, so the blog
+/// post's entries (`output_as`, `other_extns`, `start`, `end`, `whole_line`) parse unchanged.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSyntax {
+    /// Language name shown in reports.
+    pub output_as: String,
+    /// More extensions (without the dot) for the same language.
+    #[serde(default)]
+    pub other_extns: Vec<String>,
+    /// Start of the (legacy, single) block comment.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// End of the (legacy, single) block comment.
+    #[serde(default)]
+    pub end: Option<String>,
+    /// Line-comment markers: the rest of the line is a comment.
+    #[serde(default)]
+    pub whole_line: Vec<String>,
+    /// More block comments as `[start, end]` pairs.
+    #[serde(default)]
+    pub block: Vec<(String, String)>,
+    /// Whether block comments nest (Rust, Haskell, Swift, Scala, Kotlin).
+    #[serde(default)]
+    pub nested: bool,
+    /// String literals: their content is code and hides comment markers.
+    #[serde(default)]
+    pub strings: Vec<RawString>,
+    /// Raw strings: like `strings` but without escapes (Rust `r#"…"#`, Go backticks).
+    #[serde(default)]
+    pub raw_strings: Vec<(String, String)>,
+    /// Doc strings: counted as comments when nothing but whitespace precedes them on their line,
+    /// as ordinary (code) strings otherwise (Python `"""…"""`).
+    #[serde(default)]
+    pub doc_strings: Vec<(String, String)>,
+    /// Comment blocks whose start and end markers must begin a line (Perl POD, Ruby `=begin`).
+    #[serde(default)]
+    pub line_blocks: Vec<(String, String)>,
+    /// Whole file names (`Makefile`), matched case-insensitively.
+    #[serde(default)]
+    pub filenames: Vec<String>,
+    /// Interpreters named on a `#!` line, for files with no known extension (`python3`).
+    #[serde(default)]
+    pub shebangs: Vec<String>,
+}
+
+/// A string literal's delimiters.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawString {
+    /// Opening delimiter.
+    pub start: String,
+    /// Closing delimiter.
+    pub end: String,
+    /// Escape character (usually `\`): the byte after it never closes the string.
+    #[serde(default)]
+    pub escape: Option<String>,
+    /// Whether the string may span lines; a single-line string is closed by the end of its line,
+    /// which keeps a stray quote (`'` in a `#error` line) from swallowing the rest of the file.
+    #[serde(default = "yes")]
+    pub multiline: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl RawSyntax {
+    /// Checks what serde cannot: no empty marker, `start` and `end` given together, a one-byte
+    /// escape. Returns a message naming the field.
+    pub fn validate(&self, key: &str) -> Result<(), String> {
+        let bad = |field: &str, why: &str| Err(format!("entry \"{key}\": `{field}` {why}"));
+        if key.is_empty() {
+            return Err("an entry has an empty extension as its key".to_string());
+        }
+        if self.output_as.trim().is_empty() {
+            return bad("output_as", "is empty");
+        }
+        match (&self.start, &self.end) {
+            (Some(_), None) => return bad("start", "is given without `end`"),
+            (None, Some(_)) => return bad("end", "is given without `start`"),
+            _ => {}
+        }
+        let singles = [("start", &self.start), ("end", &self.end)];
+        for (field, value) in singles {
+            if value.as_deref() == Some("") {
+                return bad(field, "is an empty marker");
+            }
+        }
+        let lists: [(&str, Vec<&String>); 4] = [
+            ("other_extns", self.other_extns.iter().collect()),
+            ("whole_line", self.whole_line.iter().collect()),
+            ("filenames", self.filenames.iter().collect()),
+            ("shebangs", self.shebangs.iter().collect()),
+        ];
+        for (field, values) in lists {
+            if values.iter().any(|v| v.is_empty()) {
+                return bad(field, "contains an empty string");
+            }
+        }
+        let pairs = [
+            ("block", &self.block),
+            ("raw_strings", &self.raw_strings),
+            ("doc_strings", &self.doc_strings),
+            ("line_blocks", &self.line_blocks),
+        ];
+        for (field, values) in pairs {
+            if values.iter().any(|(s, e)| s.is_empty() || e.is_empty()) {
+                return bad(field, "contains an empty marker");
+            }
+        }
+        for s in &self.strings {
+            if s.start.is_empty() || s.end.is_empty() {
+                return bad("strings", "contains an empty marker");
+            }
+            if let Some(esc) = &s.escape {
+                if esc.len() != 1 {
+                    return bad("strings", "has an escape that is not exactly one byte");
+                }
+            }
+        }
+        let mut markers: Vec<&String> = self.whole_line.iter().collect();
+        markers.extend(self.start.iter().chain(self.end.iter()));
+        for (s, e) in self
+            .block
+            .iter()
+            .chain(&self.raw_strings)
+            .chain(&self.doc_strings)
+        {
+            markers.extend([s, e]);
+        }
+        for (s, e) in &self.line_blocks {
+            markers.extend([s, e]);
+        }
+        for s in &self.strings {
+            markers.extend([&s.start, &s.end]);
+        }
+        if markers.iter().any(|m| m.contains(['\n', '\r'])) {
+            return bad("markers", "must not contain a line break");
+        }
+        for s in self.line_blocks.iter().map(|(s, _)| s) {
+            if s.starts_with(char::is_whitespace) {
+                return bad("line_blocks", "has a marker starting with whitespace");
+            }
+        }
+        Ok(())
+    }
+
+    /// All block comments, the legacy `start`/`end` pair first.
+    pub fn all_blocks(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let (Some(s), Some(e)) = (&self.start, &self.end) {
+            out.push((s.clone(), e.clone()));
+        }
+        out.extend(self.block.iter().cloned());
+        out
+    }
+}

@@ -1,0 +1,261 @@
+//! Walking the paths in parallel and counting inside the walker's threads.
+//!
+//! Each walker thread owns a [`Local`]: its totals per language, its per-file reports, its
+//! warnings and one read buffer reused for every file. The locals are merged once, when the
+//! threads finish, so the hot path takes no lock (except the dedup set for files that can be
+//! reached twice).
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::overrides::OverrideBuilder;
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+
+use crate::count::{count, is_binary, Counts};
+use crate::error::SlocError;
+use crate::language::Languages;
+
+/// What to walk and how.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Directories or files to count.
+    pub paths: Vec<PathBuf>,
+    /// Do not read `.gitignore`, `.ignore` and git excludes.
+    pub no_ignore: bool,
+    /// Walk hidden files and directories too.
+    pub hidden: bool,
+    /// Globs of paths to skip.
+    pub excludes: Vec<String>,
+    /// Follow symbolic links.
+    pub follow: bool,
+    /// Keep a report per file.
+    pub by_file: bool,
+    /// Walker threads; 0 picks the number of CPUs.
+    pub threads: usize,
+}
+
+/// One file's counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    /// The path as the walker reached it.
+    pub path: PathBuf,
+    /// Its counts.
+    pub counts: Counts,
+}
+
+/// One language's totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LanguageTotals {
+    /// Files counted (empty ones included, binary ones not).
+    pub files: u64,
+    /// Summed counts.
+    pub counts: Counts,
+    /// Per-file counts, when asked for.
+    pub reports: Vec<FileReport>,
+}
+
+/// The result of a walk: totals indexed like [`Languages`] and the warnings to show.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Totals per language index.
+    pub per_language: Vec<LanguageTotals>,
+    /// Files or directories that could not be read, with why.
+    pub warnings: Vec<String>,
+}
+
+/// Checks the options before any work: every path exists, every glob parses.
+pub fn validate(opts: &WalkOptions) -> Result<(), SlocError> {
+    for p in &opts.paths {
+        if std::fs::metadata(p).is_err() && std::fs::symlink_metadata(p).is_err() {
+            return Err(SlocError::MissingPath { path: p.clone() });
+        }
+    }
+    build_overrides(opts).map(|_| ())
+}
+
+fn build_overrides(opts: &WalkOptions) -> Result<ignore::overrides::Override, SlocError> {
+    let root = opts.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let mut b = OverrideBuilder::new(root);
+    for g in &opts.excludes {
+        b.add(&format!("!{g}")).map_err(|e| SlocError::BadGlob {
+            glob: g.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    b.build().map_err(|e| SlocError::BadGlob {
+        glob: opts.excludes.join(" "),
+        reason: e.to_string(),
+    })
+}
+
+/// Walks `opts.paths` and counts every file of a known language.
+pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
+    validate(opts)?;
+    let mut paths = opts.paths.iter();
+    let first = paths.next().map_or(Path::new("."), PathBuf::as_path);
+    let mut builder = WalkBuilder::new(first);
+    for p in paths {
+        builder.add(p);
+    }
+    let ignore = !opts.no_ignore;
+    builder
+        .hidden(!opts.hidden)
+        .ignore(ignore)
+        .git_ignore(ignore)
+        .git_global(ignore)
+        .git_exclude(ignore)
+        .parents(ignore)
+        // .gitignore applies outside a git checkout too (an unpacked tarball, a temp dir).
+        .require_git(false)
+        .follow_links(opts.follow)
+        .threads(opts.threads)
+        .overrides(build_overrides(opts)?);
+    let shared = Shared {
+        langs,
+        by_file: opts.by_file,
+        // Only with several roots, symlinks followed or hard links can a file be seen twice.
+        dedup_all: opts.follow || opts.paths.len() > 1,
+        seen: Mutex::new(HashSet::new()),
+        done: Mutex::new(Vec::new()),
+    };
+    let mut visitors = VisitorBuilder { shared: &shared };
+    builder.build_parallel().visit(&mut visitors);
+    let done = shared.done.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut tally = Tally {
+        per_language: vec![LanguageTotals::default(); langs.len()],
+        warnings: Vec::new(),
+    };
+    for local in done {
+        for (total, part) in tally.per_language.iter_mut().zip(local.per_language) {
+            total.files += part.files;
+            total.counts += part.counts;
+            total.reports.extend(part.reports);
+        }
+        tally.warnings.extend(local.warnings);
+    }
+    for t in &mut tally.per_language {
+        t.reports.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    tally.warnings.sort();
+    Ok(tally)
+}
+
+struct Shared<'a> {
+    langs: &'a Languages,
+    by_file: bool,
+    dedup_all: bool,
+    seen: Mutex<HashSet<(u64, u64)>>,
+    done: Mutex<Vec<Part>>,
+}
+
+/// What one walker thread counted.
+#[derive(Default)]
+struct Part {
+    per_language: Vec<LanguageTotals>,
+    warnings: Vec<String>,
+}
+
+struct VisitorBuilder<'s, 'a> {
+    shared: &'s Shared<'a>,
+}
+
+impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, '_> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(Local {
+            shared: self.shared,
+            part: Part {
+                per_language: vec![LanguageTotals::default(); self.shared.langs.len()],
+                warnings: Vec::new(),
+            },
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+}
+
+/// One walker thread's state.
+struct Local<'s, 'a> {
+    shared: &'s Shared<'a>,
+    part: Part,
+    buf: Vec<u8>,
+}
+
+impl Drop for Local<'_, '_> {
+    fn drop(&mut self) {
+        let part = std::mem::take(&mut self.part);
+        let mut done = self.shared.done.lock().unwrap_or_else(|p| p.into_inner());
+        done.push(part);
+    }
+}
+
+impl ParallelVisitor for Local<'_, '_> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        match entry {
+            Ok(entry) => {
+                if entry.file_type().is_some_and(|t| t.is_file()) {
+                    if let Err(e) = self.count_file(entry.path()) {
+                        let warning = format!("{}: {e}", entry.path().display());
+                        self.part.warnings.push(warning);
+                    }
+                }
+            }
+            Err(e) => self.part.warnings.push(e.to_string()),
+        }
+        WalkState::Continue
+    }
+}
+
+/// How much of an extension-less file is read to look for a `#!` line.
+const SHEBANG_PROBE: u64 = 256;
+
+impl Local<'_, '_> {
+    fn count_file(&mut self, path: &Path) -> io::Result<()> {
+        let shared = self.shared;
+        let by_path = shared.langs.for_path(path);
+        if by_path.is_none() && path.extension().is_some() {
+            return Ok(()); // An unknown extension: not source code we know.
+        }
+        let mut file = File::open(path)?;
+        let meta = file.metadata()?;
+        if (shared.dedup_all || meta.nlink() > 1) && !self.first_visit(shared, &meta) {
+            return Ok(());
+        }
+        self.buf.clear();
+        let lang = match by_path {
+            Some(lang) => lang,
+            None => {
+                (&mut file).take(SHEBANG_PROBE).read_to_end(&mut self.buf)?;
+                let first_line = self.buf.split(|&b| b == b'\n').next().unwrap_or(&[]);
+                match shared.langs.for_shebang(first_line) {
+                    Some(lang) => lang,
+                    None => return Ok(()),
+                }
+            }
+        };
+        self.buf
+            .reserve(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+        file.read_to_end(&mut self.buf)?;
+        if is_binary(&self.buf) {
+            return Ok(());
+        }
+        let counts = count(shared.langs.get(lang), &self.buf);
+        let totals = &mut self.part.per_language[lang];
+        totals.files += 1;
+        totals.counts += counts;
+        if shared.by_file {
+            totals.reports.push(FileReport {
+                path: path.to_path_buf(),
+                counts,
+            });
+        }
+        Ok(())
+    }
+
+    fn first_visit(&self, shared: &Shared<'_>, meta: &std::fs::Metadata) -> bool {
+        let mut seen = shared.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.insert((meta.dev(), meta.ino()))
+    }
+}
