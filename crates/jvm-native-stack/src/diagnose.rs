@@ -1,0 +1,457 @@
+//! The diagnosis: what is wrong, in short paragraphs an on-call engineer can act on.
+//! Monitor chains (with the owner's native frames, syscall and fd), Java-level deadlocks,
+//! the busiest threads, and threads the JVM does not know about.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::dump::{LockAction, LockRef};
+use crate::gdb::plain_name;
+use crate::merge::{Snapshot, Thread};
+
+/// What a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// Threads blocked on a lock, and what its owner is doing.
+    MonitorChain,
+    /// A Java-level deadlock reported by the JVM.
+    Deadlock,
+    /// The threads using the most CPU.
+    TopCpu,
+    /// Threads the JVM does not know, sitting in native code.
+    NativeOnly,
+}
+
+/// A thread named in a finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadRef {
+    /// Thread name.
+    pub name: String,
+    /// Linux thread id.
+    pub lwp: Option<u32>,
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// What kind of finding this is.
+    pub kind: FindingKind,
+    /// True for real problems (they make jnstack exit 1).
+    pub problem: bool,
+    /// The paragraph to print.
+    pub text: String,
+    /// The lock involved (`monitor_chain`).
+    pub lock: Option<LockRef>,
+    /// The lock's owner (`monitor_chain`).
+    pub owner: Option<ThreadRef>,
+    /// The other threads involved: waiters, deadlocked or busy threads.
+    pub threads: Vec<ThreadRef>,
+}
+
+fn thread_ref(t: &Thread) -> ThreadRef {
+    ThreadRef {
+        name: t.name.clone(),
+        lwp: t.lwp,
+    }
+}
+
+/// `"name" (LWP 5649, nid 0x1611)`.
+pub fn describe(t: &Thread) -> String {
+    match t.lwp {
+        Some(lwp) => format!("\"{}\" (LWP {lwp}, nid {lwp:#x})", t.name),
+        None => format!("\"{}\"", t.name),
+    }
+}
+
+fn lock_text(lock: &LockRef) -> String {
+    match &lock.class {
+        Some(class) => format!("<{}> (a {class})", lock.address),
+        None => format!("<{}>", lock.address),
+    }
+}
+
+/// Threads whose native frames the diagnosis wants: lock owners and deadlocked threads.
+pub fn interesting_lwps(snapshot: &Snapshot) -> BTreeSet<u32> {
+    let owners = lock_owners(snapshot);
+    let mut lwps = BTreeSet::new();
+    for t in &snapshot.threads {
+        if let Some(w) = t.java.as_ref().and_then(|j| j.waiting_for()) {
+            if let Some(&owner) = owners.get(w.lock.address.as_str()) {
+                lwps.extend(snapshot.threads[owner].lwp);
+            }
+        }
+    }
+    lwps
+}
+
+/// Index of the owner of each lock address.
+fn lock_owners(snapshot: &Snapshot) -> BTreeMap<&str, usize> {
+    let mut owners = BTreeMap::new();
+    for (i, t) in snapshot.threads.iter().enumerate() {
+        if let Some(java) = &t.java {
+            for lock in java.owned_locks() {
+                owners.entry(lock.address.as_str()).or_insert(i);
+            }
+        }
+    }
+    owners
+}
+
+/// Runs every check and returns the findings, problems first.
+pub fn diagnose(snapshot: &Snapshot, pid: Option<u32>) -> Vec<Finding> {
+    let mut findings = deadlocks(snapshot);
+    findings.extend(monitor_chains(snapshot));
+    findings.extend(top_cpu(snapshot));
+    findings.extend(native_only(snapshot, pid));
+    findings
+}
+
+fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
+    snapshot
+        .deadlocks
+        .iter()
+        .map(|d| {
+            let names: Vec<String> = d
+                .edges
+                .iter()
+                .map(|e| format!("\"{}\"", e.thread))
+                .collect();
+            let edges: Vec<String> = d
+                .edges
+                .iter()
+                .map(|e| {
+                    let lock = LockRef {
+                        address: e.waiting_for.clone(),
+                        class: e.class.clone(),
+                    };
+                    format!(
+                        "\"{}\" waits for {} held by \"{}\"",
+                        e.thread,
+                        lock_text(&lock),
+                        e.held_by
+                    )
+                })
+                .collect();
+            let threads = d
+                .edges
+                .iter()
+                .map(|e| ThreadRef {
+                    name: e.thread.clone(),
+                    lwp: snapshot
+                        .threads
+                        .iter()
+                        .find(|t| t.name == e.thread)
+                        .and_then(|t| t.lwp),
+                })
+                .collect();
+            Finding {
+                kind: FindingKind::Deadlock,
+                problem: true,
+                text: format!(
+                    "Java-level deadlock between {}: {}. None of them can ever proceed; \
+                     only a restart frees them. Fix the lock order in the code.",
+                    names.join(" and "),
+                    edges.join("; ")
+                ),
+                lock: None,
+                owner: None,
+                threads,
+            }
+        })
+        .collect()
+}
+
+fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
+    let owners = lock_owners(snapshot);
+    let deadlocked: BTreeSet<&str> = snapshot
+        .deadlocks
+        .iter()
+        .flat_map(|d| d.edges.iter().map(|e| e.thread.as_str()))
+        .collect();
+    // Waiters grouped by lock, in dump order.
+    let mut waiters: Vec<(&LockRef, LockAction, Vec<usize>)> = Vec::new();
+    for (i, t) in snapshot.threads.iter().enumerate() {
+        if deadlocked.contains(t.name.as_str()) {
+            continue;
+        }
+        let Some(w) = t.java.as_ref().and_then(|j| j.waiting_for()) else {
+            continue;
+        };
+        match waiters
+            .iter_mut()
+            .find(|(l, _, _)| l.address == w.lock.address)
+        {
+            Some((_, _, list)) => list.push(i),
+            None => waiters.push((&w.lock, w.action, vec![i])),
+        }
+    }
+    let mut findings = Vec::new();
+    for (lock, action, list) in waiters {
+        let Some(&owner_idx) = owners.get(lock.address.as_str()) else {
+            // Parked threads with no known owner are idle pools, not a problem.
+            if action == LockAction::WaitingToLock {
+                findings.push(unowned(snapshot, lock, &list));
+            }
+            continue;
+        };
+        let owner = &snapshot.threads[owner_idx];
+        let names: Vec<String> = list
+            .iter()
+            .map(|&i| format!("\"{}\"", snapshot.threads[i].name))
+            .collect();
+        let verb = match action {
+            LockAction::ParkingToWaitFor => "parked waiting for",
+            _ => "BLOCKED waiting to lock",
+        };
+        let count = if list.len() == 1 {
+            "1 thread is".to_string()
+        } else {
+            format!("{} threads are", list.len())
+        };
+        let mut text = format!(
+            "{count} {verb} {}: {}. It is held by {}, {}",
+            lock_text(lock),
+            names.join(", "),
+            describe(owner),
+            owner_activity(owner)
+        );
+        text.push_str(&chain_tail(snapshot, &owners, owner_idx));
+        findings.push(Finding {
+            kind: FindingKind::MonitorChain,
+            problem: true,
+            text,
+            lock: Some(lock.clone()),
+            owner: Some(thread_ref(owner)),
+            threads: list
+                .iter()
+                .map(|&i| thread_ref(&snapshot.threads[i]))
+                .collect(),
+        });
+    }
+    findings
+}
+
+fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
+    let names: Vec<String> = list
+        .iter()
+        .map(|&i| format!("\"{}\"", snapshot.threads[i].name))
+        .collect();
+    Finding {
+        kind: FindingKind::MonitorChain,
+        problem: true,
+        text: format!(
+            "{} wait to lock {}, but no thread in the dump holds it (it may have been released \
+             between samples). Take another dump to confirm.",
+            names.join(", "),
+            lock_text(lock)
+        ),
+        lock: Some(lock.clone()),
+        owner: None,
+        threads: list
+            .iter()
+            .map(|&i| thread_ref(&snapshot.threads[i]))
+            .collect(),
+    }
+}
+
+/// What the owner is doing: Java state, native method, syscall, fd and native frames.
+fn owner_activity(owner: &Thread) -> String {
+    let Some(java) = &owner.java else {
+        return "which is not a Java thread.".into();
+    };
+    let state = java.state.as_deref().unwrap_or("in an unknown state");
+    let top = java
+        .frames
+        .first()
+        .map(|f| f.text.as_str())
+        .unwrap_or("no Java frame");
+    let mut s = if java.in_native_method() {
+        let method = top.split('(').next().unwrap_or(top);
+        format!("which is {state} inside the native method {method}")
+    } else {
+        format!("which is {state} at {top}")
+    };
+    if let Some(task) = &owner.task {
+        match (&task.syscall, task.state) {
+            (Some(call), 'S' | 'D') => {
+                s.push_str(&format!(
+                    " and has been sleeping in the system call {}",
+                    call.display()
+                ));
+                if let Some(fd) = &owner.fd {
+                    s.push_str(&format!(" on fd {} = {}", fd.fd, fd.target));
+                    if let Some(fill) = fd.pipe {
+                        let len = if call.name == Some("write") {
+                            call.args[2]
+                        } else {
+                            1
+                        };
+                        if fill.is_full_for(len) {
+                            s.push_str(&format!(
+                                ", which is full ({} of {} bytes queued): nobody is reading the other end",
+                                fill.queued, fill.capacity
+                            ));
+                        } else {
+                            s.push_str(&format!(
+                                " ({} of {} bytes queued)",
+                                fill.queued, fill.capacity
+                            ));
+                        }
+                    }
+                }
+            }
+            (_, 'R') => s.push_str(" and is running on a CPU"),
+            _ => {}
+        }
+    }
+    s.push('.');
+    if let Some(frames) = &owner.native_frames {
+        let top: Vec<String> = frames
+            .iter()
+            .filter(|f| !f.jvm_internal)
+            .take(4)
+            .map(|f| match &f.source {
+                Some(src) => format!(
+                    "{} ({})",
+                    plain_name(&f.function),
+                    src.rsplit('/').next().unwrap_or(src)
+                ),
+                None => plain_name(&f.function).to_string(),
+            })
+            .collect();
+        if !top.is_empty() {
+            s.push_str(&format!(" Native frames: {}.", top.join(" <- ")));
+        }
+    }
+    if java.in_native_method() {
+        s.push_str(" The lock is released only when the native call returns: fix what it waits for, or make the call outside the synchronized block.");
+    }
+    s
+}
+
+/// Follows the owner's own wait: "X itself waits for <…> held by Y", up to a cycle.
+fn chain_tail(snapshot: &Snapshot, owners: &BTreeMap<&str, usize>, start: usize) -> String {
+    let mut out = String::new();
+    let mut seen = BTreeSet::from([start]);
+    let mut cur = start;
+    while let Some(w) = snapshot.threads[cur]
+        .java
+        .as_ref()
+        .and_then(|j| j.waiting_for())
+    {
+        let Some(&next) = owners.get(w.lock.address.as_str()) else {
+            break;
+        };
+        out.push_str(&format!(
+            " \"{}\" itself waits for {} held by {}.",
+            snapshot.threads[cur].name,
+            lock_text(&w.lock),
+            describe(&snapshot.threads[next])
+        ));
+        if !seen.insert(next) {
+            out.push_str(" That is a cycle: a deadlock.");
+            break;
+        }
+        cur = next;
+    }
+    out
+}
+
+fn top_cpu(snapshot: &Snapshot) -> Option<Finding> {
+    let mut busy: Vec<&Thread> = snapshot
+        .threads
+        .iter()
+        .filter(|t| t.cpu_rank() > 0.0)
+        .collect();
+    busy.sort_by(|a, b| b.cpu_rank().total_cmp(&a.cpu_rank()));
+    busy.truncate(3);
+    if busy.is_empty() {
+        return None;
+    }
+    let sampled = busy
+        .iter()
+        .any(|t| t.task.as_ref().is_some_and(|k| k.cpu_percent.is_some()));
+    let parts: Vec<String> = busy
+        .iter()
+        .map(|t| {
+            let figure = if sampled {
+                format!("{:.0}% CPU", t.cpu_rank())
+            } else {
+                format!("{:.2} s CPU", t.cpu_rank())
+            };
+            let at = t
+                .java
+                .as_ref()
+                .and_then(|j| j.frames.first())
+                .map(|f| format!(" at {}", f.text))
+                .unwrap_or_default();
+            format!("{} {figure}{at}", describe(t))
+        })
+        .collect();
+    let basis = if sampled {
+        "over the sample interval"
+    } else {
+        "by total CPU time since the thread started (use --sample 1s for current use)"
+    };
+    Some(Finding {
+        kind: FindingKind::TopCpu,
+        problem: false,
+        text: format!("Busiest threads {basis}: {}.", parts.join("; ")),
+        lock: None,
+        owner: None,
+        threads: busy.iter().map(|t| thread_ref(t)).collect(),
+    })
+}
+
+fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
+    // Only meaningful with a Java dump to compare against; the launcher's main thread
+    // (LWP == pid) just waits for the JVM and is left out.
+    let have_java = snapshot.threads.iter().any(|t| t.java.is_some());
+    let list: Vec<&Thread> = snapshot
+        .threads
+        .iter()
+        .filter(|t| have_java && t.java.is_none() && t.lwp != pid && t.task.is_some())
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = list
+        .iter()
+        .map(|t| {
+            let task = t.task.as_ref().map(|k| match (&k.syscall, k.state) {
+                (_, 'R') => " running".to_string(),
+                (_, 'D') => " in uninterruptible sleep (D)".to_string(),
+                (Some(c), _) => format!(" sleeping in {}", c.display()),
+                (None, s) => format!(" in state {s}"),
+            });
+            let frame = t
+                .native_frames
+                .as_ref()
+                .and_then(|f| {
+                    f.iter()
+                        .find(|f| !f.jvm_internal && !f.function.starts_with("__"))
+                })
+                .map(|f| format!(", in {}", f.function))
+                .unwrap_or_default();
+            format!("{}{}{frame}", describe(t), task.unwrap_or_default())
+        })
+        .collect();
+    Some(Finding {
+        kind: FindingKind::NativeOnly,
+        problem: false,
+        text: format!(
+            "{} not known to the JVM (started by native code, no Java frames): {}.",
+            if list.len() == 1 {
+                "1 thread is"
+            } else {
+                "These threads are"
+            },
+            parts.join("; ")
+        ),
+        lock: None,
+        owner: None,
+        threads: list.iter().map(|t| thread_ref(t)).collect(),
+    })
+}

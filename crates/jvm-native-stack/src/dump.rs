@@ -1,0 +1,422 @@
+//! Parser for Java thread dumps as printed by `jstack -l` and `jcmd Thread.print -l`
+//! (JDK 8 to 25), plus the JSON format of `jcmd Thread.dump_to_file -format=json`.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+/// A whole thread dump: every thread plus any Java-level deadlocks the JVM reported.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ThreadDump {
+    /// The "Full thread dump …" banner (JVM name and version), when present.
+    pub banner: Option<String>,
+    /// Threads in dump order.
+    pub threads: Vec<JavaThread>,
+    /// Each "Found one Java-level deadlock" section.
+    pub deadlocks: Vec<Deadlock>,
+}
+
+/// One thread of a Java thread dump.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JavaThread {
+    /// Thread name, exactly as printed (may contain any character).
+    pub name: String,
+    /// Java thread id (`#12`); absent for VM-internal threads.
+    pub number: Option<u64>,
+    /// Native thread id from `#21 [9959]` headers (JDK 19+).
+    pub os_thread_id: Option<u32>,
+    /// Whether the thread is a daemon thread.
+    pub daemon: bool,
+    /// Java priority (`prio=`).
+    pub prio: Option<i32>,
+    /// OS priority (`os_prio=`).
+    pub os_prio: Option<i32>,
+    /// CPU time the JVM reports (`cpu=`), in milliseconds.
+    pub cpu_ms: Option<f64>,
+    /// Thread age (`elapsed=`), in seconds.
+    pub elapsed_s: Option<f64>,
+    /// Address of the JVM's thread structure (`tid=0x…`).
+    pub tid: Option<String>,
+    /// Native thread id (LWP), from `nid=` in hex or decimal.
+    pub nid: Option<u32>,
+    /// What the header says the thread does ("waiting for monitor entry").
+    pub header_state: String,
+    /// `java.lang.Thread.State` (`BLOCKED`, `RUNNABLE`, …).
+    pub state: Option<String>,
+    /// The parenthesised part of the state line ("on object monitor").
+    pub state_detail: Option<String>,
+    /// Java frames, innermost first.
+    pub frames: Vec<JavaFrame>,
+    /// "Locked ownable synchronizers" (e.g. a held `ReentrantLock`).
+    pub ownable_synchronizers: Vec<LockRef>,
+    /// True for virtual threads (only in JSON dumps).
+    pub is_virtual: bool,
+}
+
+/// One Java frame with the lock lines printed under it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JavaFrame {
+    /// The frame text after `at ` (`Hang.run(Hang.java:33)`).
+    pub text: String,
+    /// Lock lines that belong to this frame.
+    pub locks: Vec<LockEvent>,
+}
+
+/// An object a lock line refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockRef {
+    /// Object address (`0x000000076ce5b140`) or identity (`java.lang.Object@1b2c`).
+    pub address: String,
+    /// Object class (`java.lang.Object`), when printed.
+    pub class: Option<String>,
+}
+
+/// What a thread does with a lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockAction {
+    /// `- locked <…>`: entered the monitor (released again if the thread is in `wait()`).
+    Locked,
+    /// `- waiting to lock <…>`: BLOCKED entering the monitor.
+    WaitingToLock,
+    /// `- waiting on <…>`: in `Object.wait()`, the monitor is released.
+    WaitingOn,
+    /// `- waiting to re-lock in wait() <…>`: woken from `wait()`, re-entering.
+    WaitingToRelock,
+    /// `- parking to wait for <…>`: parked on a `java.util.concurrent` lock.
+    ParkingToWaitFor,
+}
+
+/// A lock line under a frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockEvent {
+    /// The kind of lock line.
+    pub action: LockAction,
+    /// The object.
+    #[serde(flatten)]
+    pub lock: LockRef,
+}
+
+/// A deadlock cycle reported by the JVM.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Deadlock {
+    /// Each thread in the cycle, what it waits for and who holds it.
+    pub edges: Vec<DeadlockEdge>,
+}
+
+/// One thread of a deadlock cycle.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeadlockEdge {
+    /// The waiting thread.
+    pub thread: String,
+    /// Address of the object it waits for.
+    pub waiting_for: String,
+    /// Class of that object.
+    pub class: Option<String>,
+    /// Name of the thread holding it.
+    pub held_by: String,
+}
+
+impl JavaThread {
+    /// Locks this thread really owns: `- locked` monitors it has not released by
+    /// `Object.wait()`, plus its ownable synchronizers.
+    pub fn owned_locks(&self) -> Vec<&LockRef> {
+        let released: Vec<&str> = self
+            .lock_events()
+            .filter(|e| {
+                matches!(
+                    e.action,
+                    LockAction::WaitingOn | LockAction::WaitingToRelock
+                )
+            })
+            .map(|e| e.lock.address.as_str())
+            .collect();
+        let mut owned: Vec<&LockRef> = self
+            .lock_events()
+            .filter(|e| {
+                e.action == LockAction::Locked && !released.contains(&e.lock.address.as_str())
+            })
+            .map(|e| &e.lock)
+            .collect();
+        owned.extend(self.ownable_synchronizers.iter());
+        owned
+    }
+
+    /// The lock this thread is blocked or parked on, if any.
+    pub fn waiting_for(&self) -> Option<&LockEvent> {
+        self.lock_events().find(|e| {
+            matches!(
+                e.action,
+                LockAction::WaitingToLock
+                    | LockAction::ParkingToWaitFor
+                    | LockAction::WaitingToRelock
+            )
+        })
+    }
+
+    /// Every lock line of every frame, innermost first.
+    pub fn lock_events(&self) -> impl Iterator<Item = &LockEvent> {
+        self.frames.iter().flat_map(|f| f.locks.iter())
+    }
+
+    /// True if the innermost Java frame is a native method.
+    pub fn in_native_method(&self) -> bool {
+        self.frames.first().is_some_and(|f| {
+            f.text.ends_with("(Native Method)") || f.text.contains("/Native Method)")
+        })
+    }
+}
+
+fn header_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(concat!(
+            r#"^"(?P<name>.*)" "#,
+            r"(?:#(?P<num>\d+) )?",
+            r"(?:\[(?P<ostid>\d+)\] )?",
+            r"(?P<daemon>daemon )?",
+            r"(?:prio=(?P<prio>-?\d+) )?",
+            r"(?:os_prio=(?P<osprio>-?\d+) )?",
+            r"(?:cpu=(?P<cpu>[\d.]+)ms )?",
+            r"(?:elapsed=(?P<elapsed>[\d.]+)s )?",
+            r"(?:allocated=\S+ )?(?:defined_classes=\S+ )?",
+            r"(?:tid=(?P<tid>0x[0-9a-fA-F]+) )?",
+            r"nid=(?P<nid>0x[0-9a-fA-F]+|\d+)",
+            r"(?P<rest>.*)$",
+        ))
+        .expect("static regex")
+    })
+}
+
+fn lock_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^<(?P<addr>[^>]*)>\s*(?:\(a (?P<class>[^)]*)\))?").expect("static regex")
+    })
+}
+
+/// Parses a thread id given as `0x1611` (hex) or `5649` (decimal).
+pub fn parse_nid(s: &str) -> Option<u32> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// Parses a thread dump, detecting the JSON format by its leading `{`.
+pub fn parse(text: &str) -> Result<ThreadDump, crate::Error> {
+    if text.trim_start().starts_with('{') {
+        return crate::dump_json::parse(text);
+    }
+    Ok(parse_text(text))
+}
+
+/// Parses the text format of `jstack -l` / `jcmd Thread.print -l`.
+pub fn parse_text(text: &str) -> ThreadDump {
+    let mut dump = ThreadDump::default();
+    let mut current: Option<JavaThread> = None;
+    let mut in_synchronizers = false;
+    let mut lines = text.lines().peekable();
+    while let Some(raw) = lines.next() {
+        let line = raw.trim_end_matches('\r');
+        let trimmed = line.trim();
+        if line.starts_with("Full thread dump") {
+            dump.banner = Some(line.trim_end_matches(':').to_string());
+            continue;
+        }
+        if trimmed.starts_with("Found one Java-level deadlock") {
+            dump.threads.extend(current.take());
+            dump.deadlocks.push(parse_deadlock(&mut lines));
+            continue;
+        }
+        if let Some(caps) = header_re().captures(line) {
+            dump.threads.extend(current.take());
+            in_synchronizers = false;
+            let num = |k: &str| caps.name(k).map(|m| m.as_str());
+            let rest = num("rest").unwrap_or("").trim();
+            current = Some(JavaThread {
+                name: num("name").unwrap_or("").to_string(),
+                number: num("num").and_then(|s| s.parse().ok()),
+                os_thread_id: num("ostid").and_then(|s| s.parse().ok()),
+                daemon: caps.name("daemon").is_some(),
+                prio: num("prio").and_then(|s| s.parse().ok()),
+                os_prio: num("osprio").and_then(|s| s.parse().ok()),
+                cpu_ms: num("cpu").and_then(|s| s.parse().ok()),
+                elapsed_s: num("elapsed").and_then(|s| s.parse().ok()),
+                tid: num("tid").map(str::to_string),
+                nid: num("nid").and_then(parse_nid),
+                header_state: strip_stack_address(rest).to_string(),
+                ..JavaThread::default()
+            });
+            continue;
+        }
+        let Some(thread) = current.as_mut() else {
+            continue;
+        };
+        if trimmed.is_empty() {
+            continue;
+        }
+        if let Some(state) = trimmed.strip_prefix("java.lang.Thread.State:") {
+            let state = state.trim();
+            match state.split_once(" (") {
+                Some((s, detail)) => {
+                    thread.state = Some(s.to_string());
+                    thread.state_detail = Some(detail.trim_end_matches(')').to_string());
+                }
+                None => thread.state = Some(state.to_string()),
+            }
+        } else if let Some(frame) = trimmed.strip_prefix("at ") {
+            thread.frames.push(JavaFrame {
+                text: frame.to_string(),
+                locks: Vec::new(),
+            });
+        } else if trimmed.starts_with("Locked ownable synchronizers") {
+            in_synchronizers = true;
+        } else if let Some(rest) = trimmed.strip_prefix("- ") {
+            if in_synchronizers {
+                if let Some(lock) = parse_lock_ref(rest) {
+                    thread.ownable_synchronizers.push(lock);
+                }
+            } else if let Some(event) = parse_lock_event(rest) {
+                if let Some(frame) = thread.frames.last_mut() {
+                    frame.locks.push(event);
+                }
+            }
+        }
+    }
+    dump.threads.extend(current);
+    dump
+}
+
+/// Drops the trailing `[0x00007f…]` stack address from a header's state text.
+fn strip_stack_address(rest: &str) -> &str {
+    match rest.rfind(" [0x") {
+        Some(i) if rest.ends_with(']') => rest[..i].trim(),
+        _ => rest.trim(),
+    }
+}
+
+fn parse_lock_ref(s: &str) -> Option<LockRef> {
+    let caps = lock_re().captures(s.trim())?;
+    let addr = caps.name("addr")?.as_str();
+    if !addr.starts_with("0x") {
+        // "<no object reference available>", "<owner is scalar replaced>".
+        return None;
+    }
+    Some(LockRef {
+        address: addr.to_string(),
+        class: caps.name("class").map(|m| m.as_str().to_string()),
+    })
+}
+
+fn parse_lock_event(s: &str) -> Option<LockEvent> {
+    const ACTIONS: [(&str, LockAction); 5] = [
+        ("waiting to re-lock in wait()", LockAction::WaitingToRelock),
+        ("waiting to lock", LockAction::WaitingToLock),
+        ("parking to wait for", LockAction::ParkingToWaitFor),
+        ("waiting on", LockAction::WaitingOn),
+        ("locked", LockAction::Locked),
+    ];
+    let (rest, action) = ACTIONS
+        .iter()
+        .find_map(|(prefix, action)| s.strip_prefix(prefix).map(|rest| (rest, *action)))?;
+    Some(LockEvent {
+        action,
+        lock: parse_lock_ref(rest)?,
+    })
+}
+
+/// Parses the body of a "Found one Java-level deadlock" section.
+fn parse_deadlock<'a, I: Iterator<Item = &'a str>>(lines: &mut std::iter::Peekable<I>) -> Deadlock {
+    static WAIT_RE: OnceLock<Regex> = OnceLock::new();
+    let wait_re = WAIT_RE.get_or_init(|| {
+        Regex::new(concat!(
+            r"waiting (?:to lock monitor \S+ \(object (?P<obj>0x[0-9a-fA-F]+), a (?P<class>[^)]*)\)",
+            r"|for ownable synchronizer (?P<sync>0x[0-9a-fA-F]+), \(a (?P<sclass>[^)]*)\))",
+        ))
+        .expect("static regex")
+    });
+    let mut deadlock = Deadlock::default();
+    let mut edge: Option<DeadlockEdge> = None;
+    while let Some(&line) = lines.peek() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("Java stack information") || trimmed.starts_with("Found ") {
+            break;
+        }
+        lines.next();
+        if let Some(name) = line.strip_prefix('"').and_then(|l| l.strip_suffix("\":")) {
+            deadlock.edges.extend(edge.take());
+            edge = Some(DeadlockEdge {
+                thread: name.to_string(),
+                ..DeadlockEdge::default()
+            });
+        } else if let Some(e) = edge.as_mut() {
+            if let Some(caps) = wait_re.captures(trimmed) {
+                let obj = caps.name("obj").or(caps.name("sync"));
+                let class = caps.name("class").or(caps.name("sclass"));
+                e.waiting_for = obj.map(|m| m.as_str().to_string()).unwrap_or_default();
+                e.class = class.map(|m| m.as_str().to_string());
+            } else if let Some(held) = trimmed.strip_prefix("which is held by ") {
+                e.held_by = held.trim_matches('"').to_string();
+            }
+        }
+    }
+    deadlock.edges.extend(edge);
+    // Skip the per-thread stacks that follow; the main thread list already has them.
+    while let Some(&line) = lines.peek() {
+        if line.trim().starts_with("Found ") {
+            if line.trim().starts_with("Found one Java-level deadlock") {
+                break;
+            }
+            lines.next();
+            break;
+        }
+        lines.next();
+    }
+    deadlock
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nid_in_hex_and_decimal() {
+        assert_eq!(parse_nid("0x1611"), Some(5649));
+        assert_eq!(parse_nid("5649"), Some(5649));
+        assert_eq!(parse_nid("0xZZ"), None);
+    }
+
+    #[test]
+    fn header_without_java_id_is_a_vm_thread() {
+        let d = parse_text("\"VM Thread\" os_prio=0 cpu=1.68ms elapsed=0.91s tid=0x00007f56500b0010 nid=5957 runnable  \n");
+        let t = &d.threads[0];
+        assert_eq!(t.name, "VM Thread");
+        assert_eq!(t.number, None);
+        assert_eq!(t.nid, Some(5957));
+        assert_eq!(t.header_state, "runnable");
+    }
+
+    #[test]
+    fn thread_name_with_quotes_and_brackets() {
+        let d = parse_text("\"a \"quoted\" [name]\" #7 daemon prio=5 os_prio=0 tid=0x1 nid=0x10 waiting on condition  [0x0000]\n");
+        let t = &d.threads[0];
+        assert_eq!(t.name, "a \"quoted\" [name]");
+        assert!(t.daemon);
+        assert_eq!(t.header_state, "waiting on condition");
+    }
+
+    #[test]
+    fn object_wait_does_not_own_its_monitor() {
+        let text = "\"w\" #2 prio=5 os_prio=0 tid=0x1 nid=0x2 in Object.wait()  [0x0]\n   java.lang.Thread.State: WAITING (on object monitor)\n\tat java.lang.Object.wait(Native Method)\n\t- waiting on <0x0a> (a java.lang.Object)\n\tat X.run(X.java:1)\n\t- locked <0x0a> (a java.lang.Object)\n\t- locked <0x0b> (a java.lang.Object)\n";
+        let d = parse_text(text);
+        let owned: Vec<&str> = d.threads[0]
+            .owned_locks()
+            .iter()
+            .map(|l| l.address.as_str())
+            .collect();
+        assert_eq!(owned, vec!["0x0b"]);
+    }
+}

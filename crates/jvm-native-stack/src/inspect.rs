@@ -1,0 +1,143 @@
+//! The pipeline: Java dump first (jstack hangs while gdb holds the process), then /proc,
+//! then one gdb attach for the selected threads, then the diagnosis.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use crate::diagnose::{self, Finding};
+use crate::dump;
+use crate::fd;
+use crate::gdb::{self, GdbConfig};
+use crate::jdk::{self, JdkSearch};
+use crate::merge::{self, Filter, Snapshot};
+use crate::proc;
+use crate::runner::Runner;
+use crate::Error;
+
+/// What to inspect.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A live JVM.
+    Pid(u32),
+    /// A saved thread dump (`--from-file`).
+    File(PathBuf),
+}
+
+/// A validated request, built from the command line before any work starts.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Live process or saved dump.
+    pub source: Source,
+    /// Where to find jstack/jcmd (`target_exe` is filled in from /proc).
+    pub jdk: JdkSearch,
+    /// Deadline for jstack/jcmd.
+    pub dump_timeout: Duration,
+    /// gdb settings; `None` for `--no-gdb`.
+    pub gdb: Option<GdbConfig>,
+    /// `--sample DUR`.
+    pub sample: Option<Duration>,
+    /// Which threads to show.
+    pub filter: Filter,
+}
+
+/// The result: merged snapshot, findings, and which threads to show.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Everything collected.
+    pub snapshot: Snapshot,
+    /// The diagnosis.
+    pub findings: Vec<Finding>,
+    /// Indices into `snapshot.threads` to print.
+    pub selected: Vec<usize>,
+}
+
+/// Runs the whole pipeline.
+pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<Outcome, Error> {
+    let (mut snapshot, pid) = match &plan.source {
+        Source::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::ReadDump {
+                path: path.clone(),
+                source,
+            })?;
+            let dump = dump::parse(&text)?;
+            if dump.threads.is_empty() {
+                return Err(Error::BadDump {
+                    reason: format!(
+                        "no thread found in {}: expected the output of `jstack -l PID`, `jcmd PID Thread.print` or `jcmd PID Thread.dump_to_file -format=json`",
+                        path.display()
+                    ),
+                });
+            }
+            (merge::merge(None, dump, Vec::new()), None)
+        }
+        Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
+    };
+    let selected = plan.filter.select(&snapshot.threads);
+    if let (Some(pid), Some(gdb_config)) = (pid, &plan.gdb) {
+        let mut lwps: BTreeSet<u32> = selected
+            .iter()
+            .filter_map(|&i| snapshot.threads[i].lwp)
+            .collect();
+        lwps.extend(diagnose::interesting_lwps(&snapshot));
+        match gdb::backtraces(runner, gdb_config, pid, &lwps, cancel) {
+            Ok(bt) => {
+                for t in &mut snapshot.threads {
+                    if let Some(lwp) = t.lwp.filter(|l| lwps.contains(l)) {
+                        t.native_frames = Some(bt.frames.get(&lwp).cloned().unwrap_or_default());
+                    }
+                }
+                snapshot.gdb_timing = bt.timing;
+            }
+            Err(e @ (Error::GdbTimeout { .. } | Error::GdbFailed { .. })) => {
+                snapshot
+                    .warnings
+                    .push(format!("{e}; native frames are missing"));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let findings = diagnose::diagnose(&snapshot, pid);
+    Ok(Outcome {
+        snapshot,
+        findings,
+        selected,
+    })
+}
+
+/// Java dump, then /proc (sampled if asked), merged, with fd targets resolved.
+fn live(
+    plan: &Plan,
+    pid: u32,
+    runner: &dyn Runner,
+    cancel: &AtomicBool,
+) -> Result<Snapshot, Error> {
+    let exe = proc::check_jvm(pid)?;
+    if let Some(gdb) = &plan.gdb {
+        // Fail before the (slow) dump if gdb is missing.
+        if !crate::runner::is_executable(&gdb.program) {
+            return Err(Error::GdbMissing);
+        }
+    }
+    let search = JdkSearch {
+        target_exe: Some(exe),
+        ..plan.jdk.clone()
+    };
+    let text = jdk::thread_dump(runner, &search, pid, plan.dump_timeout, cancel)?;
+    let dump = dump::parse_text(&text);
+    let tasks = match plan.sample {
+        Some(interval) => proc::sample(pid, interval)?,
+        None => proc::read_tasks(pid)?,
+    };
+    let mut snapshot = merge::merge(Some(pid), dump, tasks);
+    for t in &mut snapshot.threads {
+        let fd = t
+            .task
+            .as_ref()
+            .and_then(|k| k.syscall.as_ref())
+            .and_then(|c| c.fd());
+        t.fd = fd.and_then(|fd| fd::inspect(pid, fd));
+    }
+    Ok(snapshot)
+}

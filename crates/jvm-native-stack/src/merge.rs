@@ -1,0 +1,144 @@
+//! The merged model: each thread's Java half (from the dump) and native half (from /proc
+//! and gdb), joined on LWP = nid, plus the filters that pick which threads to show.
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::dump::{Deadlock, JavaThread, ThreadDump};
+use crate::fd::FdTarget;
+use crate::gdb::{GdbTiming, NativeFrame};
+use crate::proc::Task;
+
+/// One thread of the target, Java and native halves merged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Thread {
+    /// Linux thread id (the dump's `nid`); absent for virtual threads.
+    pub lwp: Option<u32>,
+    /// Java thread name, or the kernel name for threads the JVM does not know.
+    pub name: String,
+    /// The Java half; absent for native-only threads (launcher, library threads).
+    pub java: Option<JavaThread>,
+    /// The /proc half; absent if the thread exited between the dump and the /proc read.
+    pub task: Option<Task>,
+    /// gdb frames, innermost first; absent when gdb did not run for this thread.
+    pub native_frames: Option<Vec<NativeFrame>>,
+    /// The file descriptor the thread's blocking syscall uses, resolved.
+    pub fd: Option<FdTarget>,
+}
+
+impl Thread {
+    /// CPU figure used for ranking: sampled percent if available, else total CPU seconds.
+    pub fn cpu_rank(&self) -> f64 {
+        match &self.task {
+            Some(t) => t.cpu_percent.unwrap_or(t.cpu_ms as f64 / 1000.0),
+            None => self.java.as_ref().and_then(|j| j.cpu_ms).unwrap_or(0.0) / 1000.0,
+        }
+    }
+
+    /// The Java state (`BLOCKED`), if this is a Java thread.
+    pub fn java_state(&self) -> Option<&str> {
+        self.java.as_ref()?.state.as_deref()
+    }
+}
+
+/// Everything jnstack learned about one process.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    /// Target process id; absent for `--from-file`.
+    pub pid: Option<u32>,
+    /// The dump's JVM banner.
+    pub jvm: Option<String>,
+    /// All threads: Java threads in dump order, then native-only threads by LWP.
+    pub threads: Vec<Thread>,
+    /// Deadlocks the JVM itself reported.
+    pub deadlocks: Vec<Deadlock>,
+    /// gdb phase timings, when gdb ran with Python.
+    pub gdb_timing: Option<GdbTiming>,
+    /// Things that went wrong but did not stop the run (gdb timeout, …).
+    pub warnings: Vec<String>,
+}
+
+/// Joins dump threads and tasks on LWP = nid.
+pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
+    let mut tasks: Vec<Option<Task>> = tasks.into_iter().map(Some).collect();
+    let mut threads = Vec::with_capacity(tasks.len());
+    for java in dump.threads {
+        let lwp = java.nid.or(java.os_thread_id);
+        let task = lwp.and_then(|lwp| {
+            tasks
+                .iter_mut()
+                .find(|t| t.as_ref().is_some_and(|t| t.lwp == lwp))
+                .and_then(Option::take)
+        });
+        threads.push(Thread {
+            lwp,
+            name: java.name.clone(),
+            java: Some(java),
+            task,
+            native_frames: None,
+            fd: None,
+        });
+    }
+    threads.extend(tasks.into_iter().flatten().map(|task| Thread {
+        lwp: Some(task.lwp),
+        name: task.comm.clone(),
+        java: None,
+        task: Some(task),
+        native_frames: None,
+        fd: None,
+    }));
+    Snapshot {
+        pid,
+        jvm: dump.banner,
+        threads,
+        deadlocks: dump.deadlocks,
+        gdb_timing: None,
+        warnings: Vec::new(),
+    }
+}
+
+/// Which threads to show. Kinds combine with AND; several values of one kind with OR.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Linux thread ids (`--tid`, `--nid`).
+    pub lwps: Vec<u32>,
+    /// Thread name pattern (`--name`).
+    pub name: Option<Regex>,
+    /// Java state (`BLOCKED`) or kernel state letter (`D`) (`--state`).
+    pub states: Vec<String>,
+    /// Keep only the N busiest threads (`--top`).
+    pub top: Option<usize>,
+}
+
+impl Filter {
+    /// True if no filter was given.
+    pub fn is_empty(&self) -> bool {
+        self.lwps.is_empty() && self.name.is_none() && self.states.is_empty() && self.top.is_none()
+    }
+
+    /// Indices of the threads to show, busiest first when `--top` is given.
+    pub fn select(&self, threads: &[Thread]) -> Vec<usize> {
+        let mut picked: Vec<usize> = (0..threads.len())
+            .filter(|&i| self.matches(&threads[i]))
+            .collect();
+        if let Some(n) = self.top {
+            picked.sort_by(|&a, &b| threads[b].cpu_rank().total_cmp(&threads[a].cpu_rank()));
+            picked.truncate(n);
+        }
+        picked
+    }
+
+    fn matches(&self, t: &Thread) -> bool {
+        let lwp_ok = self.lwps.is_empty() || t.lwp.is_some_and(|l| self.lwps.contains(&l));
+        let name_ok = self.name.as_ref().is_none_or(|re| re.is_match(&t.name));
+        let state_ok = self.states.is_empty()
+            || self.states.iter().any(|s| {
+                t.java_state().is_some_and(|js| js.eq_ignore_ascii_case(s))
+                    || (s.len() == 1
+                        && t.task
+                            .as_ref()
+                            .is_some_and(|task| s.starts_with(task.state)))
+            });
+        lwp_ok && name_ok && state_ok
+    }
+}

@@ -1,0 +1,328 @@
+//! The native view from `/proc/<pid>/task/*`: every LWP's name, scheduler state, CPU time,
+//! wait channel and the system call it sleeps in. Needs no ptrace, so it works with `--no-gdb`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::Error;
+
+/// One LWP of the target process.
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    /// The LWP id (what a Java dump calls `nid`).
+    pub lwp: u32,
+    /// Kernel thread name (`comm`, at most 15 bytes).
+    pub comm: String,
+    /// Scheduler state letter: R running, S sleeping, D disk sleep, T stopped, t traced, Z.
+    pub state: char,
+    /// User + system CPU time consumed so far, in milliseconds.
+    pub cpu_ms: u64,
+    /// CPU use over the `--sample` interval, in percent of one core.
+    pub cpu_percent: Option<f64>,
+    /// Kernel function the thread sleeps in (`anon_pipe_write`, `futex_wait_queue`).
+    pub wchan: Option<String>,
+    /// The system call the thread is blocked in, if any.
+    pub syscall: Option<Syscall>,
+}
+
+/// A system call a thread is blocked in, from `/proc/<pid>/task/<tid>/syscall`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Syscall {
+    /// Syscall number.
+    pub number: u64,
+    /// Syscall name on this architecture, when known.
+    pub name: Option<&'static str>,
+    /// The six raw arguments.
+    pub args: [u64; 6],
+}
+
+impl Syscall {
+    /// Parses the `syscall` file: `1 0x5 0x7f… 0x1000 …`; `running` and `-1 …` give `None`.
+    pub fn parse(text: &str) -> Option<Syscall> {
+        let mut fields = text.split_whitespace();
+        let number: u64 = fields.next()?.parse().ok()?;
+        let mut args = [0u64; 6];
+        for arg in &mut args {
+            *arg = fields
+                .next()
+                .and_then(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
+                .unwrap_or(0);
+        }
+        Some(Syscall {
+            number,
+            name: syscall_name(number),
+            args,
+        })
+    }
+
+    /// The file descriptor argument, for syscalls whose first argument is one.
+    pub fn fd(&self) -> Option<i32> {
+        const FD_FIRST: &[&str] = &[
+            "read",
+            "write",
+            "pread64",
+            "pwrite64",
+            "readv",
+            "writev",
+            "sendto",
+            "recvfrom",
+            "sendmsg",
+            "recvmsg",
+            "accept",
+            "accept4",
+            "connect",
+            "fsync",
+            "fdatasync",
+            "flock",
+            "ioctl",
+            "sendfile",
+            "epoll_wait",
+            "epoll_pwait",
+            "epoll_pwait2",
+        ];
+        let name = self.name?;
+        FD_FIRST
+            .contains(&name)
+            .then(|| i32::try_from(self.args[0]).ok())
+            .flatten()
+    }
+
+    /// Renders the call like strace: `write(5, 0x7f…, 4096)`.
+    pub fn display(&self) -> String {
+        let name = self
+            .name
+            .map_or_else(|| format!("syscall_{}", self.number), str::to_string);
+        match self.name {
+            Some("read" | "write" | "pread64" | "pwrite64" | "recvfrom" | "sendto") => {
+                format!(
+                    "{name}({}, {:#x}, {})",
+                    self.args[0], self.args[1], self.args[2]
+                )
+            }
+            Some(_) if self.fd().is_some() => format!("{name}({}, …)", self.args[0]),
+            _ => format!("{name}(…)"),
+        }
+    }
+}
+
+/// Names of the syscalls a blocked thread typically sits in (x86_64 numbering).
+#[cfg(target_arch = "x86_64")]
+pub fn syscall_name(number: u64) -> Option<&'static str> {
+    Some(match number {
+        0 => "read",
+        1 => "write",
+        2 => "open",
+        3 => "close",
+        7 => "poll",
+        16 => "ioctl",
+        17 => "pread64",
+        18 => "pwrite64",
+        19 => "readv",
+        20 => "writev",
+        23 => "select",
+        24 => "sched_yield",
+        34 => "pause",
+        35 => "nanosleep",
+        40 => "sendfile",
+        42 => "connect",
+        43 => "accept",
+        44 => "sendto",
+        45 => "recvfrom",
+        46 => "sendmsg",
+        47 => "recvmsg",
+        61 => "wait4",
+        73 => "flock",
+        74 => "fsync",
+        75 => "fdatasync",
+        202 => "futex",
+        208 => "io_getevents",
+        219 => "restart_syscall",
+        230 => "clock_nanosleep",
+        232 => "epoll_wait",
+        247 => "waitid",
+        257 => "openat",
+        270 => "pselect6",
+        271 => "ppoll",
+        281 => "epoll_pwait",
+        288 => "accept4",
+        441 => "epoll_pwait2",
+        _ => return None,
+    })
+}
+
+/// Names of the syscalls a blocked thread typically sits in (generic numbering, aarch64).
+#[cfg(not(target_arch = "x86_64"))]
+pub fn syscall_name(number: u64) -> Option<&'static str> {
+    Some(match number {
+        29 => "ioctl",
+        32 => "flock",
+        57 => "close",
+        63 => "read",
+        64 => "write",
+        65 => "readv",
+        66 => "writev",
+        67 => "pread64",
+        68 => "pwrite64",
+        72 => "pselect6",
+        73 => "ppoll",
+        22 => "epoll_pwait",
+        82 => "fsync",
+        98 => "futex",
+        101 => "nanosleep",
+        115 => "clock_nanosleep",
+        202 => "accept",
+        203 => "connect",
+        206 => "sendto",
+        207 => "recvfrom",
+        211 => "sendmsg",
+        212 => "recvmsg",
+        242 => "accept4",
+        260 => "wait4",
+        _ => return None,
+    })
+}
+
+/// Checks that `pid` exists and runs a JVM (it maps `libjvm.so`).
+pub fn check_jvm(pid: u32) -> Result<PathBuf, Error> {
+    let dir = PathBuf::from(format!("/proc/{pid}"));
+    if !dir.exists() {
+        return Err(Error::NoSuchProcess { pid });
+    }
+    let exe = fs::read_link(dir.join("exe")).unwrap_or_default();
+    let maps = fs::read_to_string(dir.join("maps")).map_err(|e| Error::ProcUnreadable {
+        pid,
+        what: "maps",
+        source: e,
+    })?;
+    if !maps.contains("/libjvm.so") {
+        return Err(Error::NotAJvm { pid, exe });
+    }
+    Ok(exe)
+}
+
+/// Reads every task of `pid`. Tasks that exit while we read them are skipped.
+pub fn read_tasks(pid: u32) -> Result<Vec<Task>, Error> {
+    let dir = PathBuf::from(format!("/proc/{pid}/task"));
+    let entries = fs::read_dir(&dir).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::NoSuchProcess { pid }
+        } else {
+            Error::ProcUnreadable {
+                pid,
+                what: "task",
+                source: e,
+            }
+        }
+    })?;
+    let ticks = clock_ticks();
+    let mut tasks: Vec<Task> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|lwp| read_task(&dir.join(lwp.to_string()), lwp, ticks))
+        .collect();
+    tasks.sort_by_key(|t| t.lwp);
+    Ok(tasks)
+}
+
+fn read_task(dir: &Path, lwp: u32, ticks: u64) -> Option<Task> {
+    let stat = fs::read_to_string(dir.join("stat")).ok()?;
+    let (state, cpu_ticks) = parse_stat(&stat)?;
+    let comm = fs::read_to_string(dir.join("comm")).unwrap_or_default();
+    let wchan = fs::read_to_string(dir.join("wchan"))
+        .ok()
+        .filter(|w| !w.is_empty() && w != "0");
+    // Reading `syscall` needs ptrace access; without it we still have the rest.
+    let syscall = fs::read_to_string(dir.join("syscall"))
+        .ok()
+        .and_then(|s| Syscall::parse(&s));
+    Some(Task {
+        lwp,
+        comm: comm.trim_end_matches('\n').to_string(),
+        state,
+        cpu_ms: cpu_ticks * 1000 / ticks.max(1),
+        cpu_percent: None,
+        wchan,
+        syscall,
+    })
+}
+
+/// Extracts the state letter and utime + stime (in clock ticks) from a `stat` line.
+/// The name field may contain spaces and parentheses, so fields count from the last `)`.
+pub fn parse_stat(stat: &str) -> Option<(char, u64)> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let state = fields.first()?.chars().next()?;
+    // After the name: state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt
+    // cmajflt utime(11) stime(12).
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((state, utime + stime))
+}
+
+fn clock_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+/// Reads the tasks twice, `interval` apart, and fills in `cpu_percent`.
+pub fn sample(pid: u32, interval: Duration) -> Result<Vec<Task>, Error> {
+    let before = read_tasks(pid)?;
+    let start = Instant::now();
+    std::thread::sleep(interval);
+    let mut after = read_tasks(pid)?;
+    let secs = start.elapsed().as_secs_f64().max(1e-3);
+    for task in &mut after {
+        if let Some(prev) = before.iter().find(|b| b.lwp == task.lwp) {
+            let used = task.cpu_ms.saturating_sub(prev.cpu_ms) as f64 / 1000.0;
+            task.cpu_percent = Some((used / secs * 100.0).min(100.0));
+        }
+    }
+    Ok(after)
+}
+
+/// The process state letter of `pid` (from `/proc/<pid>/stat`), if it still exists.
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(&stat).map(|(s, _)| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_with_parentheses_in_the_name() {
+        let stat =
+            "7800 (GC Thread#0) Thread#0) S 1 2 3 0 -1 4194368 10 0 0 0 25 7 0 0 20 0 27 0 1 2 3";
+        assert_eq!(parse_stat(stat), Some(('S', 32)));
+    }
+
+    #[test]
+    fn syscall_write_on_fd_5() {
+        let s = Syscall::parse("1 0x5 0x7ff18424e8b0 0x1000 0x7ff1b1f85310 0x0 0x7ff1b1d85189 0x7ff18424e870 0x7ff1b206438f").unwrap();
+        assert_eq!(s.name, Some("write"));
+        assert_eq!(s.fd(), Some(5));
+        assert_eq!(s.display(), "write(5, 0x7ff18424e8b0, 4096)");
+        assert!(Syscall::parse("running").is_none());
+        assert!(
+            Syscall::parse("202 0x7ff1ac015288 0x89 0x0 0x0 0x0 0x0 0x0 0x0")
+                .unwrap()
+                .fd()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn reads_own_tasks() {
+        let tasks = read_tasks(std::process::id()).unwrap();
+        assert!(tasks.iter().any(|t| t.lwp == std::process::id()));
+    }
+}

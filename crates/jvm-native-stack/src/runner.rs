@@ -1,0 +1,177 @@
+//! Running external tools (jstack, jcmd, gdb) with a deadline and Ctrl-C handling.
+//! The [`Runner`] trait is the seam tests use to inject slow or failing tools.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// A command to run: program, arguments, and how long it may take.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Program path.
+    pub program: PathBuf,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// Kill the program after this long.
+    pub timeout: Duration,
+}
+
+/// What a finished command produced.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    /// Exit code, `None` if killed by a signal.
+    pub code: Option<i32>,
+    /// Standard output, lossily decoded.
+    pub stdout: String,
+    /// Standard error, lossily decoded.
+    pub stderr: String,
+}
+
+/// Why a command did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The program could not be started.
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        /// Program path.
+        program: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The deadline passed; the program was killed.
+    #[error("{program} did not finish within {timeout:?} and was killed")]
+    Timeout {
+        /// Program path.
+        program: PathBuf,
+        /// The deadline.
+        timeout: Duration,
+    },
+    /// The user pressed Ctrl-C; the program was killed.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// Runs external programs. Implemented by [`SystemRunner`]; tests inject faults.
+pub trait Runner {
+    /// Runs `job` to completion, or kills it on timeout or when `cancel` becomes true.
+    fn run(&self, job: &Job, cancel: &AtomicBool) -> Result<Output, RunError>;
+}
+
+/// Runs programs as child processes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemRunner;
+
+impl Runner for SystemRunner {
+    fn run(&self, job: &Job, cancel: &AtomicBool) -> Result<Output, RunError> {
+        use std::os::unix::process::CommandExt;
+        let mut child = Command::new(&job.program)
+            .args(&job.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Own process group: a terminal Ctrl-C reaches only us, and we decide how
+            // the tool stops (gdb must not die while the JVM is left stopped).
+            .process_group(0)
+            .spawn()
+            .map_err(|source| RunError::Spawn {
+                program: job.program.clone(),
+                source,
+            })?;
+        // Drain both pipes on threads so a chatty child never blocks on a full pipe.
+        let drain = |stream: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut s) = stream {
+                    let _ = s.read_to_end(&mut buf);
+                }
+                String::from_utf8_lossy(&buf).into_owned()
+            })
+        };
+        let out = drain(
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        );
+        let err = drain(
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        );
+        let start = Instant::now();
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) => {}
+                Err(_) => break None,
+            }
+            let interrupted = cancel.load(Ordering::SeqCst);
+            if interrupted || start.elapsed() >= job.timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(if interrupted {
+                    RunError::Interrupted
+                } else {
+                    RunError::Timeout {
+                        program: job.program.clone(),
+                        timeout: job.timeout,
+                    }
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Ok(Output {
+            code: status.and_then(|s| s.code()),
+            stdout: out.join().unwrap_or_default(),
+            stderr: err.join().unwrap_or_default(),
+        })
+    }
+}
+
+/// Finds `name` on `PATH`.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+/// True if `path` is an executable regular file.
+pub fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kills_a_slow_program() {
+        let job = Job {
+            program: "sleep".into(),
+            args: vec!["30".into()],
+            timeout: Duration::from_millis(50),
+        };
+        let err = SystemRunner.run(&job, &AtomicBool::new(false)).unwrap_err();
+        assert!(matches!(err, RunError::Timeout { .. }), "{err}");
+    }
+
+    #[test]
+    fn collects_output() {
+        let job = Job {
+            program: "sh".into(),
+            args: vec!["-c".into(), "echo out; echo err >&2; exit 3".into()],
+            timeout: Duration::from_secs(10),
+        };
+        let out = SystemRunner.run(&job, &AtomicBool::new(false)).unwrap();
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (Some(3), "out\n", "err\n")
+        );
+    }
+}
