@@ -203,6 +203,11 @@ fn gitignore_and_ignore_files_are_respected_unless_no_ignore() {
     let d = small_tree();
     d.write(".gitignore", "src/b.c\n");
     d.write(".ignore", "tool.py\n");
+    // Outside a git checkout, .gitignore is inert (as in git, ripgrep and tokei); .ignore is not.
+    let v = d.json(&[]);
+    assert_eq!(nums(lang(&v, "C").unwrap()), [2, 9, 5, 2, 2]);
+    assert!(lang(&v, "Python").is_none());
+    std::fs::create_dir(d.path().join(".git")).unwrap();
     let v = d.json(&[]);
     assert_eq!(nums(lang(&v, "C").unwrap()), [1, 4, 2, 1, 1]);
     assert!(lang(&v, "Python").is_none());
@@ -552,4 +557,20 @@ fn readme_command_counts_this_repository() {
     let rust = lang(&v, "Rust").unwrap();
     assert!(rust["code"].as_u64().unwrap() > 500);
     assert!(lang(&v, "JSON").is_some());
+}
+
+#[test]
+fn the_documented_example_syntax_file_works() {
+    let doc = include_str!("../../../syntaxes/README.md");
+    let example = doc
+        .split("## A complete example")
+        .nth(1)
+        .and_then(|rest| rest.split("```json\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("syntaxes/README.md has a complete example");
+    let d = Dir::new();
+    d.write("example.json", example);
+    d.write("Makefile.PL", "# c\n=pod\n\ndoc\n=cut\nuse x;\n");
+    let v = d.json(&["-c", "example.json", "-e", "*.json"]);
+    assert_eq!(nums(lang(&v, "Perl").unwrap()), [1, 6, 1, 4, 1]);
 }
