@@ -54,6 +54,42 @@ fn main() {
     out.push_str("];\n");
     let dest = Path::new(&env::var("OUT_DIR").expect("OUT_DIR set by cargo")).join("builtins.rs");
     fs::write(&dest, out).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+    fixture_tests();
+}
+
+/// One `#[test]` per file in `tests/data` (tokei's approach), included by `tests/fixtures.rs`.
+fn fixture_tests() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().is_file())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut out = String::new();
+    for name in &names {
+        let ident: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "#[test]\nfn fixture_{ident}() {{\n    check_fixture({name:?});\n}}"
+        );
+    }
+    let dest =
+        Path::new(&env::var("OUT_DIR").expect("OUT_DIR set by cargo")).join("fixture_tests.rs");
+    fs::write(&dest, out).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
 }
 
 /// Longest first, so that `"""` is tried before `"` and `--[[` before `--`.
@@ -104,7 +140,7 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         pairs(&raw.raw_strings),
         pairs(&raw.doc_strings),
         pairs(&raw.line_blocks),
-        strs(&lower(&raw.filenames)),
+        strs(&raw.filenames),
         strs(&raw.shebangs),
     );
 }

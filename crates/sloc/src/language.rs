@@ -31,7 +31,7 @@ pub struct Builtin {
     pub doc_strings: &'static [(&'static str, &'static str)],
     /// Comment blocks whose markers begin a line.
     pub line_blocks: &'static [(&'static str, &'static str)],
-    /// File names, lower case.
+    /// File names.
     pub filenames: &'static [&'static str],
     /// Shebang interpreters.
     pub shebangs: &'static [&'static str],
@@ -272,7 +272,7 @@ impl Languages {
                 set.by_ext.insert(ext.to_lowercase(), idx);
             }
             for name in &raw.filenames {
-                set.by_filename.insert(name.to_lowercase(), idx);
+                set.by_filename.insert(name.clone(), idx);
             }
             for interp in &raw.shebangs {
                 set.by_shebang.insert(interp.clone(), idx);
@@ -296,15 +296,14 @@ impl Languages {
         self.langs.is_empty()
     }
 
-    /// The language for a path by file name, then extension.
+    /// The language for a path: by exact file name, then by extension (any case).
     pub fn for_path(&self, path: &Path) -> Option<usize> {
         let name = path.file_name()?.to_str()?;
-        let lower = name.to_ascii_lowercase();
-        if let Some(&i) = self.by_filename.get(&lower) {
+        if let Some(&i) = self.by_filename.get(name) {
             return Some(i);
         }
-        let ext = Path::new(&lower).extension()?.to_str()?;
-        self.by_ext.get(ext).copied()
+        let ext = Path::new(name).extension()?.to_str()?;
+        self.by_ext.get(&ext.to_ascii_lowercase()).copied()
     }
 
     /// The language named by a `#!` first line (`#!/usr/bin/env python3`, `#!/bin/sh -e`).

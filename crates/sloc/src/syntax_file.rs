@@ -49,7 +49,7 @@ pub struct RawSyntax {
     /// Comment blocks whose start and end markers must begin a line (Perl POD, Ruby `=begin`).
     #[serde(default)]
     pub line_blocks: Vec<(String, String)>,
-    /// Whole file names (`Makefile`), matched case-insensitively.
+    /// Whole file names (`Makefile`), matched exactly.
     #[serde(default)]
     pub filenames: Vec<String>,
     /// Interpreters named on a `#!` line, for files with no known extension (`python3`).

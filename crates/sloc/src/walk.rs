@@ -109,8 +109,9 @@ pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
         .git_global(ignore)
         .git_exclude(ignore)
         .parents(ignore)
-        // .gitignore applies outside a git checkout too (an unpacked tarball, a temp dir).
-        .require_git(false)
+        // As git, ripgrep and tokei: .gitignore rules apply inside a git checkout only (an
+        // unpacked tarball may ship a .gitignore that ignores everything); .ignore always does.
+        .require_git(true)
         .follow_links(opts.follow)
         .threads(opts.threads)
         .overrides(build_overrides(opts)?);

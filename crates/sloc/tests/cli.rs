@@ -1,0 +1,576 @@
+//! End-to-end tests of the `sloc` binary: every flag, every output format, every error.
+
+use std::process::{Command as StdCommand, Stdio};
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::util::{lang, nums, Dir};
+
+/// Two C files (5 code, 3 comments, 2 blanks in all), one header, one Python file.
+fn small_tree() -> Dir {
+    let d = Dir::new();
+    // 4 lines: 2 code, 1 comment, 1 blank.
+    d.write("src/a.c", "int a;\n\n// a comment\nint b;\n");
+    // 4 lines: 3 code, 1 comment, 0 blank... plus a blank: 5 lines.
+    d.write("src/b.c", "/* b */\nint c;\nint d;\n\nint e;\n");
+    // 3 lines: 1 code, 2 comments.
+    d.write("include/x.h", "/* guard\n */\n#pragma once\n");
+    // 2 lines: 1 code, 1 comment.
+    d.write("tool.py", "# a tool\nprint(1)\n");
+    d
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let d = small_tree();
+    let v = d.json(&[]);
+    assert_eq!(nums(lang(&v, "C").unwrap()), [2, 9, 5, 2, 2]);
+    assert_eq!(nums(lang(&v, "C Header").unwrap()), [1, 3, 1, 2, 0]);
+    assert_eq!(nums(lang(&v, "Python").unwrap()), [1, 2, 1, 1, 0]);
+    assert_eq!(nums(&v["total"]), [4, 14, 7, 5, 2]);
+    let c = lang(&v, "C").unwrap().as_object().unwrap();
+    let mut keys: Vec<&str> = c.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["blanks", "code", "comments", "files", "lines", "name"]
+    );
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["languages", "total"]);
+    // Sorted by code, most first.
+    let names: Vec<&str> = v["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["C", "C Header", "Python"]);
+}
+
+#[test]
+fn table_is_the_default_and_ends_with_a_total_row() {
+    let d = small_tree();
+    let out = d.sloc().assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .filter(|r: &Vec<&str>| r.len() == 6)
+        .collect();
+    assert_eq!(
+        rows[0],
+        ["Language", "Files", "Lines", "Code", "Comments", "Blanks"]
+    );
+    assert_eq!(rows[1], ["C", "2", "9", "5", "2", "2"]);
+    assert_eq!(rows[2], ["C Header", "1", "3", "1", "2", "0"]);
+    assert_eq!(rows[3], ["Python", "1", "2", "1", "1", "0"]);
+    assert_eq!(rows[4], ["Total", "4", "14", "7", "5", "2"]);
+}
+
+#[test]
+fn by_file_lists_every_file_under_its_language() {
+    let d = small_tree();
+    let v = d.json(&["--by-file"]);
+    let reports = lang(&v, "C").unwrap()["reports"].as_array().unwrap();
+    let paths: Vec<&str> = reports
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["./src/a.c", "./src/b.c"]);
+    assert_eq!(reports[0]["code"], 2);
+    assert_eq!(reports[1]["lines"], 5);
+    d.sloc()
+        .arg("--by-file")
+        .assert()
+        .success()
+        .stdout(contains("./src/a.c").and(contains("./include/x.h")));
+    // Without --by-file there are no reports.
+    assert!(lang(&d.json(&[]), "C").unwrap().get("reports").is_none());
+}
+
+#[test]
+fn csv_has_a_header_rows_and_total() {
+    let d = small_tree();
+    d.sloc()
+        .args(["--format", "csv"])
+        .assert()
+        .success()
+        .stdout(
+            "language,files,lines,code,comments,blanks\n\
+         C,2,9,5,2,2\n\
+         C Header,1,3,1,2,0\n\
+         Python,1,2,1,1,0\n\
+         Total,4,14,7,5,2\n",
+        );
+    d.sloc()
+        .args(["--format", "csv", "--by-file", "src"])
+        .assert()
+        .success()
+        .stdout("language,path,lines,code,comments,blanks\nC,src/a.c,4,2,1,1\nC,src/b.c,5,3,1,1\n");
+}
+
+#[test]
+fn legacy_prints_the_blog_posts_lines_with_code_counts() {
+    let d = small_tree();
+    d.sloc()
+        .args(["--format", "legacy", "-d", "."])
+        .assert()
+        .success()
+        .stdout(
+            "File-type: C  Line-count: 5\n\
+             File-type: C Header  Line-count: 1\n\
+             File-type: Python  Line-count: 1\n",
+        );
+}
+
+#[test]
+fn sort_orders_by_the_chosen_column() {
+    let d = small_tree();
+    let names = |args: &[&str]| -> Vec<String> {
+        d.json(args)["languages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&["--sort", "language"]), ["C", "C Header", "Python"]);
+    assert_eq!(names(&["--sort", "comments"]), ["C", "C Header", "Python"]);
+    assert_eq!(names(&["--sort", "lines"]), ["C", "C Header", "Python"]);
+    assert_eq!(names(&["-s", "blanks"]), ["C", "C Header", "Python"]);
+    assert_eq!(names(&["--sort", "files"]), ["C", "C Header", "Python"]);
+    d.write("zz/many.py", "a\nb\nc\nd\ne\nf\ng\n");
+    assert_eq!(names(&["--sort", "code"]), ["Python", "C", "C Header"]);
+    assert_eq!(names(&["--sort", "language"]), ["C", "C Header", "Python"]);
+    d.sloc().args(["--sort", "size"]).assert().code(2);
+}
+
+#[test]
+fn paths_can_be_positional_or_given_with_d() {
+    let d = small_tree();
+    assert_eq!(nums(&d.json(&["src"])["total"]), [2, 9, 5, 2, 2]);
+    assert_eq!(nums(&d.json(&["-d", "src"])["total"]), [2, 9, 5, 2, 2]);
+    assert_eq!(
+        nums(&d.json(&["--root-source-dir", "include", "src"])["total"]),
+        [3, 12, 6, 4, 2]
+    );
+    assert_eq!(nums(&d.json(&["src/a.c"])["total"]), [1, 4, 2, 1, 1]);
+}
+
+#[test]
+fn a_file_reached_twice_is_counted_once() {
+    let d = small_tree();
+    assert_eq!(
+        nums(&d.json(&["src", "src", "src/a.c"])["total"]),
+        [2, 9, 5, 2, 2]
+    );
+    std::os::unix::fs::symlink(d.path().join("src"), d.path().join("link")).unwrap();
+    std::fs::hard_link(d.path().join("src/a.c"), d.path().join("hard.c")).unwrap();
+    // Without --follow the symlink is not walked; the hard link is the same file.
+    assert_eq!(nums(lang(&d.json(&[]), "C").unwrap()), [2, 9, 5, 2, 2]);
+    assert_eq!(
+        nums(lang(&d.json(&["--follow"]), "C").unwrap()),
+        [2, 9, 5, 2, 2]
+    );
+    assert_eq!(
+        nums(lang(&d.json(&["-L", "link"]), "C").unwrap()),
+        [2, 9, 5, 2, 2]
+    );
+}
+
+#[test]
+fn follow_walks_into_symlinked_directories() {
+    let d = Dir::new();
+    let outside = Dir::new();
+    outside.write("lib.rs", "fn f() {}\n");
+    std::os::unix::fs::symlink(outside.path(), d.path().join("vendor")).unwrap();
+    assert!(lang(&d.json(&[]), "Rust").is_none());
+    assert_eq!(
+        nums(lang(&d.json(&["--follow"]), "Rust").unwrap()),
+        [1, 1, 1, 0, 0]
+    );
+}
+
+#[test]
+fn gitignore_and_ignore_files_are_respected_unless_no_ignore() {
+    let d = small_tree();
+    d.write(".gitignore", "src/b.c\n");
+    d.write(".ignore", "tool.py\n");
+    // Outside a git checkout, .gitignore is inert (as in git, ripgrep and tokei); .ignore is not.
+    let v = d.json(&[]);
+    assert_eq!(nums(lang(&v, "C").unwrap()), [2, 9, 5, 2, 2]);
+    assert!(lang(&v, "Python").is_none());
+    std::fs::create_dir(d.path().join(".git")).unwrap();
+    let v = d.json(&[]);
+    assert_eq!(nums(lang(&v, "C").unwrap()), [1, 4, 2, 1, 1]);
+    assert!(lang(&v, "Python").is_none());
+    let v = d.json(&["--no-ignore"]);
+    assert_eq!(nums(lang(&v, "C").unwrap()), [2, 9, 5, 2, 2]);
+    assert!(lang(&v, "Python").is_some());
+}
+
+#[test]
+fn hidden_files_need_hidden() {
+    let d = small_tree();
+    d.write(".hidden/h.c", "int h;\n");
+    assert_eq!(lang(&d.json(&[]), "C").unwrap()["files"], 2);
+    assert_eq!(lang(&d.json(&["--hidden"]), "C").unwrap()["files"], 3);
+}
+
+#[test]
+fn exclude_skips_matching_paths_and_repeats() {
+    let d = small_tree();
+    let v = d.json(&["--exclude", "*.h"]);
+    assert!(lang(&v, "C Header").is_none());
+    assert!(lang(&v, "C").is_some());
+    let v = d.json(&["-e", "*.h", "--exclude", "src/"]);
+    assert!(lang(&v, "C").is_none());
+    assert!(lang(&v, "Python").is_some());
+    d.sloc()
+        .args(["--exclude", "a{b"])
+        .assert()
+        .code(2)
+        .stderr(contains("invalid --exclude glob \"a{b\""));
+}
+
+#[test]
+fn binary_files_are_skipped_and_empty_files_count() {
+    let d = Dir::new();
+    let mut bin = b"int x;\n".to_vec();
+    bin.push(0);
+    d.write("blob.c", &bin);
+    d.write("empty.c", "");
+    d.write("bom.c", b"\xEF\xBB\xBF// c\nint x;");
+    let v = d.json(&["--by-file"]);
+    let c = lang(&v, "C").unwrap();
+    assert_eq!(nums(c), [2, 2, 1, 1, 0]);
+    let paths: Vec<&str> = c["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["./bom.c", "./empty.c"]);
+}
+
+#[test]
+fn shebang_and_file_names_pick_the_language() {
+    let d = Dir::new();
+    d.write("run", "#!/usr/bin/env python3\n# comment\nprint(1)\n");
+    d.write("build", "#!/bin/bash -e\necho hi\n");
+    d.write("Makefile", "# c\nall:\n");
+    d.write("Dockerfile", "FROM x\n");
+    d.write("README", "no shebang here\n");
+    let v = d.json(&[]);
+    assert_eq!(nums(lang(&v, "Python").unwrap()), [1, 3, 1, 2, 0]);
+    assert_eq!(nums(lang(&v, "Shell").unwrap()), [1, 2, 1, 1, 0]);
+    assert_eq!(nums(lang(&v, "Makefile").unwrap()), [1, 2, 1, 1, 0]);
+    assert_eq!(nums(lang(&v, "Dockerfile").unwrap()), [1, 1, 1, 0, 0]);
+    assert_eq!(nums(&v["total"])[0], 4);
+}
+
+#[test]
+fn languages_lists_names_extensions_file_names_and_interpreters() {
+    let d = Dir::new();
+    let out = d
+        .sloc()
+        .arg("--languages")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.split("  ").next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} not listed"))
+            .to_string()
+    };
+    assert!(line("C Header").contains(".h"));
+    assert!(line("C").contains(".c"));
+    assert!(line("Makefile").contains("makefile"));
+    assert!(line("Python").contains("#!python3"));
+    assert!(text.lines().count() >= 58);
+}
+
+const BLOG_SYNTAX: &str = r#"{  "hs" : {
+        "output_as" : "Haskell",
+        "other_extns" : [ "haskell" , "hask" ],
+        "start" : "{-",
+        "end" : "-}",
+        "whole_line" : ["--"]
+    },
+    "js" : {
+        "output_as" : "Javascript",
+        "other_extns" : [ "javascript"],
+        "start" : "/*",
+        "end" : "*/",
+        "whole_line" : ["//"]
+    }
+}"#;
+
+#[test]
+fn the_blog_posts_syntax_file_works_unchanged() {
+    let d = Dir::new();
+    d.write("syntax_haskell_js.json", BLOG_SYNTAX);
+    d.write("a.hask", "-- c\n{- b\n-}\nmain = pure ()\n");
+    d.write("b.js", "// c\nvar s = 1; /* x */\n");
+    d.write("c.mjs", "// still built-in JavaScript\n");
+    let v = d.json(&["-c", "syntax_haskell_js.json", "--exclude", "*.json"]);
+    assert_eq!(nums(lang(&v, "Haskell").unwrap()), [1, 4, 1, 3, 0]);
+    // `js` now belongs to the post's "Javascript"; `.mjs` keeps the built-in.
+    assert_eq!(nums(lang(&v, "Javascript").unwrap()), [1, 2, 1, 1, 0]);
+    assert_eq!(nums(lang(&v, "JavaScript").unwrap()), [1, 1, 0, 1, 0]);
+    d.sloc()
+        .args([
+            "-d",
+            ".",
+            "-c",
+            "syntax_haskell_js.json",
+            "--format",
+            "legacy",
+            "-e",
+            "*.json",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("File-type: Haskell  Line-count: 1\n"));
+}
+
+#[test]
+fn later_comment_files_override_earlier_ones() {
+    let d = Dir::new();
+    d.write(
+        "one.json",
+        r##"{"foo": {"output_as": "Foo", "whole_line": ["#"]}}"##,
+    );
+    d.write(
+        "two.json",
+        r#"{"foo": {"output_as": "Foo2", "whole_line": [";"]}}"#,
+    );
+    d.write("x.foo", "; c\n# c\n");
+    let v = d.json(&["-c", "one.json", "--comment-file", "two.json", "x.foo"]);
+    assert_eq!(nums(lang(&v, "Foo2").unwrap()), [1, 2, 1, 1, 0]);
+    assert!(lang(&v, "Foo").is_none());
+}
+
+#[test]
+fn extended_syntax_fields_work_from_a_comment_file() {
+    let d = Dir::new();
+    d.write(
+        "ext.json",
+        r#"{"zz": {"output_as": "Zed", "whole_line": ["!!"], "block": [["<<", ">>"]],
+            "nested": true, "strings": [{"start": "~", "end": "~", "escape": "^"}],
+            "raw_strings": [["@@", "@@"]], "doc_strings": [["%%", "%%"]],
+            "line_blocks": [["=doc", "=end"]], "filenames": ["Zedfile"], "shebangs": ["zed"]}}"#,
+    );
+    // Line 1 code (the string hides `!!`), 2 comment (nested), 3 comment (doc string), 4-6
+    // comment (line block), 7 code (the raw string hides `<<`), 8 code (the escaped `~` keeps the
+    // string open over `<<`), 9 code (so no block comment was opened on line 8).
+    d.write(
+        "a.zz",
+        "x ~ !! ~\n<< a << b >> c >>\n%% doc %%\n=doc\nanything\n=end\ny @@ << @@\nz ~^~ << ~\nw\n",
+    );
+    d.write("Zedfile", "!! c\n");
+    // `#!` is not a Zed comment: two code lines.
+    d.write("script", "#!/usr/bin/zed\nq\n");
+    let v = d.json(&["-c", "ext.json", "-e", "*.json"]);
+    assert_eq!(nums(lang(&v, "Zed").unwrap()), [3, 12, 6, 6, 0]);
+}
+
+#[test]
+fn syntax_file_errors_name_the_file_and_exit_2() {
+    let d = Dir::new();
+    d.sloc()
+        .args(["-c", "missing.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("sloc: cannot read syntax file missing.json"));
+    d.write(
+        "bad.json",
+        "{\n  \"hs\": {\n    \"output_as\": \"Haskell\",\n  }\n}\n",
+    );
+    d.sloc()
+        .args(["-c", "bad.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("invalid syntax file bad.json at line 4, column 3"));
+    d.write(
+        "type.json",
+        r#"{"hs": {"output_as": "Haskell", "whole_line": "--"}}"#,
+    );
+    d.sloc()
+        .args(["-c", "type.json"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "type.json at line 1, column 50: invalid type: string \"--\"",
+        ));
+    d.write(
+        "empty.json",
+        r#"{"hs": {"output_as": "Haskell", "whole_line": [""]}}"#,
+    );
+    d.sloc()
+        .args(["-c", "empty.json"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "empty.json: entry \"hs\": `whole_line` contains an empty string",
+        ));
+    d.write(
+        "half.json",
+        r#"{"hs": {"output_as": "Haskell", "start": "{-"}}"#,
+    );
+    d.sloc()
+        .args(["-c", "half.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("`start` is given without `end`"));
+    d.write(
+        "typo.json",
+        r#"{"hs": {"output_as": "Haskell", "whole_lines": ["--"]}}"#,
+    );
+    d.sloc()
+        .args(["-c", "typo.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown field `whole_lines`"));
+    d.write("noname.json", r#"{"hs": {"start": "{-", "end": "-}"}}"#);
+    d.sloc()
+        .args(["-c", "noname.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("missing field `output_as`"));
+}
+
+#[test]
+fn errors_are_one_line() {
+    let d = Dir::new();
+    let out = d.sloc().args(["-c", "missing.json"]).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_missing_root_directory_is_an_error() {
+    let d = Dir::new();
+    d.sloc()
+        .args(["-d", "nope"])
+        .assert()
+        .code(2)
+        .stderr("sloc: nope: no such file or directory\n");
+    d.sloc().arg("nope").assert().code(2);
+}
+
+#[test]
+fn by_file_with_legacy_is_a_usage_error() {
+    Dir::new()
+        .sloc()
+        .args(["--by-file", "--format", "legacy"])
+        .assert()
+        .code(2)
+        .stderr(contains("--by-file does not work with --format legacy"));
+}
+
+#[test]
+fn an_unreadable_file_warns_and_the_rest_is_counted() {
+    let d = small_tree();
+    // A dangling symlink cannot be read when followed; the rest must still be counted.
+    std::os::unix::fs::symlink(d.path().join("gone.c"), d.path().join("src/dangling.c")).unwrap();
+    d.sloc()
+        .args(["--follow", "--format", "csv"])
+        .assert()
+        .code(1)
+        .stdout(contains("C,2,9,5,2,2"))
+        .stderr(contains("sloc: warning:").and(contains("dangling.c")));
+}
+
+#[test]
+fn threads_flag_gives_the_same_counts() {
+    let d = small_tree();
+    assert_eq!(d.json(&["-j", "1"]), d.json(&["--threads", "4"]));
+}
+
+#[test]
+fn help_and_version() {
+    let d = Dir::new();
+    d.sloc()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("--comment-file").and(contains("--root-source-dir")));
+    d.sloc()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(contains("sloc "));
+    d.sloc().arg("--no-such-flag").assert().code(2);
+}
+
+#[test]
+fn file_names_with_control_characters_are_sanitized_in_tables() {
+    let d = Dir::new();
+    d.write("evil\x1b[31m.c", "int x;\n");
+    d.sloc()
+        .arg("--by-file")
+        .assert()
+        .success()
+        .stdout(contains("evil\\u{1b}[31m.c"));
+}
+
+#[test]
+fn a_closed_stdout_exits_quietly() {
+    let d = Dir::new();
+    for i in 0..1500 {
+        d.write(&format!("f{i:04}.c"), "int x;\n");
+    }
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("sloc"))
+        .current_dir(d.path())
+        .args(["--by-file", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn readme_command_counts_this_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let v = Dir::new().json(&["-d", root.to_str().unwrap()]);
+    let rust = lang(&v, "Rust").unwrap();
+    assert!(rust["code"].as_u64().unwrap() > 500);
+    assert!(lang(&v, "JSON").is_some());
+}
+
+#[test]
+fn the_documented_example_syntax_file_works() {
+    let doc = include_str!("../../../syntaxes/README.md");
+    let example = doc
+        .split("## A complete example")
+        .nth(1)
+        .and_then(|rest| rest.split("```json\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("syntaxes/README.md has a complete example");
+    let d = Dir::new();
+    d.write("example.json", example);
+    d.write("Makefile.PL", "# c\n=pod\n\ndoc\n=cut\nuse x;\n");
+    let v = d.json(&["-c", "example.json", "-e", "*.json"]);
+    assert_eq!(nums(lang(&v, "Perl").unwrap()), [1, 6, 1, 4, 1]);
+}

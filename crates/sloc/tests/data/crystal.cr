@@ -1,0 +1,2 @@
+# 2 lines 1 code 1 comments 0 blanks
+puts "# no"

@@ -1,0 +1,3 @@
+// 3 lines 2 code 1 comments 0 blanks
+#include <string>
+std::string s = "/* no */";

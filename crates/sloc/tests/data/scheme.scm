@@ -1,0 +1,3 @@
+; 3 lines 1 code 2 comments 0 blanks
+#| block |#
+(define x "#| no")

@@ -1,0 +1,6 @@
+//! The integration suite: one binary, one module per concern.
+
+mod cli;
+mod fixtures;
+mod props;
+mod util;
