@@ -11,8 +11,15 @@ use crate::version::ServerInfo;
 
 /// `GET /`: product and version.
 pub fn server_info(es: &Es) -> Result<ServerInfo> {
-    let root = es.call("connect", Method::Get, "/", None)?;
-    ServerInfo::from_root(&root)
+    let reply = es.send("connect", Method::Get, "/", None, false)?;
+    match reply.status {
+        200..=299 => ServerInfo::from_root(&reply.json),
+        401 | 403 => Err(http_error("connect", reply.status, &reply.json)),
+        s => Err(Error::Refused(format!(
+            "GET {}/ answered HTTP {s}, not the cluster's root: give --url without a path (e.g. https://host:9200)",
+            es.url()
+        ))),
+    }
 }
 
 /// Whether an index (or alias) of that name exists.

@@ -42,10 +42,10 @@ pub struct Journal {
     pub second_expected: u64,
 }
 
-/// Where the local state file for `(url, index)` lives.
-pub fn state_path(dir: &Path, url: &str, index: &str) -> PathBuf {
-    let host = url.split_once("://").map_or(url, |(_, r)| r);
-    let safe: String = format!("{host}_{index}")
+/// Where the local state file for an index lives. Keyed by the index name only, so that the
+/// same cluster reached through another host name or proxy still finds it.
+pub fn state_path(dir: &Path, index: &str) -> PathBuf {
+    let safe: String = index
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
@@ -171,13 +171,8 @@ mod tests {
     #[test]
     fn state_file_round_trips() {
         let dir = tempfile::tempdir().unwrap();
-        let path = state_path(dir.path(), "https://es.example:9200", "logs/x");
-        assert!(path
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .starts_with("es.example_9200_logs_x"));
+        let path = state_path(dir.path(), "logs/x");
+        assert_eq!(path.file_name().unwrap(), "logs_x.json");
         assert_eq!(load(&path).unwrap(), None);
         save(&path, &sample()).unwrap();
         assert_eq!(load(&path).unwrap(), Some(sample()));

@@ -59,7 +59,7 @@ pub struct Config {
 impl Config {
     /// The local state file of this split.
     pub fn state_file(&self) -> PathBuf {
-        journal::state_path(&self.state_dir, &self.url, &self.index)
+        journal::state_path(&self.state_dir, &self.index)
     }
 }
 
@@ -148,6 +148,13 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
     }
 
     let local = journal::load(&cfg.state_file())?;
+    if cfg.mode == Mode::Split && local.is_some() {
+        return Err(Error::Refused(format!(
+            "a previous split of {} was interrupted (state file {}): run with --resume or --rollback",
+            sanitize(&cfg.index),
+            cfg.state_file().display()
+        )));
+    }
     let mut existing = Vec::new();
     let mut remote: Option<Journal> = None;
     for target in [&cfg.first, &cfg.second] {
@@ -182,19 +189,11 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
             )));
         }
     }
-    let interrupted = local.is_some();
     let previous = if cfg.mode == Mode::Resume {
         local.or(remote)
     } else {
         None
     };
-    if cfg.mode == Mode::Split && interrupted {
-        return Err(Error::Refused(format!(
-            "a previous split of {} was interrupted (state file {}): run with --resume or --rollback",
-            sanitize(&cfg.index),
-            cfg.state_file().display()
-        )));
-    }
 
     let missing_to = match &previous {
         Some(j) => j.missing,
