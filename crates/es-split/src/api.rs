@@ -14,11 +14,12 @@ pub fn server_info(es: &Es) -> Result<ServerInfo> {
     let reply = es.send("connect", Method::Get, "/", None, false)?;
     match reply.status {
         200..=299 => ServerInfo::from_root(&reply.json),
-        401 | 403 => Err(http_error("connect", reply.status, &reply.json)),
-        s => Err(Error::Refused(format!(
-            "GET {}/ answered HTTP {s}, not the cluster's root: give --url without a path (e.g. https://host:9200)",
-            es.url()
+        400 | 404 | 405 => Err(Error::Refused(format!(
+            "GET {}/ answered HTTP {}, not the cluster's root: give --url without a path (e.g. https://host:9200)",
+            es.url(),
+            reply.status
         ))),
+        s => Err(http_error("connect", s, &reply.json)),
     }
 }
 
@@ -495,7 +496,11 @@ pub fn poll_task(
     poll: Duration,
     progress: &Progress,
 ) -> Result<ByQuery> {
-    let path = format!("/_tasks/{}", enc(task));
+    // Task ids are `<node_id>:<number>`; keep the colon readable, encode anything else.
+    let path = format!(
+        "/_tasks/{}",
+        task.split(':').map(enc).collect::<Vec<_>>().join(":")
+    );
     loop {
         let reply = es.send(step, Method::Get, &path, None, false)?;
         if reply.status == 404 {

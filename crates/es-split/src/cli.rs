@@ -103,6 +103,9 @@ pub struct Cli {
     /// Retries on 429/502/503/504 and dropped connections (exponential backoff).
     #[arg(long, default_value_t = 6)]
     pub retries: u32,
+    /// First pause before a retry, in seconds; doubles on every attempt (capped at 8 s).
+    #[arg(long, default_value_t = 0.25, value_name = "SECS")]
+    pub retry_delay: f64,
     /// How to fill the targets.
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
@@ -165,6 +168,11 @@ impl Cli {
                 "--slices {:?}: give `auto` or a positive number",
                 crate::error::sanitize(&self.slices)
             )));
+        }
+        if !(self.retry_delay.is_finite() && (0.0..=60.0).contains(&self.retry_delay)) {
+            return Err(Error::Usage(
+                "--retry-delay must be between 0 and 60 seconds".into(),
+            ));
         }
         if !(self.poll_interval.is_finite()
             && self.poll_interval > 0.0

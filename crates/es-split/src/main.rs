@@ -47,6 +47,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let (json, yes, quiet) = (cli.json, cli.yes, cli.quiet);
     let policy = RetryPolicy {
         retries: cli.retries,
+        base: Duration::from_secs_f64(cli.retry_delay.clamp(0.0, 60.0)),
         ..RetryPolicy::default()
     };
     let timeout = Duration::from_secs(cli.timeout);

@@ -465,7 +465,7 @@ async fn handle(
         .path()
         .split('/')
         .filter(|p| !p.is_empty())
-        .map(|p| p.replace("%2C", ","))
+        .map(percent_decode)
         .collect();
     let p: Vec<&str> = parts.iter().map(String::as_str).collect();
     route(&mut s, &method, &p, &query, &body)
@@ -913,4 +913,23 @@ pub fn docs(n: u64, missing: u64) -> Vec<Doc> {
         dates: vec![],
     }));
     out
+}
+
+/// Decodes `%XX` escapes in a path segment, as the server's REST layer does.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
