@@ -1,7 +1,111 @@
-//! `es-split` command-line entry point.
+//! `es-split` command-line entry point: parse → validate → pre-flight → confirm → split → print.
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use es_split::cli::{recovery_command, Cli};
+use es_split::client::{Es, HttpTransport};
+use es_split::plan::{self, Mode};
+use es_split::progress::Ui;
+use es_split::retry::RetryPolicy;
+use es_split::{guard, split, Error};
 
 fn main() -> ExitCode {
-    eprintln!("es-split: not yet implemented");
-    ExitCode::from(2)
+    let args: Vec<String> = std::env::args().collect();
+    let resume = recovery_command(&args, "--resume");
+    let rollback = recovery_command(&args, "--rollback");
+    let hint = format!("to continue: {resume}\nto undo:     {rollback}");
+    let on_interrupt = hint.clone();
+    // Best effort: without a handler Ctrl-C still kills us and --rollback still works.
+    let _ = ctrlc::set_handler(move || {
+        eprintln!("\nes-split: interrupted");
+        if let Some(msg) = guard::restore_on_interrupt() {
+            eprintln!("es-split: {msg}");
+        }
+        if guard::changed() {
+            eprintln!("{on_interrupt}");
+        }
+        std::process::exit(130);
+    });
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("es-split: {e:#}");
+            if guard::changed() {
+                eprintln!("{hint}");
+            }
+            let code = e.downcast_ref::<Error>().map_or(2, Error::exit_code);
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let (json, yes, quiet) = (cli.json, cli.yes, cli.quiet);
+    let policy = RetryPolicy {
+        retries: cli.retries,
+        base: Duration::from_secs_f64(cli.retry_delay.clamp(0.0, 60.0)),
+        ..RetryPolicy::default()
+    };
+    let timeout = Duration::from_secs(cli.timeout);
+    let (cfg, conn) = cli.into_config(std::env::var("ES_PASSWORD").ok())?;
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if cfg.delete_source && !yes && !interactive && !cfg.dry_run {
+        return Err(Error::Usage(
+            "--delete-source needs --yes when stdin is not a terminal".into(),
+        )
+        .into());
+    }
+    let transport = HttpTransport::new(&conn.url, conn.auth, &conn.tls)?;
+    let es = Es::new(Arc::new(transport), &conn.url, policy, timeout);
+    let ui = Ui::new(quiet);
+
+    let report = if cfg.mode == Mode::Rollback {
+        split::rollback(&es, &cfg, &ui)?
+    } else {
+        let plan = plan::preflight(&es, &cfg)?;
+        let description = split::describe(&cfg, &plan);
+        if cfg.dry_run {
+            let report = split::dry_run_report(&cfg, &plan);
+            if json {
+                print_out(&serde_json::to_string_pretty(&report)?);
+            } else {
+                print_out(description.trim_end());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        if !quiet || (interactive && !yes) {
+            eprint!("{description}");
+        }
+        if interactive && !yes && !confirm()? {
+            eprintln!("es-split: nothing changed");
+            return Ok(ExitCode::from(2));
+        }
+        split::execute(&es, &cfg, &plan, &ui)?
+    };
+    if json {
+        print_out(&serde_json::to_string_pretty(&report)?);
+    } else {
+        print_out(report.human().trim_end());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn confirm() -> anyhow::Result<bool> {
+    eprint!("Proceed? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES"))
+}
+
+/// Prints data to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(s: &str) {
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{s}").is_err() {
+        std::process::exit(0);
+    }
 }

@@ -1,0 +1,579 @@
+//! Typed cluster calls built on the one request helper: each REST endpoint the tool uses
+//! appears here exactly once (one count helper, one task poller, …).
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::client::{enc, http_error, is_no_handler, Es, Method};
+use crate::error::{sanitize, Error, Result};
+use crate::progress::Progress;
+use crate::version::ServerInfo;
+
+/// `GET /`: product and version.
+pub fn server_info(es: &Es) -> Result<ServerInfo> {
+    let reply = es.send("connect", Method::Get, "/", None, false)?;
+    match reply.status {
+        200..=299 => ServerInfo::from_root(&reply.json),
+        400 | 404 | 405 => Err(Error::Refused(format!(
+            "GET {}/ answered HTTP {}, not the cluster's root: give --url without a path (e.g. https://host:9200)",
+            es.url(),
+            reply.status
+        ))),
+        s => Err(http_error("connect", s, &reply.json)),
+    }
+}
+
+/// Whether an index (or alias) of that name exists.
+pub fn exists(es: &Es, step: &str, name: &str) -> Result<bool> {
+    let reply = es.send(step, Method::Head, &format!("/{}", enc(name)), None, false)?;
+    match reply.status {
+        200 => Ok(true),
+        404 => Ok(false),
+        s => Err(http_error(step, s, &reply.json)),
+    }
+}
+
+/// The mapping of one concrete index (`mappings` object). Refuses aliases and patterns,
+/// which `_clone` cannot take.
+pub fn mapping(es: &Es, index: &str) -> Result<Value> {
+    let step = "read mapping";
+    let reply = es.send(
+        step,
+        Method::Get,
+        &format!("/{}/_mapping", enc(index)),
+        None,
+        false,
+    )?;
+    if reply.status == 404 {
+        return Err(Error::Refused(format!(
+            "index {:?} does not exist (check --index)",
+            sanitize(index)
+        )));
+    }
+    if !(200..300).contains(&reply.status) {
+        return Err(http_error(step, reply.status, &reply.json));
+    }
+    let obj = reply.json.as_object().cloned().unwrap_or_default();
+    match obj.get(index) {
+        Some(v) if obj.len() == 1 => Ok(v.get("mappings").cloned().unwrap_or_else(|| json!({}))),
+        _ => {
+            let names: Vec<String> = obj.keys().map(|k| sanitize(k)).collect();
+            Err(Error::Refused(format!(
+                "--index {:?} resolves to [{}]: give one concrete index name, not an alias or pattern",
+                sanitize(index),
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// `GET /<index>/_settings?flat_settings=true` → the flat settings object.
+pub fn settings(es: &Es, index: &str) -> Result<serde_json::Map<String, Value>> {
+    let v = es.call(
+        "read settings",
+        Method::Get,
+        &format!("/{}/_settings?flat_settings=true", enc(index)),
+        None,
+    )?;
+    Ok(v.get(index)
+        .and_then(|i| i.get("settings"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// A boolean setting: absent ⇒ `None`; values arrive as strings ("true") or booleans.
+pub fn flag(settings: &serde_json::Map<String, Value>, key: &str) -> Option<bool> {
+    match settings.get(key)? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Sets `index.blocks.write` to a value, or back to the default with `None`.
+pub fn put_write_block(es: &Es, step: &str, index: &str, value: Option<bool>) -> Result<()> {
+    let body = json!({"index.blocks.write": value});
+    es.call(
+        step,
+        Method::Put,
+        &format!("/{}/_settings", enc(index)),
+        Some(&body),
+    )?;
+    Ok(())
+}
+
+/// Adds a write block. Prefers `PUT /<index>/_block/write` (ES 7.9+, OpenSearch), which also
+/// waits for in-flight writes to drain; falls back to the setting where that API is missing.
+pub fn add_write_block(es: &Es, index: &str) -> Result<()> {
+    let step = "block writes";
+    let reply = es.send(
+        step,
+        Method::Put,
+        &format!("/{}/_block/write", enc(index)),
+        None,
+        false,
+    )?;
+    if (200..300).contains(&reply.status) {
+        return Ok(());
+    }
+    if is_no_handler(&reply) || reply.status == 404 || reply.status == 405 {
+        return put_write_block(es, step, index, Some(true));
+    }
+    Err(http_error(step, reply.status, &reply.json))
+}
+
+/// `_count` of a query; a count with failed shards is partial and therefore an error.
+pub fn count(es: &Es, step: &str, index: &str, query: &Value) -> Result<u64> {
+    let v = es.call(
+        step,
+        Method::Post,
+        &format!("/{}/_count", enc(index)),
+        Some(&json!({"query": query})),
+    )?;
+    let failed = v
+        .pointer("/_shards/failed")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    if failed > 0 {
+        return Err(Error::BadResponse {
+            step: step.into(),
+            reason: format!("{failed} shard(s) failed to count; the count is partial"),
+        });
+    }
+    v.get("count")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Error::BadResponse {
+            step: step.into(),
+            reason: "no `count` in the answer".into(),
+        })
+}
+
+/// The median of a date field as (epoch millis, the server's formatted string), or `None`
+/// when no document has a value. Uses the numeric value: `value_as_string` follows the
+/// field's first format and may be truncated to a day.
+pub fn median(es: &Es, index: &str, field: &str) -> Result<Option<(i64, Option<String>)>> {
+    let step = "compute --mid auto";
+    let body =
+        json!({"size": 0, "aggs": {"mid": {"percentiles": {"field": field, "percents": [50]}}}});
+    let v = es.call(
+        step,
+        Method::Post,
+        &format!("/{}/_search", enc(index)),
+        Some(&body),
+    )?;
+    let values = v
+        .pointer("/aggregations/mid/values")
+        .ok_or_else(|| Error::BadResponse {
+            step: step.into(),
+            reason: "no percentiles in the answer".into(),
+        })?;
+    Ok(parse_percentile(values))
+}
+
+/// Reads the 50th percentile from keyed (`{"50.0":…}`) or unkeyed (`[{key,value}]`) output.
+pub fn parse_percentile(values: &Value) -> Option<(i64, Option<String>)> {
+    let (num, text) = match values {
+        Value::Object(m) => (m.get("50.0")?, m.get("50.0_as_string")),
+        Value::Array(a) => {
+            let e = a.first()?;
+            (e.get("value")?, e.get("value_as_string"))
+        }
+        _ => return None,
+    };
+    let ms = num.as_f64()?;
+    if !ms.is_finite() {
+        return None;
+    }
+    Some((
+        ms.floor() as i64,
+        text.and_then(Value::as_str).map(str::to_string),
+    ))
+}
+
+/// Cluster health status of one index.
+pub fn health(es: &Es, index: &str) -> Result<String> {
+    let v = es.call(
+        "check health",
+        Method::Get,
+        &format!("/_cluster/health/{}", enc(index)),
+        None,
+    )?;
+    Ok(v.get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string())
+}
+
+/// Waits until every primary of `index` is active (yellow or better). A 408 from
+/// `wait_for_status` only means "not yet".
+pub fn wait_active(es: &Es, step: &str, index: &str, poll: Duration) -> Result<String> {
+    let secs = poll.as_secs().max(1);
+    let path = format!(
+        "/_cluster/health/{}?wait_for_status=yellow&timeout={secs}s",
+        enc(index)
+    );
+    loop {
+        let reply = es.send(step, Method::Get, &path, None, false)?;
+        let timed_out = reply
+            .json
+            .get("timed_out")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if (200..300).contains(&reply.status) && !timed_out {
+            return Ok(reply
+                .json
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string());
+        }
+        if reply.status != 408 && !timed_out {
+            return Err(http_error(step, reply.status, &reply.json));
+        }
+    }
+}
+
+/// `_flush`, `_refresh` or `_forcemerge?only_expunge_deletes=true` on some indices; checks
+/// `_shards.failed` (not `successful`, which counts unassigned replicas).
+pub fn maintenance(es: &Es, step: &str, indices: &[&str], op: &str) -> Result<()> {
+    let names: Vec<String> = indices.iter().map(|i| enc(i)).collect();
+    let long = op.starts_with("_forcemerge");
+    let v = es.call_opts(
+        step,
+        Method::Post,
+        &format!("/{}/{op}", names.join(",")),
+        None,
+        long,
+    )?;
+    let failed = v
+        .pointer("/_shards/failed")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    if failed > 0 {
+        return Err(Error::BadResponse {
+            step: step.into(),
+            reason: format!("{failed} shard(s) failed"),
+        });
+    }
+    Ok(())
+}
+
+/// Probes an endpoint without side effects: a 400 "no handler found" means the server lacks it.
+fn probe(es: &Es, step: &str, method: Method, path: &str) -> Result<bool> {
+    let reply = es.send(step, method, path, None, false)?;
+    if is_no_handler(&reply) {
+        return Ok(false);
+    }
+    if reply.status == 401 {
+        return Err(http_error(step, reply.status, &reply.json));
+    }
+    Ok(true)
+}
+
+/// Whether `_clone` exists: cloning a non-existent index answers 404 `index_not_found_exception`
+/// where the API exists and 400 "no handler found" where it does not — nothing is created.
+pub fn clone_supported(es: &Es) -> Result<bool> {
+    let path = format!(
+        "/es-split-probe-{}-absent/_clone/es-split-probe-target",
+        std::process::id()
+    );
+    probe(es, "probe _clone", Method::Post, &path)
+}
+
+/// Whether the tasks API answers (needs the `monitor` privilege; osmem lacks it).
+pub fn tasks_supported(es: &Es) -> Result<bool> {
+    let reply = es.send(
+        "probe _tasks",
+        Method::Get,
+        "/_tasks?actions=*byquery&detailed=false",
+        None,
+        false,
+    )?;
+    Ok((200..300).contains(&reply.status))
+}
+
+/// `_clone` with the write block cleared and the replica count set: the clone copies every
+/// setting (including `index.blocks.write`) except the replica count.
+pub fn clone_index(es: &Es, src: &str, target: &str, replicas: Option<u64>) -> Result<()> {
+    let step = "clone";
+    let mut settings = json!({"index.blocks.write": null});
+    if let Some(r) = replicas {
+        settings["index.number_of_replicas"] = json!(r);
+    }
+    let path = format!(
+        "/{}/_clone/{}?wait_for_active_shards=1",
+        enc(src),
+        enc(target)
+    );
+    let reply = es.send(
+        step,
+        Method::Post,
+        &path,
+        Some(&json!({"settings": settings})),
+        false,
+    )?;
+    if (200..300).contains(&reply.status) {
+        return Ok(());
+    }
+    // A retried clone whose first attempt went through: the pre-flight saw no such index.
+    if reply.status == 400
+        && crate::client::error_parts(&reply.json).0 == "resource_already_exists_exception"
+    {
+        return Ok(());
+    }
+    Err(http_error(step, reply.status, &reply.json))
+}
+
+/// Creates an index with a body (settings, mappings).
+pub fn create_index(es: &Es, name: &str, body: &Value) -> Result<()> {
+    es.call(
+        "create target",
+        Method::Put,
+        &format!("/{}", enc(name)),
+        Some(body),
+    )?;
+    Ok(())
+}
+
+/// Deletes an index.
+pub fn delete_index(es: &Es, step: &str, name: &str) -> Result<()> {
+    es.call(step, Method::Delete, &format!("/{}", enc(name)), None)?;
+    Ok(())
+}
+
+/// Replaces the mapping's `_meta` (used as the on-cluster journal).
+pub fn put_meta(es: &Es, index: &str, meta: &Value) -> Result<()> {
+    es.call(
+        "write journal",
+        Method::Put,
+        &format!("/{}/_mapping", enc(index)),
+        Some(&json!({"_meta": meta})),
+    )?;
+    Ok(())
+}
+
+/// Indices an alias currently points at (empty when the alias does not exist).
+pub fn alias_indices(es: &Es, alias: &str) -> Result<Vec<String>> {
+    let reply = es.send(
+        "read alias",
+        Method::Get,
+        &format!("/_alias/{}", enc(alias)),
+        None,
+        false,
+    )?;
+    if reply.status == 404 {
+        return Ok(Vec::new());
+    }
+    if !(200..300).contains(&reply.status) {
+        return Err(http_error("read alias", reply.status, &reply.json));
+    }
+    Ok(reply
+        .json
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default())
+}
+
+/// Applies alias actions atomically.
+pub fn update_aliases(es: &Es, actions: Vec<Value>) -> Result<()> {
+    es.call(
+        "alias",
+        Method::Post,
+        "/_aliases",
+        Some(&json!({"actions": actions})),
+    )?;
+    Ok(())
+}
+
+/// What a `_delete_by_query` / `_reindex` run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ByQuery {
+    pub total: u64,
+    pub deleted: u64,
+    pub created: u64,
+    pub version_conflicts: u64,
+}
+
+impl ByQuery {
+    fn from_status(v: &Value) -> Self {
+        let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+        Self {
+            total: n("total"),
+            deleted: n("deleted"),
+            created: n("created"),
+            version_conflicts: n("version_conflicts"),
+        }
+    }
+
+    /// Documents processed so far (for progress).
+    pub fn done(&self) -> u64 {
+        self.deleted + self.created + self.version_conflicts
+    }
+}
+
+/// Checks a finished by-query response: `failures` make it a failure even when the task
+/// reports `completed` (elastic/elasticsearch-net#3963).
+pub fn check_by_query(step: &str, response: &Value) -> Result<ByQuery> {
+    if let Some(f) = response
+        .get("failures")
+        .and_then(Value::as_array)
+        .filter(|f| !f.is_empty())
+    {
+        let first = &f[0];
+        let cause = first
+            .get("cause")
+            .map(|c| crate::client::error_parts(&json!({"error": c})))
+            .unwrap_or_default();
+        return Err(Error::TaskFailed {
+            step: step.into(),
+            reason: sanitize(
+                format!("{} failure(s); first: {} {}", f.len(), cause.0, cause.1).trim_end(),
+            ),
+        });
+    }
+    if response.get("timed_out").and_then(Value::as_bool) == Some(true) {
+        return Err(Error::TaskFailed {
+            step: step.into(),
+            reason: "the server reports timed_out: true".into(),
+        });
+    }
+    Ok(ByQuery::from_status(response))
+}
+
+/// How by-query calls run: as tasks polled every `poll` or synchronously.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskMode {
+    pub tasks: bool,
+    pub poll: Duration,
+}
+
+/// Runs a `_delete_by_query` or `_reindex` (`path` with its parameters, without
+/// `wait_for_completion`) to the end. With tasks: start with `wait_for_completion=false` and
+/// poll `GET /_tasks/<id>`, updating `progress`; without: one long synchronous call.
+pub fn run_by_query(
+    es: &Es,
+    step: &str,
+    path: &str,
+    body: &Value,
+    mode: TaskMode,
+    progress: &Progress,
+) -> Result<ByQuery> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    if !mode.tasks {
+        let reply = es.send(step, Method::Post, path, Some(body), true)?;
+        if reply.json.get("failures").is_some() {
+            // 409 and friends carry the failures in the normal body shape.
+            return check_by_query(step, &reply.json);
+        }
+        if !(200..300).contains(&reply.status) {
+            return Err(http_error(step, reply.status, &reply.json));
+        }
+        return check_by_query(step, &reply.json);
+    }
+    let started = es.call(
+        step,
+        Method::Post,
+        &format!("{path}{sep}wait_for_completion=false"),
+        Some(body),
+    )?;
+    let task = started
+        .get("task")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::BadResponse {
+            step: step.into(),
+            reason: "no task id in the answer".into(),
+        })?
+        .to_string();
+    poll_task(es, step, &task, mode.poll, progress)
+}
+
+/// Polls one task until it completes; the one task poller.
+pub fn poll_task(
+    es: &Es,
+    step: &str,
+    task: &str,
+    poll: Duration,
+    progress: &Progress,
+) -> Result<ByQuery> {
+    // Task ids are `<node_id>:<number>`; keep the colon readable, encode anything else.
+    let path = format!(
+        "/_tasks/{}",
+        task.split(':').map(enc).collect::<Vec<_>>().join(":")
+    );
+    loop {
+        let reply = es.send(step, Method::Get, &path, None, false)?;
+        if reply.status == 404 {
+            return Err(Error::TaskFailed {
+                step: step.into(),
+                reason: format!("task {} vanished (its node left the cluster?); the step is idempotent: re-run with --resume", sanitize(task)),
+            });
+        }
+        if !(200..300).contains(&reply.status) {
+            return Err(http_error(step, reply.status, &reply.json));
+        }
+        let v = reply.json;
+        if let Some(status) = v.pointer("/task/status") {
+            let s = ByQuery::from_status(status);
+            progress.update(s.done(), s.total);
+        }
+        if v.get("completed").and_then(Value::as_bool) == Some(true) {
+            if let Some(err) = v.get("error") {
+                let (kind, reason) = crate::client::error_parts(&json!({"error": err}));
+                return Err(Error::TaskFailed {
+                    step: step.into(),
+                    reason: sanitize(&format!("task failed: {kind}: {reason}")),
+                });
+            }
+            let response = v.get("response").cloned().unwrap_or(Value::Null);
+            let result = check_by_query(step, &response)?;
+            progress.update(result.done(), result.total);
+            return Ok(result);
+        }
+        std::thread::sleep(poll);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_keyed_unkeyed_and_null() {
+        let keyed = json!({"50.0": 1.4358897674261604E12, "50.0_as_string": "2015-07-03"});
+        assert_eq!(
+            parse_percentile(&keyed),
+            Some((1_435_889_767_426, Some("2015-07-03".into())))
+        );
+        let unkeyed = json!([{"key": 50.0, "value": 1.0E12, "value_as_string": "2001-09-09"}]);
+        assert_eq!(
+            parse_percentile(&unkeyed).map(|p| p.0),
+            Some(1_000_000_000_000)
+        );
+        assert_eq!(parse_percentile(&json!({"50.0": null})), None);
+    }
+
+    #[test]
+    fn settings_flags_are_strings_or_bools() {
+        let s = json!({"index.blocks.write": "true", "b": false, "c": "nope"});
+        let m = s.as_object().unwrap();
+        assert_eq!(flag(m, "index.blocks.write"), Some(true));
+        assert_eq!(flag(m, "b"), Some(false));
+        assert_eq!(flag(m, "c"), None);
+        assert_eq!(flag(m, "absent"), None);
+    }
+
+    #[test]
+    fn completed_task_with_failures_fails() {
+        let resp = json!({"total": 10, "deleted": 9, "failures": [{"index":"t","id":"1","status":409,
+            "cause":{"type":"version_conflict_engine_exception","reason":"[1]: version conflict"}}]});
+        let e = check_by_query("delete", &resp).unwrap_err().to_string();
+        assert!(
+            e.contains("1 failure(s)") && e.contains("version_conflict_engine_exception"),
+            "{e}"
+        );
+        let ok = json!({"total": 10, "deleted": 10, "failures": [], "version_conflicts": 0});
+        assert_eq!(check_by_query("delete", &ok).unwrap().deleted, 10);
+        assert!(check_by_query("d", &json!({"timed_out": true, "failures": []})).is_err());
+    }
+}

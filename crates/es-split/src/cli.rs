@@ -1,0 +1,432 @@
+//! The command line (clap derive) and its conversion into a validated [`Config`].
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::client::{split_userinfo, Auth, Tls};
+use crate::error::{Error, Result};
+use crate::plan::{Config, MidSpec, Mode, StrategyChoice};
+use crate::query::MissingTo;
+
+/// Where documents without the field go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MissingArg {
+    First,
+    Second,
+}
+
+/// How to fill the targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// `_clone` where the server has it, else `_reindex`.
+    Auto,
+    /// `_clone` + `_delete_by_query` (no re-indexing).
+    Clone,
+    /// Create the targets and `_reindex` each half (needs `_source`).
+    Reindex,
+}
+
+/// Split an Elasticsearch/OpenSearch index in two on a date midpoint: documents with
+/// FIELD < MID go to the first half, FIELD >= MID to the second. Online, verified, resumable.
+#[derive(Debug, Parser)]
+#[command(
+    name = "es-split",
+    version,
+    about,
+    after_help = "Exit codes: 0 ok, 1 verification mismatch, 2 error, 130 interrupted.\nSecrets come from ES_PASSWORD / ES_API_KEY and are never printed."
+)]
+pub struct Cli {
+    /// Cluster URL.
+    #[arg(long, env = "ES_URL", default_value = "http://localhost:9200")]
+    pub url: String,
+    /// The index to split (one concrete index, not an alias).
+    #[arg(long, env = "ES_INDEX")]
+    pub index: String,
+    /// The date or date_nanos field to split on.
+    #[arg(long, required_unless_present = "rollback")]
+    pub field: Option<String>,
+    /// The split point, in any format the field's mapping accepts, or `auto` for the median.
+    #[arg(long, required_unless_present = "rollback")]
+    pub mid: Option<String>,
+    /// Name of the first half [default: <index>-firsthalf].
+    #[arg(long)]
+    pub first: Option<String>,
+    /// Name of the second half [default: <index>-secondhalf].
+    #[arg(long)]
+    pub second: Option<String>,
+    /// Which half keeps documents without the field (required if there are any).
+    #[arg(long, value_enum)]
+    pub missing: Option<MissingArg>,
+    /// Run every pre-flight check and print the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (the prompt is only shown on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Point this alias at both halves after success.
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Delete the source after verification succeeded (needs --yes or a confirmation).
+    #[arg(long)]
+    pub delete_source: bool,
+    /// Continue an interrupted split from the state the cluster is in.
+    #[arg(long, conflicts_with_all = ["rollback", "dry_run"])]
+    pub resume: bool,
+    /// Delete the targets an interrupted split created and restore the source's settings.
+    #[arg(long, conflicts_with_all = ["dry_run", "alias", "delete_source"])]
+    pub rollback: bool,
+    /// User for basic authentication (password from ES_PASSWORD).
+    #[arg(long, env = "ES_USER")]
+    pub user: Option<String>,
+    /// API key (the `encoded` value), sent as `Authorization: ApiKey …`.
+    #[arg(
+        long,
+        env = "ES_API_KEY",
+        hide_env_values = true,
+        conflicts_with = "user"
+    )]
+    pub api_key: Option<String>,
+    /// PEM file with the CA that signed the cluster's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate (test clusters only).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Print one JSON report on stdout at the end.
+    #[arg(long)]
+    pub json: bool,
+    /// Timeout of one ordinary request, in seconds (force merge and synchronous deletes wait
+    /// as long as they need).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub timeout: u64,
+    /// Retries on 429/502/503/504 and dropped connections (exponential backoff).
+    #[arg(long, default_value_t = 6)]
+    pub retries: u32,
+    /// First pause before a retry, in seconds; doubles on every attempt (capped at 8 s).
+    #[arg(long, default_value_t = 0.25, value_name = "SECS")]
+    pub retry_delay: f64,
+    /// How to fill the targets.
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    pub method: MethodArg,
+    /// Batch size of delete-by-query / reindex.
+    #[arg(long, default_value_t = 5000)]
+    pub scroll_size: u32,
+    /// `slices` of delete-by-query / reindex (`auto` = one per shard).
+    #[arg(long, default_value = "auto")]
+    pub slices: String,
+    /// Seconds between task polls.
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    pub poll_interval: f64,
+    /// Directory for the state file that makes --resume/--rollback possible.
+    #[arg(long, env = "ES_SPLIT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Print only errors and the result.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Connection settings, kept apart from `Config` because they hold secrets.
+pub struct Connection {
+    pub url: String,
+    pub auth: Auth,
+    pub tls: Tls,
+}
+
+impl Cli {
+    /// Validates the arguments; `password` is ES_PASSWORD.
+    pub fn into_config(self, password: Option<String>) -> Result<(Config, Connection)> {
+        let (url, url_user, url_pass) = split_userinfo(self.url.trim());
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Error::Usage(format!(
+                "--url {:?} must start with http:// or https://",
+                crate::error::sanitize(&url)
+            )));
+        }
+        let auth = match (self.api_key, self.user.or(url_user)) {
+            (Some(key), _) if !key.is_empty() => Auth::ApiKey(key),
+            (_, Some(user)) => match url_pass.or(password) {
+                Some(password) => Auth::Basic { user, password },
+                None => {
+                    return Err(Error::Usage(
+                        "--user needs a password: set ES_PASSWORD".into(),
+                    ))
+                }
+            },
+            _ => Auth::None,
+        };
+        if self.timeout == 0 {
+            return Err(Error::Usage("--timeout must be at least 1 second".into()));
+        }
+        if self.scroll_size == 0 || self.scroll_size > 10_000 {
+            return Err(Error::Usage(
+                "--scroll-size must be between 1 and 10000".into(),
+            ));
+        }
+        if self.slices != "auto" && self.slices.parse::<u32>().map_or(true, |n| n == 0) {
+            return Err(Error::Usage(format!(
+                "--slices {:?}: give `auto` or a positive number",
+                crate::error::sanitize(&self.slices)
+            )));
+        }
+        if !(self.retry_delay.is_finite() && (0.0..=60.0).contains(&self.retry_delay)) {
+            return Err(Error::Usage(
+                "--retry-delay must be between 0 and 60 seconds".into(),
+            ));
+        }
+        if !(self.poll_interval.is_finite()
+            && self.poll_interval > 0.0
+            && self.poll_interval <= 3600.0)
+        {
+            return Err(Error::Usage(
+                "--poll-interval must be between 0 and 3600 seconds".into(),
+            ));
+        }
+        let mode = match (self.resume, self.rollback) {
+            (true, _) => Mode::Resume,
+            (_, true) => Mode::Rollback,
+            _ => Mode::Split,
+        };
+        let mid = match self.mid.as_deref().map(str::trim) {
+            Some("auto") => MidSpec::Auto,
+            Some("") => return Err(Error::Usage("--mid is empty: give a date or `auto`".into())),
+            Some(d) => MidSpec::Date(d.to_string()),
+            None => MidSpec::Auto,
+        };
+        let state_dir = match self.state_dir {
+            Some(d) => d,
+            None => default_state_dir()?,
+        };
+        let cfg = Config {
+            url: url.clone(),
+            first: self
+                .first
+                .unwrap_or_else(|| format!("{}-firsthalf", self.index)),
+            second: self
+                .second
+                .unwrap_or_else(|| format!("{}-secondhalf", self.index)),
+            index: self.index,
+            field: self.field.unwrap_or_default(),
+            mid,
+            missing: self.missing.map(|m| match m {
+                MissingArg::First => MissingTo::First,
+                MissingArg::Second => MissingTo::Second,
+            }),
+            strategy: match self.method {
+                MethodArg::Auto => StrategyChoice::Auto,
+                MethodArg::Clone => StrategyChoice::Clone,
+                MethodArg::Reindex => StrategyChoice::Reindex,
+            },
+            mode,
+            dry_run: self.dry_run,
+            alias: self.alias,
+            delete_source: self.delete_source,
+            scroll_size: self.scroll_size,
+            slices: self.slices,
+            poll: Duration::from_secs_f64(self.poll_interval),
+            state_dir,
+        };
+        let tls = Tls {
+            ca_cert: self.ca_cert,
+            insecure: self.insecure,
+        };
+        Ok((cfg, Connection { url, auth, tls }))
+    }
+}
+
+fn default_state_dir() -> Result<PathBuf> {
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d).join("es-split"));
+    }
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(h) => Ok(PathBuf::from(h).join(".local/state/es-split")),
+        None => Err(Error::Usage(
+            "cannot find a state directory: set --state-dir or ES_SPLIT_STATE_DIR".into(),
+        )),
+    }
+}
+
+/// The command that resumes (or rolls back) this run: the user's arguments with secrets
+/// removed (they come from the environment) and the mode flags replaced.
+pub fn recovery_command(args: &[String], flag: &str) -> String {
+    let mut out = vec!["es-split".to_string()];
+    let mut skip = false;
+    for a in args.iter().skip(1) {
+        if skip {
+            skip = false;
+            continue;
+        }
+        let name = a.split('=').next().unwrap_or(a);
+        match name {
+            "--resume" | "--rollback" | "--dry-run" => continue,
+            "--api-key" => {
+                skip = !a.contains('=');
+                continue;
+            }
+            "--url" if a.contains('=') => {
+                out.push(format!("--url={}", split_userinfo(&a["--url=".len()..]).0));
+                continue;
+            }
+            _ => {}
+        }
+        if out.last().is_some_and(|p| p == "--url") {
+            out.push(shell_quote(&split_userinfo(a).0));
+        } else {
+            out.push(shell_quote(a));
+        }
+    }
+    out.push(flag.to_string());
+    out.join(" ")
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", crate::error::sanitize(s).replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<(Config, Connection)> {
+        let mut full = vec!["es-split", "--state-dir", "/tmp/x"];
+        full.extend_from_slice(args);
+        Cli::try_parse_from(full)
+            .map_err(|e| Error::Usage(e.to_string()))?
+            .into_config(None)
+    }
+
+    #[test]
+    fn defaults_and_names() {
+        let (cfg, conn) =
+            parse(&["--index", "logs", "--field", "date", "--mid", "2015-01-01"]).unwrap();
+        assert_eq!(cfg.first, "logs-firsthalf");
+        assert_eq!(cfg.second, "logs-secondhalf");
+        assert_eq!(cfg.mid, MidSpec::Date("2015-01-01".into()));
+        assert_eq!(conn.auth, Auth::None);
+        assert_eq!(
+            parse(&["--index", "l", "--field", "d", "--mid", "auto"])
+                .unwrap()
+                .0
+                .mid,
+            MidSpec::Auto
+        );
+    }
+
+    #[test]
+    fn userinfo_becomes_basic_auth_and_leaves_the_url() {
+        let (cfg, conn) = parse(&[
+            "--url",
+            "https://elastic:pw@h:9200",
+            "--index",
+            "l",
+            "--field",
+            "d",
+            "--mid",
+            "2015",
+        ])
+        .unwrap();
+        assert_eq!(cfg.url, "https://h:9200");
+        assert_eq!(
+            conn.auth,
+            Auth::Basic {
+                user: "elastic".into(),
+                password: "pw".into()
+            }
+        );
+        assert!(!format!("{cfg:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        assert!(parse(&[
+            "--url",
+            "localhost:9200",
+            "--index",
+            "l",
+            "--field",
+            "d",
+            "--mid",
+            "x"
+        ])
+        .is_err());
+        assert!(parse(&["--index", "l", "--field", "d", "--mid", " "]).is_err());
+        assert!(parse(&[
+            "--index",
+            "l",
+            "--field",
+            "d",
+            "--mid",
+            "x",
+            "--scroll-size",
+            "0"
+        ])
+        .is_err());
+        assert!(
+            parse(&["--index", "l", "--field", "d", "--mid", "x", "--slices", "zero"]).is_err()
+        );
+        assert!(parse(&["--index", "l", "--field", "d", "--mid", "x", "--user", "u"]).is_err());
+        assert!(parse(&[
+            "--index",
+            "l",
+            "--field",
+            "d",
+            "--mid",
+            "x",
+            "--resume",
+            "--rollback"
+        ])
+        .is_err());
+        assert!(parse(&["--index", "l", "--rollback"]).is_ok());
+        assert!(parse(&["--index", "l"]).is_err());
+    }
+
+    #[test]
+    fn recovery_command_drops_secrets() {
+        let args: Vec<String> = [
+            "es-split",
+            "--url",
+            "https://u:secret@h:9200",
+            "--api-key",
+            "KEY",
+            "--index",
+            "logs",
+            "--mid",
+            "2015-01-01 10:00",
+            "--dry-run",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let cmd = recovery_command(&args, "--resume");
+        assert_eq!(
+            cmd,
+            "es-split --url https://h:9200 --index logs --mid '2015-01-01 10:00' --resume"
+        );
+        let args: Vec<String> = [
+            "es-split",
+            "--api-key=KEY",
+            "--url=http://a:b@h",
+            "--resume",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            recovery_command(&args, "--rollback"),
+            "es-split --url=http://h --rollback"
+        );
+    }
+}

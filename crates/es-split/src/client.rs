@@ -1,0 +1,482 @@
+//! HTTP access to the cluster: a transport seam, one request helper with retries, and error
+//! body parsing. Credentials live only inside the transport and are never formatted.
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::{sanitize, Error, Result};
+use crate::retry::{self, Retry, RetryPolicy};
+
+/// HTTP methods the tool uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Head,
+}
+
+impl Method {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+        }
+    }
+}
+
+/// One request, transport-independent. `path` starts with `/` and includes the query string.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub body: Option<Vec<u8>>,
+    /// `None` means wait as long as it takes (force merge, synchronous delete-by-query).
+    pub timeout: Option<Duration>,
+}
+
+/// A raw answer: status and body bytes.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Why a request produced no HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// Nothing listens, DNS failed, TLS handshake failed: the request was never sent.
+    Connect(String),
+    /// No answer within the request's timeout.
+    Timeout,
+    /// The connection broke after the request may have been sent (reset, truncated body).
+    Io(String),
+}
+
+/// The seam between the tool and the network, so that tests can inject faults.
+pub trait Transport: Send + Sync {
+    /// Sends one request and returns the server's answer.
+    fn send(&self, req: &Request) -> std::result::Result<RawResponse, TransportError>;
+}
+
+/// How to authenticate. `Debug` redacts the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    Basic { user: String, password: String },
+    ApiKey(String),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Basic { user, .. } => {
+                write!(f, "Basic {{ user: {user:?}, password: <redacted> }}")
+            }
+            Auth::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
+        }
+    }
+}
+
+/// TLS trust settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tls {
+    /// PEM file with an extra CA to trust (ES 8's `http_ca.crt`).
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Accept any certificate (self-signed test clusters only).
+    pub insecure: bool,
+}
+
+/// Production transport: reqwest's blocking client with rustls.
+pub struct HttpTransport {
+    client: reqwest::blocking::Client,
+    base: String,
+    auth: Auth,
+}
+
+impl HttpTransport {
+    /// Builds a client for `base` (scheme://host:port[/prefix], userinfo already removed).
+    pub fn new(base: &str, auth: Auth, tls: &Tls) -> Result<Self> {
+        let mut builder = reqwest::blocking::Client::builder()
+            .timeout(None::<Duration>)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("es-split/", env!("CARGO_PKG_VERSION")))
+            .danger_accept_invalid_certs(tls.insecure);
+        if let Some(path) = &tls.ca_cert {
+            let shown = path.display().to_string();
+            let pem = std::fs::read(path).map_err(|e| Error::File {
+                path: shown.clone(),
+                reason: format!("cannot read --ca-cert: {e}"),
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::File {
+                path: shown,
+                reason: format!("--ca-cert is not a PEM certificate: {e}"),
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot build HTTP client: {e}")))?;
+        Ok(Self {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            auth,
+        })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, req: &Request) -> std::result::Result<RawResponse, TransportError> {
+        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes())
+            .map_err(|e| TransportError::Connect(e.to_string()))?;
+        let mut rb = self
+            .client
+            .request(method, format!("{}{}", self.base, req.path));
+        rb = match &self.auth {
+            Auth::None => rb,
+            Auth::Basic { user, password } => rb.basic_auth(user, Some(password)),
+            Auth::ApiKey(key) => rb.header("Authorization", format!("ApiKey {key}")),
+        };
+        if let Some(t) = req.timeout {
+            rb = rb.timeout(t);
+        }
+        if let Some(body) = &req.body {
+            let ct = if req.path.contains("_bulk") {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            };
+            rb = rb.header("Content-Type", ct).body(body.clone());
+        }
+        let resp = rb.send().map_err(classify_reqwest)?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().map_err(classify_reqwest)?.to_vec();
+        Ok(RawResponse { status, body })
+    }
+}
+
+fn classify_reqwest(e: reqwest::Error) -> TransportError {
+    // reqwest's Display includes the URL; ours has no userinfo, but keep only the cause chain.
+    let mut reason = String::new();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(s) = src {
+        reason = s.to_string();
+        src = s.source();
+    }
+    let (timeout, connect) = (e.is_timeout(), e.is_connect());
+    if reason.is_empty() {
+        reason = e.without_url().to_string();
+    }
+    if timeout {
+        TransportError::Timeout
+    } else if connect {
+        TransportError::Connect(reason)
+    } else {
+        TransportError::Io(reason)
+    }
+}
+
+/// Removes `user:password@` from a URL so it can be printed; returns (clean url, user, password).
+pub fn split_userinfo(url: &str) -> (String, Option<String>, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None, None);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((info, host)) => {
+            let (user, pass) = match info.split_once(':') {
+                Some((u, p)) => (u.to_string(), Some(p.to_string())),
+                None => (info.to_string(), None),
+            };
+            (format!("{scheme}://{host}{tail}"), Some(user), pass)
+        }
+        None => (url.to_string(), None, None),
+    }
+}
+
+/// An answer whose body was parsed as JSON (`Value::Null` for an empty body).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub json: Value,
+}
+
+/// The cluster client: one request helper with retries shared by every step.
+#[derive(Clone)]
+pub struct Es {
+    transport: Arc<dyn Transport>,
+    url: String,
+    policy: RetryPolicy,
+    timeout: Duration,
+}
+
+impl Es {
+    /// Wraps a transport; `url` is the printable (userinfo-free) base URL.
+    pub fn new(
+        transport: Arc<dyn Transport>,
+        url: &str,
+        policy: RetryPolicy,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            transport,
+            url: url.to_string(),
+            policy,
+            timeout,
+        }
+    }
+
+    /// The printable base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends a request with retries; any HTTP status is returned as a `Reply`.
+    /// `long` requests (force merge, synchronous by-query) have no client-side timeout.
+    pub fn send(
+        &self,
+        step: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        long: bool,
+    ) -> Result<Reply> {
+        let req = Request {
+            method,
+            path: path.to_string(),
+            body: body.map(|b| b.to_string().into_bytes()),
+            timeout: if long { None } else { Some(self.timeout) },
+        };
+        let mut attempt = 0u32;
+        loop {
+            let outcome = self.transport.send(&req);
+            let verdict = match &outcome {
+                Ok(r) => retry::classify_status(r.status, &parse_body(&r.body)),
+                Err(e) => retry::classify_transport(e),
+            };
+            if verdict == Retry::Yes && attempt < self.policy.retries {
+                let wait = self.policy.backoff(attempt);
+                attempt += 1;
+                std::thread::sleep(wait);
+                continue;
+            }
+            return match outcome {
+                Ok(r) => Ok(Reply {
+                    status: r.status,
+                    json: parse_body(&r.body),
+                }),
+                Err(TransportError::Connect(reason)) => Err(Error::Connect {
+                    step: step.into(),
+                    url: self.url.clone(),
+                    reason: sanitize(&reason),
+                }),
+                Err(TransportError::Timeout) => Err(Error::Timeout {
+                    step: step.into(),
+                    secs: self.timeout.as_secs(),
+                }),
+                Err(TransportError::Io(reason)) => Err(Error::Io {
+                    step: step.into(),
+                    reason: sanitize(&reason),
+                }),
+            };
+        }
+    }
+
+    /// Like `send`, but a non-2xx status becomes an `Error::Http`.
+    pub fn call(
+        &self,
+        step: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        self.call_opts(step, method, path, body, false)
+    }
+
+    /// `call` with the long-request switch.
+    pub fn call_opts(
+        &self,
+        step: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        long: bool,
+    ) -> Result<Value> {
+        let reply = self.send(step, method, path, body, long)?;
+        if (200..300).contains(&reply.status) {
+            Ok(reply.json)
+        } else {
+            Err(http_error(step, reply.status, &reply.json))
+        }
+    }
+}
+
+fn parse_body(body: &[u8]) -> Value {
+    if body.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+}
+
+/// The (type, reason) of an error body: `error` may be an object (ES ≥ 2, OpenSearch) or a
+/// plain string (unknown route, wrong method, ES 1.x). The most useful text is the first root
+/// cause, else the deepest `caused_by`.
+pub fn error_parts(body: &Value) -> (String, String) {
+    match body.get("error") {
+        Some(Value::String(s)) => (String::new(), s.clone()),
+        Some(obj @ Value::Object(_)) => {
+            let pick = obj
+                .get("root_cause")
+                .and_then(|r| r.get(0))
+                .filter(|r| r.get("reason").is_some())
+                .unwrap_or(obj);
+            let mut deepest = pick;
+            while let Some(next) = deepest.get("caused_by") {
+                deepest = next;
+            }
+            let text =
+                |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let kind = text(pick, "type");
+            let mut reason = text(pick, "reason");
+            if !std::ptr::eq(deepest, pick) {
+                let inner = text(deepest, "reason");
+                if !inner.is_empty() && inner != reason {
+                    reason = format!("{reason} ({inner})");
+                }
+            }
+            (kind, reason)
+        }
+        _ => match body {
+            Value::String(s) => (String::new(), s.chars().take(300).collect()),
+            Value::Null => (String::new(), "empty response".into()),
+            other => (String::new(), other.to_string().chars().take(300).collect()),
+        },
+    }
+}
+
+/// Builds the error for a non-2xx answer, with a hint for authentication failures.
+pub fn http_error(step: &str, status: u16, body: &Value) -> Error {
+    let (kind, mut reason) = error_parts(body);
+    match status {
+        401 => reason.push_str(" — check --user/ES_PASSWORD or --api-key"),
+        403 if kind == "security_exception" => {
+            reason.push_str(" — the user lacks a privilege for this step")
+        }
+        _ => {}
+    }
+    Error::Http {
+        step: step.into(),
+        status,
+        kind: sanitize(&kind),
+        reason: sanitize(&reason),
+    }
+}
+
+/// Whether a 400 answer means "this server has no such endpoint" (osmem, proxies).
+pub fn is_no_handler(reply: &Reply) -> bool {
+    reply.status == 400
+        && matches!(reply.json.get("error"), Some(Value::String(s)) if s.starts_with("no handler found"))
+}
+
+/// Percent-encodes an index or alias name for use in a URL path.
+pub fn enc(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_object_uses_root_cause_and_deepest_cause() {
+        let body = json!({"error":{"root_cause":[{"type":"parse_exception","reason":"failed to parse date field [garbage]"}],
+            "type":"search_phase_execution_exception","reason":"all shards failed"},"status":400});
+        assert_eq!(
+            error_parts(&body),
+            (
+                "parse_exception".into(),
+                "failed to parse date field [garbage]".into()
+            )
+        );
+        let nested = json!({"error":{"type":"a","reason":"outer","caused_by":{"type":"b","reason":"inner"}}});
+        assert_eq!(error_parts(&nested), ("a".into(), "outer (inner)".into()));
+    }
+
+    #[test]
+    fn error_string_is_accepted() {
+        let body = json!({"error":"no handler found for uri [/logs/_clone/x] and method [POST]"});
+        let (kind, reason) = error_parts(&body);
+        assert_eq!(kind, "");
+        assert!(reason.starts_with("no handler found"));
+        assert!(is_no_handler(&Reply {
+            status: 400,
+            json: body
+        }));
+        assert_eq!(
+            error_parts(&Value::String("<html>Bad Gateway</html>".into())).1,
+            "<html>Bad Gateway</html>"
+        );
+    }
+
+    #[test]
+    fn userinfo_is_stripped() {
+        let (url, user, pass) = split_userinfo("https://elastic:s3cret@es.example:9200/prefix");
+        assert_eq!(url, "https://es.example:9200/prefix");
+        assert_eq!(user.as_deref(), Some("elastic"));
+        assert_eq!(pass.as_deref(), Some("s3cret"));
+        assert_eq!(
+            split_userinfo("http://localhost:9200").0,
+            "http://localhost:9200"
+        );
+        assert_eq!(split_userinfo("http://h/p@x").0, "http://h/p@x");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let basic = format!(
+            "{:?}",
+            Auth::Basic {
+                user: "elastic".into(),
+                password: "s3cret".into()
+            }
+        );
+        assert!(basic.contains("elastic") && !basic.contains("s3cret"));
+        assert!(!format!("{:?}", Auth::ApiKey("c2VjcmV0".into())).contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn auth_errors_name_the_fix() {
+        let e = http_error(
+            "connect",
+            401,
+            &json!({"error":{"type":"security_exception","reason":"missing authentication credentials"},"status":401}),
+        );
+        let s = e.to_string();
+        assert!(s.contains("HTTP 401") && s.contains("--api-key"), "{s}");
+    }
+
+    #[test]
+    fn names_are_encoded() {
+        assert_eq!(enc("logs-2015.01"), "logs-2015.01");
+        assert_eq!(enc("a b/c?"), "a%20b%2Fc%3F");
+    }
+}

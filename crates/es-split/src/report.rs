@@ -1,0 +1,91 @@
+//! The result of a run: a human summary on stderr and a stable `--json` document on stdout.
+use serde::Serialize;
+
+use crate::error::sanitize;
+use crate::journal::Strategy;
+
+/// Schema version of the `--json` report; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One index of the split and its document counts.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Half {
+    pub index: String,
+    /// Documents the half must hold (from the source's counts).
+    pub expected: u64,
+    /// Documents it holds after the split (`null` in a dry run).
+    pub actual: Option<u64>,
+}
+
+/// Wall time of one step.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Step {
+    pub name: String,
+    pub seconds: f64,
+}
+
+/// The `--json` document (see the crate README for the schema).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub schema: u32,
+    /// `ok`, `dry-run`, `mismatch`, `rolled-back` or `nothing-to-roll-back`.
+    pub status: String,
+    pub server: String,
+    pub source: String,
+    pub field: String,
+    pub mid: String,
+    /// Epoch milliseconds when `--mid auto` computed the midpoint.
+    pub mid_epoch_millis: Option<i64>,
+    pub method: Option<Strategy>,
+    pub missing_to: Option<crate::query::MissingTo>,
+    pub total: u64,
+    pub without_field: u64,
+    pub first: Half,
+    pub second: Half,
+    pub steps: Vec<Step>,
+    pub alias: Option<String>,
+    pub source_deleted: bool,
+    pub source_write_block_restored: bool,
+}
+
+impl Report {
+    /// Total seconds of all steps.
+    pub fn seconds(&self) -> f64 {
+        self.steps.iter().map(|s| s.seconds).sum()
+    }
+
+    /// The human summary.
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        let shown = |h: &Half| match h.actual {
+            Some(a) => format!("{a} docs (expected {})", h.expected),
+            None => format!("{} docs", h.expected),
+        };
+        out.push_str(&format!(
+            "{} on {}: {} {}\n",
+            self.status,
+            sanitize(&self.server),
+            sanitize(&self.source),
+            self.total
+        ));
+        out.push_str(&format!(
+            "  split on {} at {}\n",
+            sanitize(&self.field),
+            sanitize(&self.mid)
+        ));
+        out.push_str(&format!(
+            "  first  {:<30} {}\n",
+            sanitize(&self.first.index),
+            shown(&self.first)
+        ));
+        out.push_str(&format!(
+            "  second {:<30} {}\n",
+            sanitize(&self.second.index),
+            shown(&self.second)
+        ));
+        for s in &self.steps {
+            out.push_str(&format!("  {:<28} {:>9.2} s\n", s.name, s.seconds));
+        }
+        out
+    }
+}

@@ -1,0 +1,427 @@
+//! The `_clone` + tasks path end to end against the in-process fake (support/fake_es.rs),
+//! with injected faults. The fake has refresh lag, so a missing `_refresh` before
+//! verification would fail these tests; its write block rejects deletes, so a delete-by-query
+//! aimed at the blocked source would fail too.
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::support::fake_es::{docs, FakeEs, Flavor};
+use crate::support::*;
+
+const N: u64 = 3000;
+
+fn fake(flavor: Flavor, n: u64, missing: u64) -> FakeEs {
+    let f = FakeEs::start(flavor);
+    f.add_index("logs", 3, docs(n, missing));
+    f
+}
+
+fn args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "--url",
+        url,
+        "--index",
+        "logs",
+        "--field",
+        "date",
+        "--mid",
+        "2015-01-01",
+        "--poll-interval",
+        "0.01",
+        "--retry-delay",
+        "0.01",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn clone_path_splits_without_reindexing() {
+    let f = fake(Flavor::Es("8.15.0"), N, 5);
+    let state = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(
+        state.path(),
+        &args(
+            &f.url,
+            &["--missing", "first", "--scroll-size", "100", "--json"],
+        ),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let before = expected_before(N, MID_MS);
+    assert_eq!(f.count("logs-firsthalf") as u64, before + 5);
+    assert_eq!(f.count("logs-secondhalf") as u64, N - before);
+    assert_eq!(f.count("logs") as u64, N + 5);
+    // Original block (unset) restored; clones writable and with the source's replica count.
+    assert_eq!(f.setting("logs", "index.blocks.write"), None);
+    assert_eq!(f.setting("logs-firsthalf", "index.blocks.write"), None);
+    assert_eq!(
+        f.setting("logs-secondhalf", "index.number_of_replicas"),
+        Some(json!("1"))
+    );
+    // The steps, in the documented order.
+    assert_eq!(f.requests("PUT /logs/_block/write"), 1);
+    assert_eq!(f.requests("POST /logs/_flush"), 1);
+    assert_eq!(f.requests("_clone/logs-firsthalf"), 1);
+    assert_eq!(f.requests("_delete_by_query?conflicts=abort&scroll_size=100&slices=auto&wait_for_completion=false"), 2);
+    assert_eq!(
+        f.requests("POST /logs-firsthalf,logs-secondhalf/_refresh"),
+        1
+    );
+    assert_eq!(f.requests("_forcemerge?only_expunge_deletes=true"), 1);
+    assert!(
+        f.requests("GET /_tasks/fake-node:") >= (N / 100) as usize,
+        "one poll per 100-doc batch"
+    );
+    assert_eq!(
+        f.requests("POST /logs/_delete_by_query"),
+        0,
+        "never delete from the source"
+    );
+    // The journal is in the targets' _meta, next to the source's own _meta.
+    f.with(|s| {
+        let meta = &s.indices["logs-secondhalf"].mappings["_meta"];
+        assert_eq!(meta["owner"], "fake");
+        assert_eq!(meta["es_split"]["strategy"], "clone");
+    });
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["method"], "clone");
+    assert_eq!(report["server"], "Elasticsearch 8.15.0");
+    assert_eq!(report["first"]["actual"], before + 5);
+    // The source accepts writes again.
+    assert_eq!(
+        Http::new(&f.url)
+            .req("PUT", "/logs/_doc/new", Some(json!({"date": "2020-01-01"})))
+            .0,
+        201
+    );
+}
+
+#[test]
+fn opensearch_and_the_version_gate() {
+    for (flavor, method) in [
+        (Flavor::OpenSearch("2.19.1"), "clone"),
+        (Flavor::OpenSearch("7.10.2"), "clone"),
+        (Flavor::Es("7.17.18"), "clone"),
+        (Flavor::Es("7.3.2"), "reindex"),
+    ] {
+        let f = fake(flavor, 100, 0);
+        let state = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) = run(state.path(), &args(&f.url, &["--dry-run", "--json"]));
+        assert_eq!(code, 0, "{flavor:?}: {stderr}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&stdout).unwrap()["method"],
+            method,
+            "{flavor:?}"
+        );
+        // ES before 7.4 never sees a _clone request, not even the probe.
+        if method == "reindex" {
+            assert_eq!(f.requests("_clone"), 0);
+        }
+    }
+    let f = fake(Flavor::OpenSearch("2.19.1"), 1000, 0);
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 1000);
+
+    let f = fake(Flavor::Es("5.6.16"), 10, 0);
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("Elasticsearch 5.6.16 is not supported"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_blocked_source_stays_blocked_and_clones_are_writable() {
+    let f = fake(Flavor::Es("8.15.0"), 500, 0);
+    f.with(|s| {
+        s.indices
+            .get_mut("logs")
+            .unwrap()
+            .settings
+            .insert("index.blocks.write".into(), json!("true"))
+    });
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(f.setting("logs", "index.blocks.write"), Some(json!("true")));
+    assert_eq!(f.requests("_block/write"), 0);
+    assert_eq!(f.setting("logs-firsthalf", "index.blocks.write"), None);
+}
+
+#[test]
+fn a_429_storm_is_retried_with_backoff() {
+    let f = fake(Flavor::Es("8.15.0"), 500, 0);
+    f.with(|s| s.faults.rejections = 4);
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--retries", "5"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 500);
+    // A storm longer than the retries is a clear error; nothing was changed yet.
+    f.with(|s| s.faults.rejections = 10);
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--retries", "2", "--first", "a", "--second", "b"]),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("HTTP 429 es_rejected_execution_exception"),
+        "{stderr}"
+    );
+    assert!(!f.with(|s| s.indices.contains_key("a")));
+}
+
+#[test]
+fn dropped_connections_while_polling_are_retried() {
+    let f = fake(Flavor::Es("8.15.0"), 800, 0);
+    f.with(|s| s.faults.drop_task_polls = 3);
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        f.with(|s| s.faults.drop_task_polls),
+        0,
+        "the drops happened"
+    );
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 800);
+}
+
+/// A failed step: exit 2, a clear message, the source writable, and recovery commands.
+fn failed_step(
+    fault: impl FnOnce(&mut crate::support::fake_es::Faults),
+    message: &str,
+) -> (FakeEs, tempfile::TempDir) {
+    let f = fake(Flavor::Es("8.15.0"), 600, 0);
+    f.with(|s| fault(&mut s.faults));
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--scroll-size", "50"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(message), "expected {message:?} in {stderr}");
+    assert!(
+        stderr.contains("to continue: es-split --url") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--rollback"), "{stderr}");
+    assert_eq!(
+        f.setting("logs", "index.blocks.write"),
+        None,
+        "source left blocked"
+    );
+    assert_eq!(f.count("logs"), 600);
+    (f, state)
+}
+
+#[test]
+fn a_task_that_throws_fails_the_step_and_rollback_cleans_up() {
+    let (f, state) = failed_step(
+        |x| x.task_error = true,
+        "task failed: search_phase_execution_exception",
+    );
+    assert!(f.with(|s| s.indices.contains_key("logs-firsthalf")));
+    let (code, stdout, stderr) = run(
+        state.path(),
+        &["--url", &f.url, "--index", "logs", "--rollback", "--json"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout).unwrap()["status"],
+        "rolled-back"
+    );
+    assert!(f
+        .with(|s| !s.indices.contains_key("logs-firsthalf")
+            && !s.indices.contains_key("logs-secondhalf")));
+    assert_eq!(f.count("logs"), 600);
+}
+
+#[test]
+fn a_completed_task_with_failures_is_a_failure() {
+    failed_step(
+        |x| x.task_failures = true,
+        "1 failure(s); first: version_conflict_engine_exception",
+    );
+}
+
+#[test]
+fn a_vanished_task_can_be_resumed() {
+    let (f, state) = failed_step(|x| x.task_vanishes = true, "vanished");
+    f.with(|s| s.faults.task_vanishes = false);
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--resume"]));
+    assert_eq!(code, 0, "{stderr}");
+    let before = expected_before(600, MID_MS);
+    assert_eq!(f.count("logs-firsthalf") as u64, before);
+    assert_eq!(f.count("logs-secondhalf") as u64, 600 - before);
+    assert_eq!(f.setting("logs", "index.blocks.write"), None);
+}
+
+#[test]
+fn a_count_mismatch_exits_1_and_leaves_everything_in_place() {
+    let f = fake(Flavor::Es("8.15.0"), 700, 0);
+    f.with(|s| s.faults.lose_one_delete = true);
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("verification failed") && stderr.contains("expected"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--rollback"), "{stderr}");
+    assert!(f
+        .with(|s| s.indices.contains_key("logs-firsthalf")
+            && s.indices.contains_key("logs-secondhalf")));
+    assert_eq!(f.setting("logs", "index.blocks.write"), None);
+    assert_eq!(
+        f.requests("_forcemerge"),
+        0,
+        "no force merge after a failed verification"
+    );
+}
+
+#[test]
+fn authentication_basic_and_api_key() {
+    let f = fake(Flavor::Es("8.15.0"), 200, 0);
+    // elastic:s3cret
+    f.with(|s| s.auth = Some("Basic ZWxhc3RpYzpzM2NyZXQ=".into()));
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("HTTP 401 security_exception") && stderr.contains("--user/ES_PASSWORD"),
+        "{stderr}"
+    );
+
+    let out = es_split(state.path())
+        .args(args(&f.url, &["--user", "elastic"]))
+        .env("ES_PASSWORD", "wrong-pw")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr.contains("wrong-pw"), "secret printed: {stderr}");
+
+    let url_with_secret = f.url.replace("http://", "http://elastic:s3cret@");
+    let (code, stdout, stderr) = run(
+        state.path(),
+        &args(&url_with_secret, &["--json", "--dry-run"]),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("s3cret") && !stderr.contains("s3cret"));
+
+    let out = es_split(state.path())
+        .args(args(&f.url, &["--user", "elastic"]))
+        .env("ES_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let f = fake(Flavor::Es("8.15.0"), 200, 0);
+    f.with(|s| s.auth = Some("ApiKey a2V5OnNlY3JldA==".into()));
+    let out = es_split(state.path())
+        .args(args(&f.url, &[]))
+        .env("ES_API_KEY", "a2V5OnNlY3JldA==")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = es_split(state.path())
+        .args(args(&f.url, &["--first", "x", "--second", "y"]))
+        .env("ES_API_KEY", "bad-key")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("HTTP 401") && !stderr.contains("bad-key"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_while_polling_restores_the_source() {
+    let f = fake(Flavor::Es("8.15.0"), 400, 0);
+    f.with(|s| s.faults.tasks_hang = true);
+    let state = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_es-split"))
+        .args(args(&f.url, &[]))
+        .env("ES_SPLIT_STATE_DIR", state.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while f.requests("GET /_tasks/fake-node:") < 3 {
+        assert!(std::time::Instant::now() < deadline, "never polled");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(
+        f.setting("logs", "index.blocks.write"),
+        Some(json!("true")),
+        "blocked while running"
+    );
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    assert_eq!(f.setting("logs", "index.blocks.write"), None);
+}
+
+#[test]
+fn fake_enforces_clone_preconditions() {
+    // Guards the fake's fidelity: these are the server rules the tool's ordering relies on.
+    let f = fake(Flavor::OpenSearch("2.19.1"), 10, 0);
+    let http = Http::new(&f.url);
+    let (s, v) = http.req("POST", "/logs/_clone/x", Some(json!({})));
+    assert_eq!(s, 500);
+    assert_eq!(v["error"]["type"], "illegal_state_exception");
+    http.ok(
+        "PUT",
+        "/logs/_settings",
+        Some(json!({"index.blocks.write": true})),
+    );
+    assert_eq!(
+        http.req(
+            "POST",
+            "/logs/_delete_by_query",
+            Some(json!({"query": {"match_all": {}}}))
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        http.req("POST", "/logs/_clone/x", Some(json!({"mappings": {}})))
+            .0,
+        400
+    );
+    http.ok(
+        "POST",
+        "/logs/_clone/x",
+        Some(json!({"settings": {"index.blocks.write": null}})),
+    );
+    assert_eq!(
+        http.req("POST", "/logs/_clone/x", Some(json!({}))).1["error"]["type"],
+        "resource_already_exists_exception"
+    );
+    // Without clearing it, the clone inherits the write block (elasticvue#331).
+    http.ok("POST", "/logs/_clone/y", Some(json!({})));
+    assert_eq!(f.setting("y", "index.blocks.write"), Some(json!("true")));
+}

@@ -1,0 +1,935 @@
+//! An in-process fake of the Elasticsearch 8 / OpenSearch 2 REST subset es-split uses on the
+//! `_clone` path, with real semantics and fault injection. Each behaviour cites the official
+//! reference (ES = https://www.elastic.co/guide/en/elasticsearch/reference/8.15/…).
+//!
+//! Deliberate differences from osmem-server (which the reindex tests use): the write block
+//! also rejects deletes (ES index-modules-blocks.html: "disable data write operations"),
+//! searches see a refreshed snapshot (refresh lag), and `_clone` and `_tasks` exist.
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+/// Starts a router on a free loopback port in a background runtime; returns its URL.
+pub fn serve(router: axum::Router) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(l, router).await.unwrap();
+        });
+    });
+    format!("http://{addr}")
+}
+
+/// Which server `GET /` claims to be.
+#[derive(Clone, Copy, Debug)]
+pub enum Flavor {
+    Es(&'static str),
+    OpenSearch(&'static str),
+}
+
+/// One document: its id and the values of the `date` field (epoch ms; empty = missing).
+#[derive(Clone, Debug)]
+pub struct Doc {
+    pub id: String,
+    pub dates: Vec<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FakeIndex {
+    /// The live documents (what a flush would commit).
+    pub docs: Vec<Doc>,
+    /// What searches see: the state at the last refresh (ES refresh.html: "makes recent
+    /// operations performed on one or more indices available for search").
+    pub searchable: Vec<Doc>,
+    /// Flat settings with string values, as `?flat_settings=true` returns them.
+    pub settings: Map<String, Value>,
+    pub mappings: Value,
+    /// Health polls left before the index turns from red to green (a recovering clone).
+    pub recovering: u32,
+}
+
+/// Injected faults; each counter is consumed as requests arrive.
+#[derive(Default, Debug)]
+pub struct Faults {
+    /// The next N requests answer 429 `es_rejected_execution_exception`.
+    pub rejections: u32,
+    /// The next N `_tasks/<id>` polls lose their connection mid-response.
+    pub drop_task_polls: u32,
+    /// Every DBQ task completes with `error` instead of `response`.
+    pub task_error: bool,
+    /// Every DBQ task completes with a non-empty `response.failures`.
+    pub task_failures: bool,
+    /// Task results are forgotten after the first poll (node left): 404.
+    pub task_vanishes: bool,
+    /// Tasks never finish (to interrupt the tool while it polls).
+    pub tasks_hang: bool,
+    /// DBQ silently leaves one matching document behind (a count mismatch).
+    pub lose_one_delete: bool,
+}
+
+pub struct FakeState {
+    pub flavor: Flavor,
+    pub indices: BTreeMap<String, FakeIndex>,
+    pub aliases: BTreeMap<String, Vec<String>>,
+    tasks: HashMap<String, Task>,
+    next_task: u64,
+    /// Required `Authorization` header value, if security is on.
+    pub auth: Option<String>,
+    pub faults: Faults,
+    /// Every request as "METHOD /path?query".
+    pub log: Vec<String>,
+}
+
+struct Task {
+    index: String,
+    to_delete: Vec<String>,
+    done: usize,
+    batch: usize,
+    polls: u32,
+}
+
+/// A running fake; tests reach into `state` to set up data and faults and to assert.
+pub struct FakeEs {
+    pub url: String,
+    pub state: Arc<Mutex<FakeState>>,
+}
+
+impl FakeEs {
+    pub fn start(flavor: Flavor) -> Self {
+        let state = Arc::new(Mutex::new(FakeState {
+            flavor,
+            indices: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+            tasks: HashMap::new(),
+            next_task: 1,
+            auth: None,
+            faults: Faults::default(),
+            log: Vec::new(),
+        }));
+        let url = serve(
+            axum::Router::new()
+                .fallback(handle)
+                .with_state(state.clone()),
+        );
+        FakeEs { url, state }
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut FakeState) -> T) -> T {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    /// Adds an index with `shards` primaries, 1 replica, a `date` mapping and these docs.
+    pub fn add_index(&self, name: &str, shards: u32, docs: Vec<Doc>) {
+        let mut settings = Map::new();
+        settings.insert("index.number_of_shards".into(), json!(shards.to_string()));
+        settings.insert("index.number_of_replicas".into(), json!("1"));
+        settings.insert("index.uuid".into(), json!(format!("uuid-{name}")));
+        settings.insert("index.provided_name".into(), json!(name));
+        let mappings = json!({"_meta": {"owner": "fake"}, "properties": {"date": {"type": "date"}, "msg": {"type": "text"}}});
+        self.with(|s| {
+            s.indices.insert(
+                name.into(),
+                FakeIndex {
+                    searchable: docs.clone(),
+                    docs,
+                    settings,
+                    mappings,
+                    recovering: 0,
+                },
+            )
+        });
+    }
+
+    pub fn count(&self, index: &str) -> usize {
+        self.with(|s| s.indices[index].docs.len())
+    }
+
+    pub fn setting(&self, index: &str, key: &str) -> Option<Value> {
+        self.with(|s| s.indices[index].settings.get(key).cloned())
+    }
+
+    pub fn requests(&self, needle: &str) -> usize {
+        self.with(|s| s.log.iter().filter(|l| l.contains(needle)).count())
+    }
+}
+
+fn reply(status: u16, body: Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// ES error shape (ES common-options.html "Error responses"): `root_cause`, `type`, `reason`.
+fn error(status: u16, kind: &str, reason: &str) -> Response {
+    reply(
+        status,
+        json!({"error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason}, "status": status}),
+    )
+}
+
+fn not_found(index: &str) -> Response {
+    error(
+        404,
+        "index_not_found_exception",
+        &format!("no such index [{index}]"),
+    )
+}
+
+/// A write rejected by `index.blocks.write` (ES index-modules-blocks.html; the block id and
+/// wording are the server's `IndexMetadata.INDEX_WRITE_BLOCK`).
+fn write_blocked(index: &str) -> Response {
+    error(
+        403,
+        "cluster_block_exception",
+        &format!("index [{index}] blocked by: [FORBIDDEN/8/index write (api)];"),
+    )
+}
+
+/// Drops the connection after the headers: hyper aborts the body, the client sees a reset.
+fn dropped() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected drop",
+        ))
+    });
+    Response::builder()
+        .status(200)
+        .header("content-length", "100")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+/// Parses the date forms the tests use (`yyyy[-MM[-dd[THH:mm[:ss[.SSS]]]]][Z]` and epoch
+/// millis). Missing components round DOWN, as for `gte`/`lt` (ES query-dsl-range-query.html,
+/// "Missing date components").
+pub fn parse_date(v: &Value, epoch_format: bool) -> Option<i64> {
+    if let Some(n) = v.as_i64() {
+        return Some(n);
+    }
+    let s = v.as_str()?;
+    if epoch_format || s.chars().all(|c| c.is_ascii_digit()) && s.len() > 8 {
+        return s.parse().ok();
+    }
+    let s = s.trim_end_matches('Z');
+    let (date, time) = s.split_once('T').unwrap_or((s, ""));
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let y = d.next()?.ok()?;
+    let m = d.next().unwrap_or(Ok(1)).ok()?;
+    let day = d.next().unwrap_or(Ok(1)).ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || !(1000..=9999).contains(&y) {
+        return None;
+    }
+    let mut t = time
+        .split([':', '.'])
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<i64>());
+    let hh = t.next().unwrap_or(Ok(0)).ok()?;
+    let mm = t.next().unwrap_or(Ok(0)).ok()?;
+    let ss = t.next().unwrap_or(Ok(0)).ok()?;
+    let ms = t.next().unwrap_or(Ok(0)).ok()?;
+    Some(days_from_civil(y, m, day) * 86_400_000 + hh * 3_600_000 + mm * 60_000 + ss * 1000 + ms)
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Evaluates the query subset the tool sends. A range on a multi-valued field matches if any
+/// value matches (ES query-dsl-range-query.html); `exists` matches a non-empty value list.
+fn matches(q: &Value, doc: &Doc) -> Result<bool, String> {
+    if q.get("match_all").is_some() {
+        return Ok(true);
+    }
+    if let Some(r) = q.get("range").and_then(Value::as_object) {
+        let (_, clause) = r.iter().next().ok_or("empty range")?;
+        let epoch = clause.get("format").and_then(Value::as_str) == Some("epoch_millis");
+        let bound = |k: &str| -> Result<Option<i64>, String> {
+            match clause.get(k) {
+                None => Ok(None),
+                Some(v) => parse_date(v, epoch).map(Some).ok_or_else(|| format!("failed to parse date field [{}] with format [strict_date_optional_time||epoch_millis]", v.as_str().unwrap_or("?"))),
+            }
+        };
+        let (lt, gte) = (bound("lt")?, bound("gte")?);
+        return Ok(doc
+            .dates
+            .iter()
+            .any(|d| lt.is_none_or(|b| *d < b) && gte.is_none_or(|b| *d >= b)));
+    }
+    if q.get("exists").is_some() {
+        return Ok(!doc.dates.is_empty());
+    }
+    if let Some(b) = q.get("bool") {
+        let list = |k: &str| -> Vec<Value> {
+            match b.get(k) {
+                Some(Value::Array(a)) => a.clone(),
+                Some(v) => vec![v.clone()],
+                None => vec![],
+            }
+        };
+        for m in list("must") {
+            if !matches(&m, doc)? {
+                return Ok(false);
+            }
+        }
+        for m in list("must_not") {
+            if matches(&m, doc)? {
+                return Ok(false);
+            }
+        }
+        let should = list("should");
+        if !should.is_empty() {
+            let mut any = false;
+            for m in should {
+                any |= matches(&m, doc)?;
+            }
+            return Ok(any);
+        }
+        return Ok(true);
+    }
+    Err(format!("unsupported query {q}"))
+}
+
+fn parse_failure(reason: &str) -> Response {
+    // ES search failures: search_phase_execution_exception whose root cause is the parse error.
+    reply(
+        400,
+        json!({"error": {"root_cause": [{"type": "parse_exception", "reason": reason}],
+        "type": "search_phase_execution_exception", "reason": "all shards failed", "phase": "query",
+        "failed_shards": [{"shard": 0, "reason": {"type": "parse_exception", "reason": reason}}]}, "status": 400}),
+    )
+}
+
+fn shards(n: usize) -> Value {
+    json!({"total": n, "successful": n, "failed": 0})
+}
+
+fn flat(prefix: &str, v: &Value, out: &mut Map<String, Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flat(&key, v, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.clone());
+        }
+    }
+}
+
+/// Applies a settings body: `null` resets a setting, values are stored as strings
+/// (ES indices-update-settings.html: "To revert a setting to the default value, use null").
+fn apply_settings(settings: &mut Map<String, Value>, body: &Value) {
+    let mut f = Map::new();
+    flat("", body.get("settings").unwrap_or(body), &mut f);
+    for (k, v) in f {
+        let k = if k.starts_with("index.") {
+            k
+        } else {
+            format!("index.{k}")
+        };
+        match v {
+            Value::Null => {
+                settings.remove(&k);
+            }
+            Value::String(s) => {
+                settings.insert(k, json!(s));
+            }
+            other => {
+                settings.insert(k, json!(other.to_string()));
+            }
+        }
+    }
+}
+
+fn blocked(ix: &FakeIndex) -> bool {
+    ix.settings
+        .get("index.blocks.write")
+        .and_then(Value::as_str)
+        == Some("true")
+}
+
+fn task_json(id: &str, t: &Task, completed: bool, faults: &Faults) -> Value {
+    let status = json!({"total": t.to_delete.len(), "updated": 0, "created": 0, "deleted": t.done, "batches": t.done.div_ceil(t.batch.max(1)),
+        "version_conflicts": 0, "noops": 0, "retries": {"bulk": 0, "search": 0}, "throttled_millis": 0,
+        "requests_per_second": -1.0, "throttled_until_millis": 0});
+    let (node, num) = id.split_once(':').unwrap_or(("fake-node", "0"));
+    let mut out = json!({"completed": completed, "task": {"node": node, "id": num.parse::<u64>().unwrap_or(0), "type": "transport",
+        "action": "indices:data/write/delete/byquery", "status": status, "description": format!("delete-by-query [{}]", t.index),
+        "start_time_in_millis": 0, "running_time_in_nanos": 0, "cancellable": true, "cancelled": false, "headers": {}}});
+    if completed {
+        if faults.task_error {
+            // ES tasks.html: a task that threw carries `error` instead of `response`.
+            out["error"] = json!({"type": "search_phase_execution_exception", "reason": "all shards failed",
+                "caused_by": {"type": "circuit_breaking_exception", "reason": "[parent] Data too large"}});
+        } else {
+            let mut resp = status.clone();
+            resp["took"] = json!(1);
+            resp["timed_out"] = json!(false);
+            resp["failures"] = if faults.task_failures {
+                // ES docs-delete-by-query.html: failures are listed and the task still completes.
+                json!([{"index": t.index, "id": "x", "status": 409, "cause": {"type": "version_conflict_engine_exception", "reason": "[x]: version conflict, required seqNo [1]"}}])
+            } else {
+                json!([])
+            };
+            out["response"] = resp;
+        }
+    }
+    out
+}
+
+async fn handle(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    req: Request,
+) -> Response {
+    let method = req.method().as_str().to_string();
+    let uri = req.uri().clone();
+    let body = axum::body::to_bytes(req.into_body(), 64 << 20)
+        .await
+        .unwrap_or_default();
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    };
+    let query: HashMap<String, String> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    let mut s = state.lock().unwrap();
+    s.log.push(format!(
+        "{method} {}",
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("")
+    ));
+    // ES security: a request without valid credentials gets 401 security_exception with a
+    // WWW-Authenticate challenge (ES security-api … "missing authentication credentials").
+    if let Some(expected) = &s.auth {
+        let given = headers.get("authorization").and_then(|h| h.to_str().ok());
+        if given != Some(expected.as_str()) {
+            let reason = if given.is_some() {
+                "unable to authenticate user for REST request [/]"
+            } else {
+                "missing authentication credentials for REST request [/]"
+            };
+            let mut r = error(401, "security_exception", reason);
+            r.headers_mut().insert(
+                "www-authenticate",
+                "Basic realm=\"security\" charset=\"UTF-8\""
+                    .parse()
+                    .unwrap(),
+            );
+            return r;
+        }
+    }
+    if s.faults.rejections > 0 {
+        s.faults.rejections -= 1;
+        // Thread-pool rejection (ES docs-bulk.html / tune-for-indexing: retry with backoff).
+        return error(
+            429,
+            "es_rejected_execution_exception",
+            "rejected execution of coordinating operation [shard_detail=…]",
+        );
+    }
+    let parts: Vec<String> = uri
+        .path()
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(percent_decode)
+        .collect();
+    let p: Vec<&str> = parts.iter().map(String::as_str).collect();
+    route(&mut s, &method, &p, &query, &body)
+}
+
+fn route(
+    s: &mut FakeState,
+    method: &str,
+    p: &[&str],
+    q: &HashMap<String, String>,
+    body: &Value,
+) -> Response {
+    match (method, p) {
+        ("GET", []) => {
+            let (num, dist) = match s.flavor {
+                Flavor::Es(n) => (n, None),
+                Flavor::OpenSearch(n) => (n, Some("opensearch")),
+            };
+            let mut version = json!({"number": num, "build_flavor": "default", "build_type": "docker", "lucene_version": "9.11.1"});
+            if let Some(d) = dist {
+                version = json!({"distribution": d, "number": num, "build_type": "tar", "lucene_version": "9.12.1"});
+            }
+            let tagline = if dist.is_some() {
+                "The OpenSearch Project: https://opensearch.org/"
+            } else {
+                "You Know, for Search"
+            };
+            let mut r = reply(
+                200,
+                json!({"name": "fake-node", "cluster_name": "fake", "version": version, "tagline": tagline}),
+            );
+            r.headers_mut()
+                .insert("x-elastic-product", "Elasticsearch".parse().unwrap());
+            r
+        }
+        // ES tasks.html: list tasks; `GET _tasks/<id>` returns the task or its stored result.
+        ("GET", ["_tasks"]) => reply(200, json!({"nodes": {}})),
+        ("GET", ["_tasks", id]) => poll(s, id),
+        ("GET", ["_cluster", "health", index]) => {
+            let Some(ix) = s.indices.get_mut(*index) else {
+                // ES cluster-health.html: waiting on a missing index times out (408).
+                return reply(
+                    408,
+                    json!({"cluster_name": "fake", "status": "red", "timed_out": true}),
+                );
+            };
+            let status = match ix.recovering {
+                0 => "green",
+                1 => "yellow",
+                _ => "red",
+            };
+            ix.recovering = ix.recovering.saturating_sub(1);
+            let wanted_yellow = q
+                .get("wait_for_status")
+                .is_some_and(|w| w == "yellow" || w == "green");
+            if wanted_yellow && status == "red" {
+                return reply(
+                    408,
+                    json!({"cluster_name": "fake", "status": "red", "timed_out": true}),
+                );
+            }
+            reply(
+                200,
+                json!({"cluster_name": "fake", "status": status, "timed_out": false}),
+            )
+        }
+        ("GET", ["_alias", name]) => match s.aliases.get(*name) {
+            Some(ix) => reply(
+                200,
+                Value::Object(
+                    ix.iter()
+                        .map(|i| (i.clone(), json!({"aliases": {*name: {}}})))
+                        .collect(),
+                ),
+            ),
+            None => error(
+                404,
+                "aliases_not_found_exception",
+                &format!("alias [{name}] missing"),
+            ),
+        },
+        // ES indices-aliases.html: all actions are applied atomically.
+        ("POST", ["_aliases"]) => {
+            for a in body["actions"].as_array().cloned().unwrap_or_default() {
+                if let Some(add) = a.get("add") {
+                    let (ix, al) = (
+                        add["index"].as_str().unwrap_or(""),
+                        add["alias"].as_str().unwrap_or(""),
+                    );
+                    if !s.indices.contains_key(ix) {
+                        return not_found(ix);
+                    }
+                    s.aliases
+                        .entry(al.to_string())
+                        .or_default()
+                        .push(ix.to_string());
+                }
+                if let Some(rm) = a.get("remove") {
+                    let (ix, al) = (
+                        rm["index"].as_str().unwrap_or(""),
+                        rm["alias"].as_str().unwrap_or(""),
+                    );
+                    if let Some(v) = s.aliases.get_mut(al) {
+                        v.retain(|i| i != ix);
+                    }
+                }
+            }
+            reply(200, json!({"acknowledged": true}))
+        }
+        ("HEAD", [index]) => {
+            let found = s.indices.contains_key(*index) || s.aliases.contains_key(*index);
+            Response::builder()
+                .status(if found { 200 } else { 404 })
+                .body(Body::empty())
+                .unwrap()
+        }
+        ("DELETE", [index]) => match s.indices.remove(*index) {
+            Some(_) => {
+                for v in s.aliases.values_mut() {
+                    v.retain(|i| i != index);
+                }
+                reply(200, json!({"acknowledged": true}))
+            }
+            None => not_found(index),
+        },
+        ("GET", [index, "_mapping"]) => match s.indices.get(*index) {
+            Some(ix) => reply(200, json!({*index: {"mappings": ix.mappings}})),
+            None => not_found(index),
+        },
+        // ES indices-put-mapping.html: `_meta` is replaced; a metadata change is allowed
+        // under the write block (index-modules-blocks.html: "does not affect metadata").
+        ("PUT", [index, "_mapping"]) => match s.indices.get_mut(*index) {
+            Some(ix) => {
+                if let Some(meta) = body.get("_meta") {
+                    ix.mappings["_meta"] = meta.clone();
+                }
+                reply(200, json!({"acknowledged": true}))
+            }
+            None => not_found(index),
+        },
+        ("GET", [index, "_settings"]) => match s.indices.get(*index) {
+            Some(ix) => reply(200, json!({*index: {"settings": ix.settings}})),
+            None => not_found(index),
+        },
+        ("PUT", [index, "_settings"]) => match s.indices.get_mut(*index) {
+            Some(ix) => {
+                apply_settings(&mut ix.settings, body);
+                reply(200, json!({"acknowledged": true}))
+            }
+            None => not_found(index),
+        },
+        // ES add-index-block.html (7.9+): sets index.blocks.write and reports the block.
+        ("PUT", [index, "_block", "write"]) => match s.indices.get_mut(*index) {
+            Some(ix) => {
+                ix.settings
+                    .insert("index.blocks.write".into(), json!("true"));
+                reply(
+                    200,
+                    json!({"acknowledged": true, "shards_acknowledged": true, "indices": [{"name": index, "blocked": true}]}),
+                )
+            }
+            None => not_found(index),
+        },
+        ("PUT", [index, "_doc", id]) | ("POST", [index, "_doc", id]) => {
+            match s.indices.get_mut(*index) {
+                Some(ix) if blocked(ix) => write_blocked(index),
+                Some(ix) => {
+                    let dates = match body.get("date") {
+                        Some(Value::Array(a)) => {
+                            a.iter().filter_map(|d| parse_date(d, false)).collect()
+                        }
+                        Some(v) => parse_date(v, false).into_iter().collect(),
+                        None => vec![],
+                    };
+                    ix.docs.retain(|d| d.id != *id);
+                    ix.docs.push(Doc {
+                        id: id.to_string(),
+                        dates,
+                    });
+                    reply(
+                        201,
+                        json!({"_index": index, "_id": id, "result": "created"}),
+                    )
+                }
+                None => not_found(index),
+            }
+        }
+        ("POST", [indices, op @ ("_refresh" | "_flush" | "_forcemerge")]) => {
+            let names: Vec<&str> = indices.split(',').collect();
+            for n in &names {
+                if !s.indices.contains_key(*n) {
+                    return not_found(n);
+                }
+            }
+            if *op == "_refresh" {
+                for n in &names {
+                    let ix = s.indices.get_mut(*n).unwrap();
+                    ix.searchable = ix.docs.clone();
+                }
+            }
+            reply(200, json!({"_shards": shards(names.len() * 2)}))
+        }
+        ("POST", [index, "_count"]) | ("GET", [index, "_count"]) => {
+            let Some(ix) = s.indices.get(*index) else {
+                return not_found(index);
+            };
+            let query = body
+                .get("query")
+                .cloned()
+                .unwrap_or(json!({"match_all": {}}));
+            let mut n = 0;
+            for d in &ix.searchable {
+                match matches(&query, d) {
+                    Ok(true) => n += 1,
+                    Ok(false) => {}
+                    Err(e) => return parse_failure(&e),
+                }
+            }
+            reply(200, json!({"count": n, "_shards": shards(2)}))
+        }
+        // Percentiles (ES search-aggregations-metrics-percentile-aggregation.html): the value is
+        // epoch-ms as a double, `_as_string` in the field's format. The fake is exact.
+        ("POST", [index, "_search"]) => {
+            let Some(ix) = s.indices.get(*index) else {
+                return not_found(index);
+            };
+            let mut all: Vec<i64> = ix
+                .searchable
+                .iter()
+                .flat_map(|d| d.dates.iter().copied())
+                .collect();
+            all.sort_unstable();
+            let mid = if all.is_empty() {
+                Value::Null
+            } else {
+                json!(all[(all.len() - 1) / 2] as f64)
+            };
+            reply(
+                200,
+                json!({"hits": {"total": {"value": ix.searchable.len(), "relation": "eq"}, "hits": []},
+                "aggregations": {"mid": {"values": {"50.0": mid, "50.0_as_string": "median"}}}}),
+            )
+        }
+        ("POST" | "PUT", [src, "_clone", target]) => clone(s, src, target, body),
+        ("POST", [index, "_delete_by_query"]) => delete_by_query(s, index, q, body),
+        ("PUT", [index]) => {
+            if s.indices.contains_key(*index) {
+                return error(
+                    400,
+                    "resource_already_exists_exception",
+                    &format!("index [{index}/uuid] already exists"),
+                );
+            }
+            let mut settings = Map::new();
+            apply_settings(&mut settings, body.get("settings").unwrap_or(&Value::Null));
+            let mappings = body.get("mappings").cloned().unwrap_or(json!({}));
+            s.indices.insert(
+                index.to_string(),
+                FakeIndex {
+                    docs: vec![],
+                    searchable: vec![],
+                    settings,
+                    mappings,
+                    recovering: 0,
+                },
+            );
+            reply(
+                200,
+                json!({"acknowledged": true, "shards_acknowledged": true, "index": index}),
+            )
+        }
+        // Unknown routes: the string-error shape ES and OpenSearch use.
+        _ => reply(
+            400,
+            json!({"error": format!("no handler found for uri [/{}] and method [{method}]", p.join("/"))}),
+        ),
+    }
+}
+
+/// ES indices-clone-index.html: the source must be write-blocked, the target must not exist,
+/// mappings may not be given, the shard count must match; settings are copied except
+/// `index.number_of_replicas`/`auto_expand_replicas`; the response returns once the target is
+/// in the cluster state, and the target then recovers (red → yellow → green here).
+fn clone(s: &mut FakeState, src: &str, target: &str, body: &Value) -> Response {
+    let Some(source) = s.indices.get(src).cloned() else {
+        return not_found(src);
+    };
+    if !blocked(&source) {
+        let reason = match s.flavor {
+            Flavor::OpenSearch(_) => format!("index {src} must block write operations to resize index. use \"index.blocks.write=true\""),
+            Flavor::Es(_) => format!("index {src} must be read-only to resize index. use \"index.blocks.write=true\""),
+        };
+        return error(500, "illegal_state_exception", &reason);
+    }
+    if s.indices.contains_key(target) {
+        return error(
+            400,
+            "resource_already_exists_exception",
+            &format!("index [{target}/uuid] already exists"),
+        );
+    }
+    if body.get("mappings").is_some() {
+        return error(400, "illegal_argument_exception", "mappings are not allowed when resizing indices, all mappings are copied from the source index");
+    }
+    let mut settings = source.settings.clone();
+    settings.remove("index.number_of_replicas");
+    settings.remove("index.auto_expand_replicas");
+    settings.insert("index.uuid".into(), json!(format!("uuid-{target}")));
+    settings.insert("index.provided_name".into(), json!(target));
+    let before_shards = settings.get("index.number_of_shards").cloned();
+    apply_settings(&mut settings, body.get("settings").unwrap_or(&Value::Null));
+    if settings.get("index.number_of_shards") != before_shards.as_ref() {
+        return error(
+            400,
+            "illegal_argument_exception",
+            "the number of target shards must be equal to the number of source shards for a clone",
+        );
+    }
+    settings
+        .entry("index.number_of_replicas")
+        .or_insert(json!("1"));
+    let docs = source.docs.clone();
+    s.indices.insert(
+        target.into(),
+        FakeIndex {
+            searchable: docs.clone(),
+            docs,
+            settings,
+            mappings: source.mappings.clone(),
+            recovering: 2,
+        },
+    );
+    reply(
+        200,
+        json!({"acknowledged": true, "shards_acknowledged": false, "index": target}),
+    )
+}
+
+/// ES docs-delete-by-query.html: snapshot of matching docs (from the searchable view),
+/// `conflicts`, `scroll_size` batches, `wait_for_completion=false` → `{"task": id}`; the
+/// write block rejects the deletes.
+fn delete_by_query(
+    s: &mut FakeState,
+    index: &str,
+    q: &HashMap<String, String>,
+    body: &Value,
+) -> Response {
+    let Some(ix) = s.indices.get(index) else {
+        return not_found(index);
+    };
+    if blocked(ix) {
+        return write_blocked(index);
+    }
+    let query = body.get("query").cloned().unwrap_or(Value::Null);
+    let mut ids = Vec::new();
+    for d in &ix.searchable {
+        match matches(&query, d) {
+            Ok(true) => ids.push(d.id.clone()),
+            Ok(false) => {}
+            Err(e) => return parse_failure(&e),
+        }
+    }
+    let batch = q
+        .get("scroll_size")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let task = Task {
+        index: index.to_string(),
+        to_delete: ids,
+        done: 0,
+        batch,
+        polls: 0,
+    };
+    if q.get("wait_for_completion").map(String::as_str) == Some("false") {
+        let id = format!("fake-node:{}", s.next_task);
+        s.next_task += 1;
+        s.tasks.insert(id.clone(), task);
+        return reply(200, json!({"task": id}));
+    }
+    let mut task = task;
+    advance(s, &mut task, usize::MAX);
+    let out = task_json("fake-node:0", &task, true, &s.faults);
+    match out.get("response") {
+        Some(r) => reply(200, r.clone()),
+        None => reply(500, json!({"error": out["error"], "status": 500})),
+    }
+}
+
+fn advance(s: &mut FakeState, t: &mut Task, batches: usize) {
+    let end = t
+        .to_delete
+        .len()
+        .min(t.done.saturating_add(t.batch.saturating_mul(batches)));
+    let mut ids: Vec<String> = t.to_delete[t.done..end].to_vec();
+    if end == t.to_delete.len() && s.faults.lose_one_delete && !ids.is_empty() {
+        ids.pop();
+    }
+    if let Some(ix) = s.indices.get_mut(&t.index) {
+        ix.docs.retain(|d| !ids.contains(&d.id));
+    }
+    t.done = end;
+}
+
+/// One poll advances the task by one batch (ES tasks.html `GET _tasks/<task_id>`); unknown ids
+/// → 404 `resource_not_found_exception` "isn't running and hasn't stored its results".
+fn poll(s: &mut FakeState, id: &str) -> Response {
+    if s.faults.drop_task_polls > 0 {
+        s.faults.drop_task_polls -= 1;
+        return dropped();
+    }
+    let Some(mut t) = s.tasks.remove(id) else {
+        return error(
+            404,
+            "resource_not_found_exception",
+            &format!("task [{id}] isn't running and hasn't stored its results"),
+        );
+    };
+    t.polls += 1;
+    if s.faults.task_vanishes && t.polls > 1 {
+        return error(
+            404,
+            "resource_not_found_exception",
+            &format!("task [{id}] isn't running and hasn't stored its results"),
+        );
+    }
+    if !s.faults.tasks_hang {
+        advance(s, &mut t, 1);
+    }
+    let completed = t.done == t.to_delete.len() && !s.faults.tasks_hang;
+    let out = task_json(id, &t, completed, &s.faults);
+    s.tasks.insert(id.to_string(), t);
+    reply(200, out)
+}
+
+/// `n` documents spread over 2014–2016 and `missing` without a date.
+pub fn docs(n: u64, missing: u64) -> Vec<Doc> {
+    let mut out: Vec<Doc> = (0..n)
+        .map(|i| Doc {
+            id: format!("d{i}"),
+            dates: vec![super::doc_ms(i, n)],
+        })
+        .collect();
+    out.extend((0..missing).map(|i| Doc {
+        id: format!("m{i}"),
+        dates: vec![],
+    }));
+    out
+}
+
+/// Decodes `%XX` escapes in a path segment, as the server's REST layer does.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
