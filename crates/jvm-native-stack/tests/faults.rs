@@ -72,12 +72,13 @@ fn gdb_timeout_through_the_seam_resumes_the_process() {
         program: "/usr/bin/gdb".into(),
         timeout: Duration::from_millis(10),
     };
-    let lwps = BTreeSet::from([pid]);
-    let err = gdb::backtraces(
+    let (gate, gate_rx) = std::sync::mpsc::channel();
+    gate.send(gdb::go_line(&BTreeSet::from([pid]))).unwrap();
+    let err = gdb::gated(
         &StopsThenTimesOut { victim: pid },
         &config,
         pid,
-        &lwps,
+        gate_rx,
         &AtomicBool::new(false),
     )
     .unwrap_err();
