@@ -5,13 +5,14 @@
 //! killed halfway through an attach can never leave it stopped.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::runner::{which, Job, RunError, Runner};
+use crate::runner::{which, Job, Output, RunError, Runner};
 use crate::Error;
 
 /// One native frame of a gdb backtrace.
@@ -72,75 +73,184 @@ impl GdbConfig {
 
 const MARK: &str = "@@jnstack";
 
-/// The gdb command line: one attach, backtraces of `lwps` only, then detach.
-pub fn command_line(pid: u32, lwps: &BTreeSet<u32>, python: bool) -> Vec<String> {
-    let mut args: Vec<String> = ["-batch", "-nx", "-iex", "set debuginfod enabled off"]
-        .map(String::from)
-        .to_vec();
-    let stamp =
-        |label: &str| format!("python import time; print('{MARK} t {label} %.6f' % time.time())");
-    if python {
-        args.extend(["-iex".into(), stamp("start")]);
+/// At most this many frames per thread: past JIT-compiled code gdb's unwinder often
+/// walks garbage, and a bound keeps the JVM's stop short.
+pub const MAX_FRAMES: u32 = 64;
+
+/// gdb settings shared by both modes.
+fn common_args() -> Vec<String> {
+    [
+        "-batch",
+        "-nx",
+        "-iex",
+        "set debuginfod enabled off",
+        "-ex",
+        "set pagination off",
+        "-ex",
+        "set print frame-arguments none",
+        "-ex",
+        "set print entry-values no",
+        "-ex",
+        "handle SIGSEGV nostop noprint pass",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Shared libraries mapped by `pid` and their load addresses, from `/proc/<pid>/maps`.
+pub fn shared_libraries(pid: u32) -> Vec<(String, u64)> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let mut libs: Vec<(String, u64)> = Vec::new();
+    for line in maps.lines() {
+        let fields: Vec<&str> = line.splitn(6, ' ').collect();
+        let [range, _, offset, _, _, path] = fields[..] else {
+            continue;
+        };
+        let path = path.trim();
+        let is_lib = path.starts_with('/') && (path.ends_with(".so") || path.contains(".so."));
+        if !is_lib
+            || u64::from_str_radix(offset, 16) != Ok(0)
+            || libs.iter().any(|(p, _)| p == path)
+        {
+            continue;
+        }
+        if let Some(base) = range
+            .split('-')
+            .next()
+            .and_then(|b| u64::from_str_radix(b, 16).ok())
+        {
+            libs.push((path.to_string(), base));
+        }
     }
-    args.extend(
-        [
-            "-ex",
-            "set pagination off",
-            "-ex",
-            "set print frame-arguments none",
-            "-ex",
-            "handle SIGSEGV nostop noprint pass",
-        ]
-        .map(String::from),
-    );
-    if python {
-        args.extend(["-ex".into(), stamp("attached")]);
-        let want: Vec<String> = lwps.iter().map(u32::to_string).collect();
-        // Select threads by LWP inside gdb: gdb's own thread numbers are unknown before
-        // the attach, and `thread apply all` would unwind every thread.
-        let script = format!(
-            "want = {{{}}}\\n\
-             for t in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num):\\n\
-             \x20   if t.ptid[1] in want:\\n\
-             \x20       t.switch()\\n\
-             \x20       print('{MARK} lwp %d' % t.ptid[1])\\n\
-             \x20       try:\\n\
-             \x20           gdb.execute('bt')\\n\
-             \x20       except gdb.error as e:\\n\
-             \x20           print('{MARK} error %s' % e)\\n",
-            if want.is_empty() {
-                "-1".to_string()
-            } else {
-                want.join(",")
-            }
-        );
-        args.extend(["-ex".into(), format!("python exec(\"{script}\")")]);
-        args.extend(["-ex".into(), stamp("backtraced")]);
-        args.extend(["-ex".into(), "detach".into()]);
-        args.extend(["-ex".into(), stamp("detached")]);
-    } else {
-        args.extend(["-ex".into(), "thread apply all bt".into()]);
+    libs
+}
+
+/// The Python run inside gdb: wait for the gate, attach, backtrace the wanted LWPs
+/// (selected by LWP: gdb's own thread numbers are unknown before the attach), detach.
+const GATED_SCRIPT: &str = r#"import sys, time
+def walk():
+    f = gdb.newest_frame()
+    i = 0
+    unknown = 0
+    while f is not None and i < {MAX_FRAMES}:
+        name = f.name()
+        sal = f.find_sal()
+        src = '%s:%d' % (sal.symtab.filename, sal.line) if sal.symtab is not None else ''
+        lib = gdb.solib_name(f.pc()) or ''
+        print('{MARK} f %d|%#x|%s|%s|%s' % (i, f.pc(), name or '??', src, lib))
+        # Two frames without a symbol: JIT or interpreter code, past which gdb only guesses.
+        unknown = unknown + 1 if name is None else 0
+        if unknown >= 2:
+            break
+        try:
+            f = f.older()
+        except gdb.error:
+            break
+        i += 1
+words = sys.stdin.readline().split()
+if words and words[0] == 'go':
+    want = set(int(w) for w in (words[1] if len(words) > 1 else '').split(',') if w)
+    print('{MARK} t start %.6f' % time.time())
+    gdb.execute('attach {PID}')
+    print('{MARK} t attached %.6f' % time.time())
+    for t in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num):
+        if t.ptid[1] in want:
+            t.switch()
+            print('{MARK} lwp %d' % t.ptid[1])
+            walk()
+    print('{MARK} t backtraced %.6f' % time.time())
+    gdb.execute('detach')
+    print('{MARK} t detached %.6f' % time.time())
+"#;
+
+/// The gated command line: gdb loads every library's symbols at its known load address
+/// (the slow part, ~0.5 s for libjvm.so) while jstack still runs, then waits on stdin
+/// for `go LWP,LWP,…` before it attaches. The JVM is stopped only for attach,
+/// backtraces and detach. Everything runs inside Python so that a gdb without Python
+/// never attaches at all.
+pub fn gated_command_line(pid: u32, libs: &[(String, u64)]) -> Vec<String> {
+    let mut args = common_args();
+    args.extend(["-ex".into(), "set auto-solib-add off".into()]);
+    for (path, base) in libs {
+        args.extend(["-ex".into(), format!("add-symbol-file {path} -o {base:#x}")]);
     }
-    args.extend(["-p".into(), pid.to_string()]);
+    let script = GATED_SCRIPT
+        .replace("{MARK}", MARK)
+        .replace("{PID}", &pid.to_string())
+        .replace("{MAX_FRAMES}", &MAX_FRAMES.to_string());
+    // One -ex line: Rust's string escaping is valid Python string syntax for this ASCII.
+    args.extend(["-ex".into(), format!("python exec({script:?})")]);
     args
 }
 
-/// Attaches once, backtraces `lwps`, detaches, and always resumes the JVM afterwards.
-pub fn backtraces(
+/// The line that opens the gate: which LWPs to backtrace.
+pub fn go_line(lwps: &BTreeSet<u32>) -> String {
+    let list: Vec<String> = lwps.iter().map(u32::to_string).collect();
+    format!("go {}", list.join(","))
+}
+
+/// The classic command line for a gdb without Python: attach, `thread apply all bt`.
+pub fn classic_command_line(pid: u32) -> Vec<String> {
+    let mut args = common_args();
+    args.extend([
+        "-ex".into(),
+        format!("thread apply all bt {MAX_FRAMES}"),
+        "-p".into(),
+        pid.to_string(),
+    ]);
+    args
+}
+
+/// Starts gdb at once (loading symbols) and attaches when `gate` delivers [`go_line`].
+/// Returns `Ok(None)` if this gdb has no Python: it never attached, use [`classic`].
+pub fn gated(
+    runner: &dyn Runner,
+    config: &GdbConfig,
+    pid: u32,
+    gate: Receiver<String>,
+    cancel: &AtomicBool,
+) -> Result<Option<Backtraces>, Error> {
+    let mut job = Job::new(
+        config.program.clone(),
+        gated_command_line(pid, &shared_libraries(pid)),
+        config.timeout,
+    );
+    job.stdin_gate = Some(gate);
+    let result = runner.run(&job, cancel);
+    resume(pid);
+    let output = check(result, pid)?;
+    if output.stderr.contains("Python scripting is not supported") {
+        return Ok(None);
+    }
+    let parsed = parse_output(&output.stdout);
+    // No timing means the script stopped before detaching: report gdb's complaint.
+    let failed = parsed.timing.is_none();
+    expect_frames(parsed, &output, failed)
+}
+
+/// Attaches and backtraces every thread (`thread apply all bt`), keeping `lwps`.
+pub fn classic(
     runner: &dyn Runner,
     config: &GdbConfig,
     pid: u32,
     lwps: &BTreeSet<u32>,
     cancel: &AtomicBool,
 ) -> Result<Backtraces, Error> {
-    let python = has_python(runner, &config.program, cancel);
-    let job = Job {
-        program: config.program.clone(),
-        args: command_line(pid, lwps, python),
-        timeout: config.timeout,
-    };
+    let job = Job::new(
+        config.program.clone(),
+        classic_command_line(pid),
+        config.timeout,
+    );
     let result = runner.run(&job, cancel);
     resume(pid);
+    let output = check(result, pid)?;
+    let mut parsed = parse_output(&output.stdout);
+    parsed.frames.retain(|lwp, _| lwps.contains(lwp));
+    expect_frames(parsed, &output, !lwps.is_empty()).map(Option::unwrap_or_default)
+}
+
+/// Maps run failures and gdb's attach errors to [`Error`]s.
+fn check(result: Result<Output, RunError>, pid: u32) -> Result<Output, Error> {
     let output = match result {
         Ok(output) => output,
         Err(RunError::Interrupted) => return Err(Error::Interrupted),
@@ -165,21 +275,26 @@ pub fn backtraces(
     if all.contains("ptrace: No such process") {
         return Err(Error::NoSuchProcess { pid });
     }
-    let mut parsed = parse_output(&output.stdout);
-    if !python {
-        parsed.frames.retain(|lwp, _| lwps.contains(lwp));
-    }
-    if parsed.frames.is_empty() && !lwps.is_empty() {
+    Ok(output)
+}
+
+fn expect_frames(
+    parsed: Backtraces,
+    output: &Output,
+    wanted: bool,
+) -> Result<Option<Backtraces>, Error> {
+    if parsed.frames.is_empty() && wanted {
         let first = output
             .stderr
             .lines()
-            .find(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("warning:"))
             .unwrap_or("no output");
         return Err(Error::GdbFailed {
-            details: format!("gdb printed no backtraces ({})", first.trim()),
+            details: format!("gdb printed no backtraces ({first})"),
         });
     }
-    Ok(parsed)
+    Ok(Some(parsed))
 }
 
 /// Sends SIGCONT to the whole process until no thread is left stopped: undoes the
@@ -203,18 +318,6 @@ pub fn resume(pid: u32) {
     }
 }
 
-/// Asks gdb whether it was built with Python (without attaching to anything).
-fn has_python(runner: &dyn Runner, program: &Path, cancel: &AtomicBool) -> bool {
-    let job = Job {
-        program: program.to_path_buf(),
-        args: vec!["--configuration".into()],
-        timeout: Duration::from_secs(10),
-    };
-    runner
-        .run(&job, cancel)
-        .is_ok_and(|o| o.stdout.contains("--with-python") && !o.stdout.contains("--without-python"))
-}
-
 /// Parses gdb's output: `@@jnstack lwp N` markers (Python mode) or `Thread N (… (LWP N) …):`
 /// headers (`thread apply all bt`), each followed by `#k …` frame lines.
 pub fn parse_output(stdout: &str) -> Backtraces {
@@ -223,6 +326,13 @@ pub fn parse_output(stdout: &str) -> Backtraces {
     let mut current: Option<u32> = None;
     for line in stdout.lines() {
         if let Some(rest) = line.strip_prefix(MARK) {
+            if let (Some(lwp), Some(frame)) = (
+                current,
+                rest.strip_prefix(" f ").and_then(parse_marked_frame),
+            ) {
+                out.frames.entry(lwp).or_default().push(frame);
+                continue;
+            }
             let mut words = rest.split_whitespace();
             match (words.next(), words.next(), words.next()) {
                 (Some("lwp"), Some(n), _) => current = n.parse().ok(),
@@ -269,6 +379,31 @@ pub fn parse_output(stdout: &str) -> Backtraces {
         });
     }
     out
+}
+
+/// Parses the script's `INDEX|PC|FUNCTION|SOURCE|LIBRARY` frame lines.
+fn parse_marked_frame(rest: &str) -> Option<NativeFrame> {
+    let (index, rest) = rest.split_once('|')?;
+    let (pc, rest) = rest.split_once('|')?;
+    // The function name may contain '|' (operator|), so split the last two from the right.
+    let mut tail = rest.rsplitn(3, '|');
+    let library = tail.next()?;
+    let source = tail.next()?;
+    let function = tail.next()?;
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let library = opt(library);
+    let jvm_internal = function == "??"
+        || library
+            .as_deref()
+            .is_some_and(|l| l.ends_with("/libjvm.so"));
+    Some(NativeFrame {
+        index: index.parse().ok()?,
+        function: function.to_string(),
+        address: opt(pc),
+        source: opt(source),
+        library,
+        jvm_internal,
+    })
 }
 
 /// Parses one `#3  0x00007f… in func (args) at file.c:12` / `from /lib/libjvm.so` line.
@@ -366,9 +501,25 @@ mod tests {
 
     #[test]
     fn python_markers_and_timing() {
-        let text = "@@jnstack t start 10.0\n@@jnstack t attached 10.5\n@@jnstack lwp 42\n#0  write () at w.c:1\n@@jnstack t backtraced 10.75\n@@jnstack t detached 10.8\n";
+        let text = "@@jnstack t start 10.0\n@@jnstack t attached 10.5\n@@jnstack lwp 42\n@@jnstack f 0|0x7f01|__GI___libc_write|write.c:26|/lib/libc.so.6\n@@jnstack f 1|0x7f02|operator|||/usr/lib/jvm/lib/server/libjvm.so\n@@jnstack f 2|0x7f03|??||\n@@jnstack t backtraced 10.75\n@@jnstack t detached 10.8\n";
         let b = parse_output(text);
-        assert_eq!(b.frames[&42][0].function, "write");
+        let f = &b.frames[&42];
+        assert_eq!(
+            (f[0].function.as_str(), f[0].source.as_deref()),
+            ("__GI___libc_write", Some("write.c:26"))
+        );
+        assert_eq!(
+            (f[1].function.as_str(), f[1].jvm_internal),
+            ("operator|", true)
+        );
+        assert_eq!(
+            (
+                f[2].function.as_str(),
+                f[2].library.as_deref(),
+                f[2].jvm_internal
+            ),
+            ("??", None, true)
+        );
         let t = b.timing.unwrap();
         assert!((t.attach_ms - 500.0).abs() < 1e-6 && (t.stopped_ms - 800.0).abs() < 1e-6);
     }

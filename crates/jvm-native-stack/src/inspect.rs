@@ -4,12 +4,14 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::diagnose::{self, Finding};
 use crate::dump;
 use crate::fd;
 use crate::gdb::{self, GdbConfig};
+
 use crate::jdk::{self, JdkSearch};
 use crate::merge::{self, Filter, Snapshot};
 use crate::proc;
@@ -55,7 +57,7 @@ pub struct Outcome {
 
 /// Runs the whole pipeline.
 pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<Outcome, Error> {
-    let (mut snapshot, pid) = match &plan.source {
+    let (snapshot, pid) = match &plan.source {
         Source::File(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| Error::ReadDump {
                 path: path.clone(),
@@ -75,13 +77,54 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };
     let selected = plan.filter.select(&snapshot.threads);
-    if let (Some(pid), Some(gdb_config)) = (pid, &plan.gdb) {
-        let mut lwps: BTreeSet<u32> = selected
-            .iter()
-            .filter_map(|&i| snapshot.threads[i].lwp)
-            .collect();
-        lwps.extend(diagnose::interesting_lwps(&snapshot));
-        match gdb::backtraces(runner, gdb_config, pid, &lwps, cancel) {
+    let findings = diagnose::diagnose(&snapshot, pid);
+    Ok(Outcome {
+        snapshot,
+        findings,
+        selected,
+    })
+}
+
+/// Java dump, /proc (sampled if asked) and fd targets, merged; then gdb frames.
+///
+/// gdb starts right away and loads symbols while jstack runs, but attaches only after
+/// the dump is taken (jstack hangs while the process is traced) and the threads to
+/// backtrace are known.
+fn live(
+    plan: &Plan,
+    pid: u32,
+    runner: &dyn Runner,
+    cancel: &AtomicBool,
+) -> Result<Snapshot, Error> {
+    let exe = proc::check_jvm(pid)?;
+    let Some(gdb_config) = &plan.gdb else {
+        return collect(plan, pid, exe, runner, cancel);
+    };
+    if !crate::runner::is_executable(&gdb_config.program) {
+        return Err(Error::GdbMissing);
+    }
+    let (gate, gate_rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let gdb_run = scope.spawn(move || gdb::gated(runner, gdb_config, pid, gate_rx, cancel));
+        let mut snapshot = match collect(plan, pid, exe, runner, cancel) {
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                drop(gate);
+                let _ = gdb_run.join();
+                return Err(e);
+            }
+        };
+        let lwps = gdb_targets(plan, &snapshot);
+        let _ = gate.send(gdb::go_line(&lwps));
+        let result = match gdb_run.join() {
+            Ok(Ok(Some(bt))) => Ok(bt),
+            Ok(Ok(None)) => gdb::classic(runner, gdb_config, pid, &lwps, cancel),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::GdbFailed {
+                details: "the gdb runner thread panicked".into(),
+            }),
+        };
+        match result {
             Ok(bt) => {
                 for t in &mut snapshot.threads {
                     if let Some(lwp) = t.lwp.filter(|l| lwps.contains(l)) {
@@ -97,29 +140,30 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
             }
             Err(e) => return Err(e),
         }
-    }
-    let findings = diagnose::diagnose(&snapshot, pid);
-    Ok(Outcome {
-        snapshot,
-        findings,
-        selected,
+        Ok(snapshot)
     })
 }
 
-/// Java dump, then /proc (sampled if asked), merged, with fd targets resolved.
-fn live(
+/// The threads gdb should backtrace: the selected ones plus those the diagnosis needs.
+fn gdb_targets(plan: &Plan, snapshot: &Snapshot) -> BTreeSet<u32> {
+    let mut lwps: BTreeSet<u32> = plan
+        .filter
+        .select(&snapshot.threads)
+        .iter()
+        .filter_map(|&i| snapshot.threads[i].lwp)
+        .collect();
+    lwps.extend(diagnose::interesting_lwps(snapshot));
+    lwps
+}
+
+/// Java dump first, then /proc, merged, with fd targets resolved.
+fn collect(
     plan: &Plan,
     pid: u32,
+    exe: PathBuf,
     runner: &dyn Runner,
     cancel: &AtomicBool,
 ) -> Result<Snapshot, Error> {
-    let exe = proc::check_jvm(pid)?;
-    if let Some(gdb) = &plan.gdb {
-        // Fail before the (slow) dump if gdb is missing.
-        if !crate::runner::is_executable(&gdb.program) {
-            return Err(Error::GdbMissing);
-        }
-    }
     let search = JdkSearch {
         target_exe: Some(exe),
         ..plan.jdk.clone()

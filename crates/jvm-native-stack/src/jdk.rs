@@ -64,11 +64,7 @@ pub fn thread_dump(
         let Some(program) = search.find(tool) else {
             continue;
         };
-        let job = Job {
-            program: program.clone(),
-            args,
-            timeout,
-        };
+        let job = Job::new(program.clone(), args, timeout);
         match runner.run(&job, cancel) {
             Err(RunError::Interrupted) => return Err(Error::Interrupted),
             Err(e) => failures.push(e.to_string()),

@@ -1,21 +1,38 @@
 //! Running external tools (jstack, jcmd, gdb) with a deadline and Ctrl-C handling.
 //! The [`Runner`] trait is the seam tests use to inject slow or failing tools.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 /// A command to run: program, arguments, and how long it may take.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Job {
     /// Program path.
     pub program: PathBuf,
     /// Arguments.
     pub args: Vec<String>,
-    /// Kill the program after this long.
+    /// Kill the program after this long (counted from when the gate opens, if any).
     pub timeout: Duration,
+    /// A gate: the program starts at once, but its stdin gets the line received here
+    /// only when the caller is ready (then stdin is closed). A dropped sender closes
+    /// stdin without a line. Lets gdb start and load symbols while jstack runs.
+    pub stdin_gate: Option<Receiver<String>>,
+}
+
+impl Job {
+    /// A job without a stdin gate.
+    pub fn new(program: impl Into<PathBuf>, args: Vec<String>, timeout: Duration) -> Job {
+        Job {
+            program: program.into(),
+            args,
+            timeout,
+            stdin_gate: None,
+        }
+    }
 }
 
 /// What a finished command produced.
@@ -54,7 +71,7 @@ pub enum RunError {
 }
 
 /// Runs external programs. Implemented by [`SystemRunner`]; tests inject faults.
-pub trait Runner {
+pub trait Runner: Sync {
     /// Runs `job` to completion, or kills it on timeout or when `cancel` becomes true.
     fn run(&self, job: &Job, cancel: &AtomicBool) -> Result<Output, RunError>;
 }
@@ -68,7 +85,11 @@ impl Runner for SystemRunner {
         use std::os::unix::process::CommandExt;
         let mut child = Command::new(&job.program)
             .args(&job.args)
-            .stdin(Stdio::null())
+            .stdin(if job.stdin_gate.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Own process group: a terminal Ctrl-C reaches only us, and we decide how
@@ -101,15 +122,33 @@ impl Runner for SystemRunner {
                 .take()
                 .map(|s| Box::new(s) as Box<dyn Read + Send>),
         );
-        let start = Instant::now();
+        let mut stdin = child.stdin.take();
+        // The deadline starts when the gate opens (at once without a gate).
+        let mut start = job.stdin_gate.is_none().then(Instant::now);
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break Some(status),
                 Ok(None) => {}
                 Err(_) => break None,
             }
+            if let (Some(gate), None) = (&job.stdin_gate, start) {
+                match gate.try_recv() {
+                    Ok(line) => {
+                        if let Some(mut pipe) = stdin.take() {
+                            let _ = pipe.write_all(format!("{line}\n").as_bytes());
+                        }
+                        start = Some(Instant::now());
+                    }
+                    Err(TryRecvError::Disconnected) => {
+                        stdin = None;
+                        start = Some(Instant::now());
+                    }
+                    Err(TryRecvError::Empty) => {}
+                }
+            }
             let interrupted = cancel.load(Ordering::SeqCst);
-            if interrupted || start.elapsed() >= job.timeout {
+            let expired = start.is_some_and(|s| s.elapsed() >= job.timeout);
+            if interrupted || expired {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(if interrupted {
@@ -128,6 +167,37 @@ impl Runner for SystemRunner {
             stdout: out.join().unwrap_or_default(),
             stderr: err.join().unwrap_or_default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    #[test]
+    fn gate_delivers_one_line_then_eof() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut job = Job::new("cat", Vec::new(), Duration::from_secs(10));
+        job.stdin_gate = Some(rx);
+        let handle = std::thread::spawn(move || SystemRunner.run(&job, &AtomicBool::new(false)));
+        std::thread::sleep(Duration::from_millis(50));
+        tx.send("go 1,2".into()).unwrap();
+        assert_eq!(handle.join().unwrap().unwrap().stdout, "go 1,2\n");
+    }
+
+    #[test]
+    fn dropped_gate_closes_stdin() {
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let mut job = Job::new("cat", Vec::new(), Duration::from_secs(10));
+        job.stdin_gate = Some(rx);
+        drop(tx);
+        assert_eq!(
+            SystemRunner
+                .run(&job, &AtomicBool::new(false))
+                .unwrap()
+                .stdout,
+            ""
+        );
     }
 }
 
@@ -152,22 +222,18 @@ mod tests {
 
     #[test]
     fn kills_a_slow_program() {
-        let job = Job {
-            program: "sleep".into(),
-            args: vec!["30".into()],
-            timeout: Duration::from_millis(50),
-        };
+        let job = Job::new("sleep", vec!["30".into()], Duration::from_millis(50));
         let err = SystemRunner.run(&job, &AtomicBool::new(false)).unwrap_err();
         assert!(matches!(err, RunError::Timeout { .. }), "{err}");
     }
 
     #[test]
     fn collects_output() {
-        let job = Job {
-            program: "sh".into(),
-            args: vec!["-c".into(), "echo out; echo err >&2; exit 3".into()],
-            timeout: Duration::from_secs(10),
-        };
+        let job = Job::new(
+            "sh",
+            vec!["-c".into(), "echo out; echo err >&2; exit 3".into()],
+            Duration::from_secs(10),
+        );
         let out = SystemRunner.run(&job, &AtomicBool::new(false)).unwrap();
         assert_eq!(
             (out.code, out.stdout.as_str(), out.stderr.as_str()),

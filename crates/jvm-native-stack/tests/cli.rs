@@ -1,0 +1,205 @@
+//! The binary on saved dumps and on error paths: exit codes and messages that name the fix.
+
+use std::process::{Command, Stdio};
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::harness::{fixtures, jnstack};
+
+fn dump(name: &str) -> String {
+    fixtures().join("dumps").join(name).display().to_string()
+}
+
+#[test]
+fn post_excerpt_names_owner_and_lock() {
+    jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "1 thread is BLOCKED waiting to lock <0x000000076ce5b140> (a java.lang.Object): \"Thread-0\". It is held by \"Thread-6\" (LWP 5649, nid 0x1611)",
+        ))
+        .stdout(predicate::str::contains("native method JniHelloWorld.HelloWorld"))
+        .stdout(predicate::str::contains("\"Thread-6\" #16 nid=0x1611 tid=5649 RUNNABLE"));
+}
+
+#[test]
+fn saved_jdk17_dump_reports_deadlock_and_chains() {
+    let out = jnstack()
+        .args(["--from-file", &dump("jdk17.txt"), "--json"])
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["schema_version"], 1);
+    assert!(report["pid"].is_null());
+    let kinds: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "deadlock").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(report["deadlocks"][0]["edges"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn nid_filter_accepts_hex_and_decimal() {
+    for nid in ["0x1611", "5649"] {
+        let out = jnstack()
+            .args([
+                "--from-file",
+                &dump("jdk8-post.txt"),
+                "--json",
+                "--nid",
+                nid,
+            ])
+            .assert()
+            .code(1);
+        let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let names: Vec<&str> = report["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec!["Thread-6"], "--nid {nid}");
+    }
+}
+
+#[test]
+fn virtual_threads_from_json_dump() {
+    let out = jnstack()
+        .args([
+            "--from-file",
+            &dump("jdk25-virtual-threads.json"),
+            "--json",
+            "--name",
+            "^virtual-",
+        ])
+        .assert()
+        .code(0);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let threads = report["threads"].as_array().unwrap();
+    assert_eq!(threads.len(), 3);
+    assert!(threads
+        .iter()
+        .all(|t| t["java"]["is_virtual"] == true && t["lwp"].is_null()));
+    jnstack()
+        .args([
+            "--from-file",
+            &dump("jdk25-virtual-threads.json"),
+            "--name",
+            "^virtual-0$",
+        ])
+        .assert()
+        .stdout(predicate::str::contains("\"virtual-0\" #"))
+        .stdout(predicate::str::contains(" virtual"));
+}
+
+#[test]
+fn control_characters_in_names_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.txt");
+    std::fs::write(
+        &path,
+        "\"evil\x1b[2J\" #1 prio=5 os_prio=0 tid=0x1 nid=0x10 runnable  [0x0]\n   java.lang.Thread.State: RUNNABLE\n",
+    )
+    .unwrap();
+    jnstack()
+        .arg("--from-file")
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"evil\\u{1b}[2J\""))
+        .stdout(predicate::str::contains("\x1b[2J").not());
+}
+
+#[test]
+fn not_a_dump_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "hello\n").unwrap();
+    jnstack()
+        .arg("--from-file")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("jnstack: no thread found in"));
+    jnstack()
+        .args(["--from-file", "/nonexistent/dump.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read thread dump /nonexistent/dump.txt",
+        ));
+}
+
+#[test]
+fn no_such_pid() {
+    jnstack()
+        .args(["999999999", "--no-gdb"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no process with pid 999999999")
+                .and(predicate::str::contains("jps")),
+        );
+}
+
+#[test]
+fn not_a_jvm() {
+    let mut child = Command::new("sleep")
+        .arg("60")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let result = jnstack()
+        .args([&child.id().to_string(), "--no-gdb"])
+        .assert();
+    let _ = child.kill();
+    let _ = child.wait();
+    result.code(2).stderr(predicate::str::contains(
+        "is not a JVM (libjvm.so is not loaded)",
+    ));
+}
+
+#[test]
+fn gdb_missing_suggests_no_gdb() {
+    jnstack()
+        .env("PATH", "/nonexistent")
+        .arg("1")
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("gdb not found").and(predicate::str::contains("--no-gdb")),
+        );
+}
+
+#[test]
+fn usage_errors_name_the_flag() {
+    jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt"), "--name", "("])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid --name regex"));
+    jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt"), "--state", "SLEEPY"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid --state"));
+    jnstack()
+        .args(["1", "--gdb-timeout", "soon"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid duration"));
+    jnstack()
+        .args(["--nid", "0xZZ", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid nid"));
+}

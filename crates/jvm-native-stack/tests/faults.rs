@@ -1,0 +1,214 @@
+//! Fault injection: slow, failing and refused tools, through the runner seam and through
+//! fake programs on PATH. The JVM (or a stand-in process) must always end up running.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use jvm_native_stack::gdb::{self, GdbConfig};
+use jvm_native_stack::jdk::{self, JdkSearch};
+use jvm_native_stack::runner::{Job, Output, RunError, Runner};
+use jvm_native_stack::{proc, Error};
+use predicates::prelude::*;
+
+use crate::harness::{fixture_default, jnstack, require, Jvm};
+
+/// A runner whose programs all time out, after stopping `victim` the way a gdb killed
+/// mid-attach leaves it.
+struct StopsThenTimesOut {
+    victim: u32,
+}
+
+impl Runner for StopsThenTimesOut {
+    fn run(&self, job: &Job, _cancel: &AtomicBool) -> Result<Output, RunError> {
+        if job.args.iter().any(|a| a == "--configuration") {
+            return Ok(Output::default());
+        }
+        let _ = Command::new("kill")
+            .args(["-STOP", &self.victim.to_string()])
+            .status();
+        Err(RunError::Timeout {
+            program: job.program.clone(),
+            timeout: job.timeout,
+        })
+    }
+}
+
+struct Victim(Child);
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_state(pid: u32, want: char) -> Option<char> {
+    let mut state = None;
+    for _ in 0..100 {
+        state = proc::process_state(pid);
+        if state == Some(want) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    state
+}
+
+#[test]
+fn gdb_timeout_through_the_seam_resumes_the_process() {
+    let victim = Victim(
+        Command::new("sleep")
+            .arg("60")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let pid = victim.0.id();
+    let config = GdbConfig {
+        program: "/usr/bin/gdb".into(),
+        timeout: Duration::from_millis(10),
+    };
+    let (gate, gate_rx) = std::sync::mpsc::channel();
+    gate.send(gdb::go_line(&BTreeSet::from([pid]))).unwrap();
+    let err = gdb::gated(
+        &StopsThenTimesOut { victim: pid },
+        &config,
+        pid,
+        gate_rx,
+        &AtomicBool::new(false),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::GdbTimeout { .. }), "{err}");
+    assert_eq!(
+        wait_for_state(pid, 'S'),
+        Some('S'),
+        "process {pid} left stopped"
+    );
+}
+
+/// A runner standing in for jstack/jcmd that cannot attach.
+struct RefusingJdk;
+
+impl Runner for RefusingJdk {
+    fn run(&self, _job: &Job, _cancel: &AtomicBool) -> Result<Output, RunError> {
+        Ok(Output {
+            code: Some(1),
+            stdout: String::new(),
+            stderr:
+                "com.sun.tools.attach.AttachNotSupportedException: Unable to open socket file\n"
+                    .into(),
+        })
+    }
+}
+
+#[test]
+fn jstack_attach_failure_names_user_and_jdk() {
+    let dir = tempfile::tempdir().unwrap();
+    for tool in ["jstack", "jcmd"] {
+        write_script(&dir.path().join("bin").join(tool), "exit 1\n");
+    }
+    let search = JdkSearch {
+        jdk: Some(dir.path().to_path_buf()),
+        ..JdkSearch::default()
+    };
+    let err = jdk::thread_dump(
+        &RefusingJdk,
+        &search,
+        4242,
+        Duration::from_secs(5),
+        &AtomicBool::new(false),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("Unable to open socket file"), "{msg}");
+    assert!(
+        msg.contains("as the JVM's user") && msg.contains("--jdk DIR"),
+        "{msg}"
+    );
+}
+
+fn write_script(path: &Path, body: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A directory with a fake `gdb` first on PATH, followed by the real PATH.
+fn fake_gdb(body: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    write_script(&dir.path().join("gdb"), body);
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (dir, path)
+}
+
+#[test]
+fn slow_gdb_that_stopped_the_jvm_is_killed_and_the_jvm_resumed() {
+    let jvm = Jvm::start(fixture_default(), false);
+    // Like a gdb stuck mid-attach: the JVM is stopped and gdb never returns.
+    let (_dir, path) = fake_gdb("for a; do last=$a; done\nkill -STOP \"$last\"\nexec sleep 60\n");
+    jnstack()
+        .env("PATH", path)
+        .env("JAVA_HOME", &jvm.jdk)
+        .args([&jvm.pid.to_string(), "--gdb-timeout", "1s"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("gdb did not finish within 1s"))
+        .stdout(predicate::str::contains("write(5"));
+    jvm.assert_running_and_answering();
+}
+
+#[test]
+fn real_gdb_killed_mid_attach_leaves_the_jvm_running() {
+    require("gdb", "apt-get install gdb");
+    let jvm = Jvm::start(fixture_default(), false);
+    let mut timed_out = 0;
+    for timeout in ["30ms", "100ms", "250ms", "500ms"] {
+        let out = jnstack()
+            .env("JAVA_HOME", &jvm.jdk)
+            .args([&jvm.pid.to_string(), "--gdb-timeout", timeout])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if String::from_utf8_lossy(&out.stderr).contains("gdb did not finish") {
+            timed_out += 1;
+        }
+        jvm.assert_running_and_answering();
+    }
+    assert!(
+        timed_out >= 1,
+        "gdb was never killed: the timeouts are too generous"
+    );
+}
+
+#[test]
+fn ptrace_refusal_explains_the_fixes() {
+    let jvm = Jvm::start(fixture_default(), false);
+    let (_dir, path) = fake_gdb(
+        "case \"$1\" in --configuration) exit 0;; esac\necho 'ptrace: Operation not permitted.' >&2\nexit 1\n",
+    );
+    jnstack()
+        .env("PATH", path)
+        .env("JAVA_HOME", &jvm.jdk)
+        .arg(jvm.pid.to_string())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("may not attach")
+                .and(predicate::str::contains("CAP_SYS_PTRACE"))
+                .and(predicate::str::contains("--no-gdb")),
+        );
+    jvm.assert_running_and_answering();
+}

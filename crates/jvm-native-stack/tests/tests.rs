@@ -1,0 +1,8 @@
+//! Integration tests: one binary (ripgrep style) with a small harness.
+
+mod harness;
+
+mod cli;
+mod faults;
+mod live;
+mod parse;
