@@ -11,7 +11,7 @@
 
 use std::ops::AddAssign;
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 use serde::Serialize;
 
 use crate::language::{Language, Opener};
@@ -112,6 +112,24 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
 }
 
+/// `hay.starts_with(needle)` without the `memcmp` call: markers are a few bytes long and this
+/// runs for most bytes of a comment, so the call overhead dominated the profile.
+#[inline(always)]
+fn has_prefix(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay.iter().zip(needle).all(|(a, b)| a == b)
+}
+
+/// The next index at or after `from` where `a` or (if given) `b` occurs, or the line's end.
+#[inline(always)]
+fn next_candidate(line: &[u8], from: usize, a: u8, b: Option<u8>) -> usize {
+    let hay = &line[from..];
+    let found = match b {
+        Some(b) => memchr2(a, b, hay),
+        None => memchr(a, hay),
+    };
+    found.map_or(line.len(), |i| from + i)
+}
+
 fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|&b| is_ws(b))
 }
@@ -123,7 +141,7 @@ fn classify_plain(lang: &Language, line: &[u8]) -> Kind {
         return Kind::Blank;
     };
     let rest = &line[first..];
-    if lang.line_comments.iter().any(|c| rest.starts_with(c)) {
+    if lang.line_comments.iter().any(|c| has_prefix(rest, c)) {
         Kind::Comment
     } else {
         Kind::Code
@@ -172,7 +190,7 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
                     continue;
                 }
                 let rest = &line[i..];
-                match lang.openers.iter().find(|(p, _)| rest.starts_with(p)) {
+                match lang.openers.iter().find(|(p, _)| has_prefix(rest, p)) {
                     None => {
                         code = true;
                         i += 1;
@@ -203,8 +221,14 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
             }
             State::Block { idx, depth } => {
                 let (open, close) = &lang.blocks[idx];
+                // Jump straight to the next byte that could end (or, nesting, open) a comment.
+                let nest = lang.nested.then_some(open[0]);
+                i = next_candidate(line, i, close[0], nest);
                 let rest = &line[i..];
-                if rest.starts_with(close) {
+                if rest.is_empty() {
+                    break;
+                }
+                if has_prefix(rest, close) {
                     *state = if depth == 1 {
                         State::Normal
                     } else {
@@ -214,7 +238,7 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
                         }
                     };
                     i += close.len();
-                } else if lang.nested && rest.starts_with(open) {
+                } else if lang.nested && has_prefix(rest, open) {
                     *state = State::Block {
                         idx,
                         depth: depth + 1,
@@ -226,14 +250,20 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
             }
             State::Str(idx) | State::Doc(idx) => {
                 let spec = &lang.strings[idx];
-                if matches!(*state, State::Str(_)) && !is_ws(b) {
+                // A non-blank line that is in a string at any point has code on it: the string's
+                // contents or its closing delimiter.
+                if matches!(*state, State::Str(_)) {
                     code = true;
                 }
-                if Some(b) == spec.escape {
+                i = next_candidate(line, i, spec.end[0], spec.escape);
+                if i == line.len() {
+                    break;
+                }
+                if Some(line[i]) == spec.escape {
                     // An escape as the line's last byte continues the string on the next line.
                     continued = matches!(&line[i + 1..], b"" | b"\r");
                     i += 2;
-                } else if line[i..].starts_with(&spec.end) {
+                } else if has_prefix(&line[i..], &spec.end) {
                     *state = State::Normal;
                     i += spec.end.len();
                 } else {

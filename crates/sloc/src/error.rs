@@ -6,11 +6,11 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum SlocError {
     /// A `-c` file is missing or unreadable.
-    #[error("cannot read syntax file {}: {source}", path.display())]
+    #[error("cannot read syntax file {}", path.display())]
     SyntaxFileRead {
         /// The file given with `-c`.
         path: PathBuf,
-        /// The I/O error.
+        /// The I/O error (printed after the message by the binary's error chain).
         source: std::io::Error,
     },
     /// A `-c` file is not valid JSON or does not match the format.
