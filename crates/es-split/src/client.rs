@@ -116,11 +116,18 @@ impl HttpTransport {
                 path: shown.clone(),
                 reason: format!("cannot read --ca-cert: {e}"),
             })?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::File {
-                path: shown,
-                reason: format!("--ca-cert is not a PEM certificate: {e}"),
-            })?;
-            builder = builder.add_root_certificate(cert);
+            // rustls ignores non-PEM text, so an empty bundle means the file holds no certificate.
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| Error::File {
+                    path: shown,
+                    reason: "--ca-cert holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                        .into(),
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let client = builder
             .build()

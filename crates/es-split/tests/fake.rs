@@ -425,3 +425,55 @@ fn fake_enforces_clone_preconditions() {
     http.ok("POST", "/logs/_clone/y", Some(json!({})));
     assert_eq!(f.setting("y", "index.blocks.write"), Some(json!("true")));
 }
+
+#[test]
+fn an_unreadable_ca_cert_is_a_clear_usage_error() {
+    let f = fake(Flavor::Es("8.15.0"), 10, 0);
+    let state = tempfile::tempdir().unwrap();
+    let missing = state.path().join("nope.crt");
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--ca-cert", missing.to_str().unwrap()]),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read --ca-cert"), "{stderr}");
+    let garbage = state.path().join("garbage.crt");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--ca-cert", garbage.to_str().unwrap()]),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("holds no PEM certificate"), "{stderr}");
+    assert_eq!(
+        f.requests("GET /"),
+        0,
+        "no request before the TLS set-up is valid"
+    );
+}
+
+#[test]
+fn human_output_summarises_the_split() {
+    let f = fake(Flavor::Es("8.15.0"), 300, 0);
+    let state = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(state.path(), &args(&f.url, &["--alias", "logs-all"]));
+    assert_eq!(code, 0, "{stderr}");
+    let before = expected_before(300, MID_MS);
+    assert!(
+        stdout
+            .starts_with("ok: split logs (300 docs) on date at 2015-01-01 (Elasticsearch 8.15.0)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "logs-firsthalf                   {before} docs (expected {before})"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("alias   logs-all"), "{stdout}");
+    assert!(
+        stderr.contains("delete the other half from first …"),
+        "step lines go to stderr: {stderr}"
+    );
+    assert_eq!(f.with(|s| s.aliases["logs-all"].len()), 2);
+}
