@@ -224,9 +224,17 @@ pub struct Es {
     url: String,
     policy: RetryPolicy,
     timeout: Duration,
+    verbose: bool,
 }
 
 impl Es {
+    /// Logs every request line and status to stderr (never headers or bodies, which may
+    /// carry credentials or documents).
+    pub fn verbose(mut self, on: bool) -> Self {
+        self.verbose = on;
+        self
+    }
+
     /// Wraps a transport; `url` is the printable (userinfo-free) base URL.
     pub fn new(
         transport: Arc<dyn Transport>,
@@ -239,6 +247,7 @@ impl Es {
             url: url.to_string(),
             policy,
             timeout,
+            verbose: false,
         }
     }
 
@@ -265,7 +274,21 @@ impl Es {
         };
         let mut attempt = 0u32;
         loop {
+            let started = std::time::Instant::now();
             let outcome = self.transport.send(&req);
+            if self.verbose {
+                let what = match &outcome {
+                    Ok(r) => r.status.to_string(),
+                    Err(e) => format!("{e:?}"),
+                };
+                eprintln!(
+                    "es-split: {} {} -> {} ({} ms)",
+                    req.method.as_str(),
+                    sanitize(&req.path),
+                    sanitize(&what),
+                    started.elapsed().as_millis()
+                );
+            }
             let verdict = match &outcome {
                 Ok(r) => retry::classify_status(r.status, &parse_body(&r.body)),
                 Err(e) => retry::classify_transport(e),

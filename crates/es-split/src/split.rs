@@ -93,7 +93,10 @@ pub fn describe(cfg: &Config, plan: &Plan) -> String {
         health = plan.health,
         field = sanitize(&cfg.field),
         ftype = plan.field_type,
-        mid = sanitize(&plan.mid_as_string.clone().unwrap_or_else(|| plan.mid.display())),
+        mid = match &plan.mid_as_string {
+            Some(s) => format!("{} (median; the server shows it as {})", plan.mid.display(), sanitize(s)),
+            None => sanitize(&plan.mid.display()),
+        },
         first = sanitize(&cfg.first),
         fe = j.first_expected,
         lt = plan.lt,

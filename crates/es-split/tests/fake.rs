@@ -310,15 +310,18 @@ fn authentication_basic_and_api_key() {
     assert!(!stdout.contains("s3cret") && !stderr.contains("s3cret"));
 
     let out = es_split(state.path())
-        .args(args(&f.url, &["--user", "elastic"]))
+        .args(args(&f.url, &["--user", "elastic", "--verbose"]))
         .env("ES_PASSWORD", "s3cret")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // --verbose logs requests but never credentials.
+    assert!(stderr.contains("es-split: GET / -> 200"), "{stderr}");
+    assert!(stderr.contains("/_clone/logs-firsthalf"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cret") && !stderr.contains("ZWxhc3RpYzpzM2NyZXQ"),
+        "{stderr}"
     );
 
     let f = fake(Flavor::Es("8.15.0"), 200, 0);
