@@ -363,6 +363,9 @@ pub fn rollback(es: &Es, cfg: &Config, ui: &Ui) -> Result<Report> {
                 ours.push(target.clone());
                 found.get_or_insert(j);
             }
+            Some((_, None)) if crate::plan::names_target(local.as_ref(), target) => {
+                ours.push(target.clone())
+            }
             Some(_) => ui.warn(&format!(
                 "{} exists but was not created by es-split from {}: left alone",
                 sanitize(target),

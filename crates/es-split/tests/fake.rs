@@ -480,3 +480,56 @@ fn human_output_summarises_the_split() {
     );
     assert_eq!(f.with(|s| s.aliases["logs-all"].len()), 2);
 }
+
+#[test]
+fn resume_adopts_a_clone_made_just_before_a_crash() {
+    // The state a crash between `_clone` and the journal write leaves: source blocked by us,
+    // one full, unmarked clone, and the local state file.
+    use es_split::journal::{self, Journal, Strategy};
+    let f = fake(Flavor::Es("8.15.0"), 600, 0);
+    let http = Http::new(&f.url);
+    http.ok(
+        "PUT",
+        "/logs/_settings",
+        Some(json!({"index.blocks.write": true})),
+    );
+    http.ok(
+        "POST",
+        "/logs/_clone/logs-firsthalf",
+        Some(json!({"settings": {"index.blocks.write": null}})),
+    );
+    let before = expected_before(600, MID_MS);
+    let state = tempfile::tempdir().unwrap();
+    let j = Journal {
+        source: "logs".into(),
+        first: "logs-firsthalf".into(),
+        second: "logs-secondhalf".into(),
+        field: "date".into(),
+        mid: es_split::query::Mid::user("2015-01-01"),
+        missing: None,
+        strategy: Strategy::Clone,
+        original_write_block: None,
+        we_blocked: true,
+        total: 600,
+        first_expected: before,
+        second_expected: 600 - before,
+    };
+    journal::save(&journal::state_path(state.path(), "logs"), &j).unwrap();
+    // A plain split refuses; --resume adopts the clone and finishes.
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--resume"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        f.requests("_clone/logs-firsthalf"),
+        1,
+        "the existing clone was reused"
+    );
+    assert_eq!(f.count("logs-firsthalf") as u64, before);
+    assert_eq!(f.count("logs-secondhalf") as u64, 600 - before);
+    assert_eq!(
+        f.setting("logs", "index.blocks.write"),
+        None,
+        "restored to the original (unset)"
+    );
+}
