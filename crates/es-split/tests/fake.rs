@@ -533,3 +533,16 @@ fn resume_adopts_a_clone_made_just_before_a_crash() {
         "restored to the original (unset)"
     );
 }
+
+#[test]
+fn a_slow_cluster_hits_the_timeout_with_a_hint() {
+    let f = fake(Flavor::Es("8.15.0"), 10, 0);
+    f.with(|s| s.faults.delay = Some(std::time::Duration::from_millis(2500)));
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--timeout", "1"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("connect: no answer within 1 s (raise --timeout)"),
+        "{stderr}"
+    );
+}
