@@ -121,6 +121,9 @@ pub struct Cli {
     /// Directory for the state file that makes --resume/--rollback possible.
     #[arg(long, env = "ES_SPLIT_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Log every request (method, path, status, time) to stderr; never credentials.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Print only errors and the result.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -116,11 +116,18 @@ impl HttpTransport {
                 path: shown.clone(),
                 reason: format!("cannot read --ca-cert: {e}"),
             })?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::File {
-                path: shown,
-                reason: format!("--ca-cert is not a PEM certificate: {e}"),
-            })?;
-            builder = builder.add_root_certificate(cert);
+            // rustls ignores non-PEM text, so an empty bundle means the file holds no certificate.
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| Error::File {
+                    path: shown,
+                    reason: "--ca-cert holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                        .into(),
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let client = builder
             .build()
@@ -217,9 +224,17 @@ pub struct Es {
     url: String,
     policy: RetryPolicy,
     timeout: Duration,
+    verbose: bool,
 }
 
 impl Es {
+    /// Logs every request line and status to stderr (never headers or bodies, which may
+    /// carry credentials or documents).
+    pub fn verbose(mut self, on: bool) -> Self {
+        self.verbose = on;
+        self
+    }
+
     /// Wraps a transport; `url` is the printable (userinfo-free) base URL.
     pub fn new(
         transport: Arc<dyn Transport>,
@@ -232,6 +247,7 @@ impl Es {
             url: url.to_string(),
             policy,
             timeout,
+            verbose: false,
         }
     }
 
@@ -258,7 +274,21 @@ impl Es {
         };
         let mut attempt = 0u32;
         loop {
+            let started = std::time::Instant::now();
             let outcome = self.transport.send(&req);
+            if self.verbose {
+                let what = match &outcome {
+                    Ok(r) => r.status.to_string(),
+                    Err(e) => format!("{e:?}"),
+                };
+                eprintln!(
+                    "es-split: {} {} -> {} ({} ms)",
+                    req.method.as_str(),
+                    sanitize(&req.path),
+                    sanitize(&what),
+                    started.elapsed().as_millis()
+                );
+            }
             let verdict = match &outcome {
                 Ok(r) => retry::classify_status(r.status, &parse_body(&r.body)),
                 Err(e) => retry::classify_transport(e),

@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let (json, yes, quiet) = (cli.json, cli.yes, cli.quiet);
+    let (json, yes, quiet, verbose) = (cli.json, cli.yes, cli.quiet, cli.verbose);
     let policy = RetryPolicy {
         retries: cli.retries,
         base: Duration::from_secs_f64(cli.retry_delay.clamp(0.0, 60.0)),
@@ -60,7 +60,7 @@ fn run() -> anyhow::Result<ExitCode> {
         .into());
     }
     let transport = HttpTransport::new(&conn.url, conn.auth, &conn.tls)?;
-    let es = Es::new(Arc::new(transport), &conn.url, policy, timeout);
+    let es = Es::new(Arc::new(transport), &conn.url, policy, timeout).verbose(verbose);
     let ui = Ui::new(quiet);
 
     let report = if cfg.mode == Mode::Rollback {

@@ -164,6 +164,9 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
                     existing.push(target.clone());
                     remote.get_or_insert(j);
                 }
+                // Created by the interrupted run before it could write its journal (a crash
+                // between `_clone` and `_mapping`): the state file proves it did not exist.
+                (Mode::Resume, None) if names_target(local.as_ref(), target) => existing.push(target.clone()),
                 (Mode::Resume, _) => {
                     return Err(Error::Refused(format!(
                         "target {} exists but was not created by es-split from {}: choose another --first/--second",
@@ -322,6 +325,11 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         source_mappings: mappings,
         existing,
     })
+}
+
+/// Whether the local journal names `target` as one of its halves.
+pub fn names_target(local: Option<&Journal>, target: &str) -> bool {
+    local.is_some_and(|j| j.first == target || j.second == target)
 }
 
 fn count_mid(es: &Es, cfg: &Config, q: &Value) -> Result<u64> {

@@ -37,13 +37,39 @@ impl Mid {
         }
     }
 
-    /// How to show the midpoint to people.
+    /// How to show the midpoint to people: the user's string, or an epoch as UTC ISO 8601.
     pub fn display(&self) -> String {
         match &self.value {
             Value::String(s) => s.clone(),
-            other => other.to_string(),
+            other => match other.as_i64() {
+                Some(ms) => iso_utc(ms),
+                None => other.to_string(),
+            },
         }
     }
+}
+
+/// Formats epoch milliseconds as `2015-07-03T01:22:47.426Z` (proleptic Gregorian, UTC).
+pub fn iso_utc(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
 }
 
 /// `{"range":{field:{op: mid[, format]}}}`.
@@ -116,7 +142,11 @@ mod tests {
             range("ts", "lt", &mid),
             json!({"range":{"ts":{"lt":1_435_889_767_426_i64,"format":"epoch_millis"}}})
         );
-        assert_eq!(mid.display(), "1435889767426");
+        assert_eq!(mid.display(), "2015-07-03T02:16:07.426Z");
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_utc(1_420_070_400_000), "2015-01-01T00:00:00.000Z");
+        assert_eq!(iso_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso_utc(-1), "1969-12-31T23:59:59.999Z");
     }
 
     #[test]

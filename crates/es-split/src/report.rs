@@ -57,34 +57,49 @@ impl Report {
     /// The human summary.
     pub fn human(&self) -> String {
         let mut out = String::new();
-        let shown = |h: &Half| match h.actual {
-            Some(a) => format!("{a} docs (expected {})", h.expected),
-            None => format!("{} docs", h.expected),
-        };
-        out.push_str(&format!(
-            "{} on {}: {} {}\n",
-            self.status,
-            sanitize(&self.server),
-            sanitize(&self.source),
-            self.total
-        ));
-        out.push_str(&format!(
-            "  split on {} at {}\n",
-            sanitize(&self.field),
-            sanitize(&self.mid)
-        ));
-        out.push_str(&format!(
-            "  first  {:<30} {}\n",
-            sanitize(&self.first.index),
-            shown(&self.first)
-        ));
-        out.push_str(&format!(
-            "  second {:<30} {}\n",
-            sanitize(&self.second.index),
-            shown(&self.second)
-        ));
+        match self.status.as_str() {
+            "rolled-back" | "nothing-to-roll-back" => {
+                out.push_str(&format!(
+                    "{}: {} on {}\n",
+                    self.status,
+                    sanitize(&self.source),
+                    sanitize(&self.server)
+                ));
+            }
+            _ => {
+                let shown = |h: &Half| match h.actual {
+                    Some(a) => format!("{a} docs (expected {})", h.expected),
+                    None => format!("{} docs", h.expected),
+                };
+                out.push_str(&format!(
+                    "{}: split {} ({} docs) on {} at {} ({})\n",
+                    self.status,
+                    sanitize(&self.source),
+                    self.total,
+                    sanitize(&self.field),
+                    sanitize(&self.mid),
+                    sanitize(&self.server)
+                ));
+                out.push_str(&format!(
+                    "  first   {:<32} {}\n",
+                    sanitize(&self.first.index),
+                    shown(&self.first)
+                ));
+                out.push_str(&format!(
+                    "  second  {:<32} {}\n",
+                    sanitize(&self.second.index),
+                    shown(&self.second)
+                ));
+                if let Some(a) = &self.alias {
+                    out.push_str(&format!("  alias   {}\n", sanitize(a)));
+                }
+                if self.source_deleted {
+                    out.push_str(&format!("  deleted {}\n", sanitize(&self.source)));
+                }
+            }
+        }
         for s in &self.steps {
-            out.push_str(&format!("  {:<28} {:>9.2} s\n", s.name, s.seconds));
+            out.push_str(&format!("  {:<40} {:>8.2} s\n", s.name, s.seconds));
         }
         out
     }

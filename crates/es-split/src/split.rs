@@ -93,7 +93,10 @@ pub fn describe(cfg: &Config, plan: &Plan) -> String {
         health = plan.health,
         field = sanitize(&cfg.field),
         ftype = plan.field_type,
-        mid = sanitize(&plan.mid_as_string.clone().unwrap_or_else(|| plan.mid.display())),
+        mid = match &plan.mid_as_string {
+            Some(s) => format!("{} (median; the server shows it as {})", plan.mid.display(), sanitize(s)),
+            None => sanitize(&plan.mid.display()),
+        },
         first = sanitize(&cfg.first),
         fe = j.first_expected,
         lt = plan.lt,
@@ -359,6 +362,9 @@ pub fn rollback(es: &Es, cfg: &Config, ui: &Ui) -> Result<Report> {
             Some((_, Some(j))) if j.source == cfg.index => {
                 ours.push(target.clone());
                 found.get_or_insert(j);
+            }
+            Some((_, None)) if crate::plan::names_target(local.as_ref(), target) => {
+                ours.push(target.clone())
             }
             Some(_) => ui.warn(&format!(
                 "{} exists but was not created by es-split from {}: left alone",

@@ -310,15 +310,18 @@ fn authentication_basic_and_api_key() {
     assert!(!stdout.contains("s3cret") && !stderr.contains("s3cret"));
 
     let out = es_split(state.path())
-        .args(args(&f.url, &["--user", "elastic"]))
+        .args(args(&f.url, &["--user", "elastic", "--verbose"]))
         .env("ES_PASSWORD", "s3cret")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // --verbose logs requests but never credentials.
+    assert!(stderr.contains("es-split: GET / -> 200"), "{stderr}");
+    assert!(stderr.contains("/_clone/logs-firsthalf"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cret") && !stderr.contains("ZWxhc3RpYzpzM2NyZXQ"),
+        "{stderr}"
     );
 
     let f = fake(Flavor::Es("8.15.0"), 200, 0);
@@ -424,4 +427,122 @@ fn fake_enforces_clone_preconditions() {
     // Without clearing it, the clone inherits the write block (elasticvue#331).
     http.ok("POST", "/logs/_clone/y", Some(json!({})));
     assert_eq!(f.setting("y", "index.blocks.write"), Some(json!("true")));
+}
+
+#[test]
+fn an_unreadable_ca_cert_is_a_clear_usage_error() {
+    let f = fake(Flavor::Es("8.15.0"), 10, 0);
+    let state = tempfile::tempdir().unwrap();
+    let missing = state.path().join("nope.crt");
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--ca-cert", missing.to_str().unwrap()]),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read --ca-cert"), "{stderr}");
+    let garbage = state.path().join("garbage.crt");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--ca-cert", garbage.to_str().unwrap()]),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("holds no PEM certificate"), "{stderr}");
+    assert_eq!(
+        f.requests("GET /"),
+        0,
+        "no request before the TLS set-up is valid"
+    );
+}
+
+#[test]
+fn human_output_summarises_the_split() {
+    let f = fake(Flavor::Es("8.15.0"), 300, 0);
+    let state = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(state.path(), &args(&f.url, &["--alias", "logs-all"]));
+    assert_eq!(code, 0, "{stderr}");
+    let before = expected_before(300, MID_MS);
+    assert!(
+        stdout
+            .starts_with("ok: split logs (300 docs) on date at 2015-01-01 (Elasticsearch 8.15.0)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "logs-firsthalf                   {before} docs (expected {before})"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("alias   logs-all"), "{stdout}");
+    assert!(
+        stderr.contains("delete the other half from first …"),
+        "step lines go to stderr: {stderr}"
+    );
+    assert_eq!(f.with(|s| s.aliases["logs-all"].len()), 2);
+}
+
+#[test]
+fn resume_adopts_a_clone_made_just_before_a_crash() {
+    // The state a crash between `_clone` and the journal write leaves: source blocked by us,
+    // one full, unmarked clone, and the local state file.
+    use es_split::journal::{self, Journal, Strategy};
+    let f = fake(Flavor::Es("8.15.0"), 600, 0);
+    let http = Http::new(&f.url);
+    http.ok(
+        "PUT",
+        "/logs/_settings",
+        Some(json!({"index.blocks.write": true})),
+    );
+    http.ok(
+        "POST",
+        "/logs/_clone/logs-firsthalf",
+        Some(json!({"settings": {"index.blocks.write": null}})),
+    );
+    let before = expected_before(600, MID_MS);
+    let state = tempfile::tempdir().unwrap();
+    let j = Journal {
+        source: "logs".into(),
+        first: "logs-firsthalf".into(),
+        second: "logs-secondhalf".into(),
+        field: "date".into(),
+        mid: es_split::query::Mid::user("2015-01-01"),
+        missing: None,
+        strategy: Strategy::Clone,
+        original_write_block: None,
+        we_blocked: true,
+        total: 600,
+        first_expected: before,
+        second_expected: 600 - before,
+    };
+    journal::save(&journal::state_path(state.path(), "logs"), &j).unwrap();
+    // A plain split refuses; --resume adopts the clone and finishes.
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--resume"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        f.requests("_clone/logs-firsthalf"),
+        1,
+        "the existing clone was reused"
+    );
+    assert_eq!(f.count("logs-firsthalf") as u64, before);
+    assert_eq!(f.count("logs-secondhalf") as u64, 600 - before);
+    assert_eq!(
+        f.setting("logs", "index.blocks.write"),
+        None,
+        "restored to the original (unset)"
+    );
+}
+
+#[test]
+fn a_slow_cluster_hits_the_timeout_with_a_hint() {
+    let f = fake(Flavor::Es("8.15.0"), 10, 0);
+    f.with(|s| s.faults.delay = Some(std::time::Duration::from_millis(2500)));
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--timeout", "1"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("connect: no answer within 1 s (raise --timeout)"),
+        "{stderr}"
+    );
 }

@@ -78,6 +78,8 @@ pub struct Faults {
     pub tasks_hang: bool,
     /// DBQ silently leaves one matching document behind (a count mismatch).
     pub lose_one_delete: bool,
+    /// Every request waits this long before it is answered (a slow cluster).
+    pub delay: Option<std::time::Duration>,
 }
 
 pub struct FakeState {
@@ -427,6 +429,10 @@ async fn handle(
                 .map(|(k, v)| (k.to_string(), v.to_string()))
         })
         .collect();
+    let delay = state.lock().unwrap().faults.delay;
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
     let mut s = state.lock().unwrap();
     s.log.push(format!(
         "{method} {}",

@@ -90,6 +90,14 @@ pub struct Http {
 }
 
 impl Http {
+    /// A client with default headers (auth) and TLS settings, for a real cluster.
+    pub fn with_client(url: &str, client: reqwest::blocking::Client) -> Self {
+        Http {
+            url: url.to_string(),
+            client,
+        }
+    }
+
     pub fn new(url: &str) -> Self {
         Http {
             url: url.to_string(),
