@@ -35,7 +35,9 @@ pub struct NativeFrame {
 /// How long each phase of the gdb run took (from gdb's own clock, needs gdb Python).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct GdbTiming {
-    /// Attaching to every thread and loading symbols.
+    /// gdb start-up and loading every library's symbols (overlaps the Java dump).
+    pub symbols_ms: Option<f64>,
+    /// Attaching to every thread (the JVM stops here).
     pub attach_ms: f64,
     /// Taking the backtraces.
     pub backtrace_ms: f64,
@@ -128,6 +130,7 @@ pub fn shared_libraries(pid: u32) -> Vec<(String, u64)> {
 /// The Python run inside gdb: wait for the gate, attach, backtrace the wanted LWPs
 /// (selected by LWP: gdb's own thread numbers are unknown before the attach), detach.
 const GATED_SCRIPT: &str = r#"import sys, time
+print('{MARK} t loaded %.6f' % time.time())
 def walk():
     f = gdb.newest_frame()
     i = 0
@@ -169,7 +172,11 @@ if words and words[0] == 'go':
 /// backtraces and detach. Everything runs inside Python so that a gdb without Python
 /// never attaches at all.
 pub fn gated_command_line(pid: u32, libs: &[(String, u64)]) -> Vec<String> {
-    let mut args = common_args();
+    let mut args = vec![
+        "-iex".to_string(),
+        format!("python import time; print('{MARK} t launched %.6f' % time.time())"),
+    ];
+    args.extend(common_args());
     args.extend(["-ex".into(), "set auto-solib-add off".into()]);
     for (path, base) in libs {
         args.extend(["-ex".into(), format!("add-symbol-file {path} -o {base:#x}")]);
@@ -338,9 +345,16 @@ pub fn parse_output(stdout: &str) -> Backtraces {
                 (Some("lwp"), Some(n), _) => current = n.parse().ok(),
                 (Some("t"), Some(label), Some(t)) => {
                     if let (Some(label), Ok(t)) = (
-                        ["start", "attached", "backtraced", "detached"]
-                            .into_iter()
-                            .find(|l| *l == label),
+                        [
+                            "launched",
+                            "loaded",
+                            "start",
+                            "attached",
+                            "backtraced",
+                            "detached",
+                        ]
+                        .into_iter()
+                        .find(|l| *l == label),
                         t.parse::<f64>(),
                     ) {
                         stamps.insert(label, t);
@@ -372,6 +386,7 @@ pub fn parse_output(stdout: &str) -> Backtraces {
         ms("start", "detached"),
     ) {
         out.timing = Some(GdbTiming {
+            symbols_ms: ms("launched", "loaded"),
             attach_ms,
             backtrace_ms,
             detach_ms,
