@@ -71,6 +71,7 @@ fn gdb_timeout_through_the_seam_resumes_the_process() {
     let config = GdbConfig {
         program: "/usr/bin/gdb".into(),
         timeout: Duration::from_millis(10),
+        full_symbols: false,
     };
     let (gate, gate_rx) = std::sync::mpsc::channel();
     gate.send(gdb::go_line(&BTreeSet::from([pid]))).unwrap();
