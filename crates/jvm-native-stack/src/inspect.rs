@@ -173,7 +173,7 @@ fn collect(
     let dump_ms = started.elapsed().as_secs_f64() * 1000.0;
     let dump = dump::parse_text(&text);
     let tasks = match plan.sample {
-        Some(interval) => proc::sample(pid, interval)?,
+        Some(interval) => proc::sample(pid, interval, cancel)?,
         None => proc::read_tasks(pid)?,
     };
     let mut snapshot = merge::merge(Some(pid), dump, tasks);
