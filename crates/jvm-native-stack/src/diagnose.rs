@@ -256,7 +256,18 @@ fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
     }
 }
 
-/// What the owner is doing: Java state, native method, syscall, fd and native frames.
+/// True for a native method of the JDK itself (`Thread.sleep`, `Unsafe.park`, …),
+/// as opposed to application JNI code.
+fn is_jdk_method(frame: &str) -> bool {
+    // JSON dumps prefix the module ("java.base/java.lang…"); jstack puts it in the parens.
+    let method = frame.split('(').next().unwrap_or(frame);
+    let frame = method.split_once('/').map_or(method, |(_, rest)| rest);
+    ["java.", "javax.", "jdk.", "sun.", "com.sun."]
+        .iter()
+        .any(|p| frame.starts_with(p))
+}
+
+/// What the owner is doing: Java state, JNI method, syscall, fd and native frames.
 fn owner_activity(owner: &Thread) -> String {
     let Some(java) = &owner.java else {
         return "which is not a Java thread.".into();
@@ -267,7 +278,8 @@ fn owner_activity(owner: &Thread) -> String {
         .first()
         .map(|f| f.text.as_str())
         .unwrap_or("no Java frame");
-    let mut s = if java.in_native_method() {
+    let in_jni = java.in_native_method() && !is_jdk_method(top);
+    let mut s = if in_jni {
         let method = top.split('(').next().unwrap_or(top);
         format!("which is {state} inside the native method {method}")
     } else {
@@ -275,31 +287,13 @@ fn owner_activity(owner: &Thread) -> String {
     };
     if let Some(task) = &owner.task {
         match (&task.syscall, task.state) {
-            (Some(call), 'S' | 'D') => {
+            (Some(call), 'S' | 'D') if in_jni || call.fd().is_some() => {
                 s.push_str(&format!(
                     " and has been sleeping in the system call {}",
                     call.display()
                 ));
                 if let Some(fd) = &owner.fd {
-                    s.push_str(&format!(" on fd {} = {}", fd.fd, fd.target));
-                    if let Some(fill) = fd.pipe {
-                        let len = if call.name == Some("write") {
-                            call.args[2]
-                        } else {
-                            1
-                        };
-                        if fill.is_full_for(len) {
-                            s.push_str(&format!(
-                                ", which is full ({} of {} bytes queued): nobody is reading the other end",
-                                fill.queued, fill.capacity
-                            ));
-                        } else {
-                            s.push_str(&format!(
-                                " ({} of {} bytes queued)",
-                                fill.queued, fill.capacity
-                            ));
-                        }
-                    }
+                    s.push_str(&fd_text(fd, call));
                 }
             }
             (_, 'R') => s.push_str(" and is running on a CPU"),
@@ -307,26 +301,58 @@ fn owner_activity(owner: &Thread) -> String {
         }
     }
     s.push('.');
+    if !in_jni {
+        return s;
+    }
     if let Some(frames) = &owner.native_frames {
-        let top: Vec<String> = frames
-            .iter()
-            .filter(|f| !f.jvm_internal)
-            .take(4)
-            .map(|f| match &f.source {
-                Some(src) => format!(
-                    "{} ({})",
-                    plain_name(&f.function),
-                    src.rsplit('/').next().unwrap_or(src)
-                ),
-                None => plain_name(&f.function).to_string(),
-            })
-            .collect();
-        if !top.is_empty() {
-            s.push_str(&format!(" Native frames: {}.", top.join(" <- ")));
+        let mut names: Vec<String> = Vec::new();
+        for f in frames.iter().filter(|f| !f.jvm_internal) {
+            let name = plain_name(&f.function).to_string();
+            // Inlined frames repeat the function name: show it once.
+            if names.last().is_some_and(|last| last.starts_with(&name)) {
+                continue;
+            }
+            names.push(match &f.source {
+                Some(src) => format!("{name} ({})", src.rsplit('/').next().unwrap_or(src)),
+                None => name,
+            });
+            if names.len() == 4 {
+                break;
+            }
+        }
+        if !names.is_empty() {
+            s.push_str(&format!(" Native frames: {}.", names.join(" <- ")));
         }
     }
-    if java.in_native_method() {
-        s.push_str(" The lock is released only when the native call returns: fix what it waits for, or make the call outside the synchronized block.");
+    s.push_str(
+        " The lock is released only when the native call returns: fix what it waits for, \
+         or make the call without holding the lock.",
+    );
+    s
+}
+
+/// `on fd 5 = pipe:[123], which is full (…)`.
+fn fd_text(fd: &crate::fd::FdTarget, call: &crate::proc::Syscall) -> String {
+    let mut s = format!(" on fd {} = {}", fd.fd, fd.target);
+    if let Some(fill) = fd.pipe {
+        let len = if call.name == Some("write") {
+            call.args[2]
+        } else {
+            1
+        };
+        if fill.is_full_for(len) && call.name != Some("read") {
+            s.push_str(&format!(
+                ", which is full ({} of {} bytes queued): nobody is reading the other end",
+                fill.queued, fill.capacity
+            ));
+        } else if fill.queued == 0 && call.name == Some("read") {
+            s.push_str(", which is empty: nobody is writing to the other end");
+        } else {
+            s.push_str(&format!(
+                " ({} of {} bytes queued)",
+                fill.queued, fill.capacity
+            ));
+        }
     }
     s
 }
@@ -454,4 +480,21 @@ fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
         owner: None,
         threads: list.iter().map(|t| thread_ref(t)).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jdk_natives_are_not_jni() {
+        assert!(is_jdk_method(
+            "java.lang.Thread.sleepNanos0(java.base@25.0.3/Native Method)"
+        ));
+        assert!(is_jdk_method(
+            "java.base/jdk.internal.misc.Unsafe.park(Native Method)"
+        ));
+        assert!(!is_jdk_method("Hang.writeToFullPipe(Native Method)"));
+        assert!(!is_jdk_method("com.example.Native.call(Native Method)"));
+    }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 /// A whole thread dump: every thread plus any Java-level deadlocks the JVM reported.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ThreadDump {
-    /// The "Full thread dump …" banner (JVM name and version), when present.
+    /// The JVM name and version from the "Full thread dump …:" line, when present.
     pub banner: Option<String>,
     /// Threads in dump order.
     pub threads: Vec<JavaThread>,
@@ -223,7 +223,11 @@ pub fn parse_text(text: &str) -> ThreadDump {
         let line = raw.trim_end_matches('\r');
         let trimmed = line.trim();
         if line.starts_with("Full thread dump") {
-            dump.banner = Some(line.trim_end_matches(':').to_string());
+            let jvm = line
+                .trim_start_matches("Full thread dump")
+                .trim()
+                .trim_end_matches(':');
+            dump.banner = Some(jvm.to_string());
             continue;
         }
         if trimmed.starts_with("Found one Java-level deadlock") {

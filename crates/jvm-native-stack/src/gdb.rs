@@ -35,7 +35,9 @@ pub struct NativeFrame {
 /// How long each phase of the gdb run took (from gdb's own clock, needs gdb Python).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct GdbTiming {
-    /// Attaching to every thread and loading symbols.
+    /// gdb start-up and loading every library's symbols (overlaps the Java dump).
+    pub symbols_ms: Option<f64>,
+    /// Attaching to every thread (the JVM stops here).
     pub attach_ms: f64,
     /// Taking the backtraces.
     pub backtrace_ms: f64,
@@ -61,14 +63,43 @@ pub struct GdbConfig {
     pub program: PathBuf,
     /// Kill gdb after this long.
     pub timeout: Duration,
+    /// Read debug info (source lines) of system and JDK libraries too (`--full`).
+    pub full_symbols: bool,
 }
 
 impl GdbConfig {
     /// Finds `gdb` on `PATH`.
-    pub fn from_path(timeout: Duration) -> Result<GdbConfig, Error> {
+    pub fn from_path(timeout: Duration, full_symbols: bool) -> Result<GdbConfig, Error> {
         let program = which("gdb").ok_or(Error::GdbMissing)?;
-        Ok(GdbConfig { program, timeout })
+        Ok(GdbConfig {
+            program,
+            timeout,
+            full_symbols,
+        })
     }
+}
+
+/// True for libraries whose debug info (DWARF) is not worth its loading time by default:
+/// their function names come from the ELF symbol table anyway. Application JNI libraries
+/// keep their source lines. The thread library (libc, libpthread) is the exception: gdb
+/// reloads it at attach for thread debugging whatever `auto-solib-add` says, with full
+/// debug info, while the JVM is stopped — unless its debug info is already loaded here.
+pub fn skip_debug_info(path: &str, jdk_root: Option<&str>) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if name.starts_with("libc.so") || name.starts_with("libpthread") {
+        return false;
+    }
+    ["/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/"]
+        .iter()
+        .any(|dir| path.starts_with(dir))
+        || jdk_root.is_some_and(|root| path.starts_with(root))
+}
+
+/// The JDK directory a `…/lib/server/libjvm.so` path belongs to.
+fn jdk_root(libs: &[(String, u64)]) -> Option<&str> {
+    let libjvm = libs.iter().find(|(p, _)| p.ends_with("/libjvm.so"))?;
+    let i = libjvm.0.rfind("/lib/")?;
+    Some(&libjvm.0[..=i])
 }
 
 const MARK: &str = "@@jnstack";
@@ -128,6 +159,7 @@ pub fn shared_libraries(pid: u32) -> Vec<(String, u64)> {
 /// The Python run inside gdb: wait for the gate, attach, backtrace the wanted LWPs
 /// (selected by LWP: gdb's own thread numbers are unknown before the attach), detach.
 const GATED_SCRIPT: &str = r#"import sys, time
+print('{MARK} t loaded %.6f' % time.time())
 def walk():
     f = gdb.newest_frame()
     i = 0
@@ -168,11 +200,24 @@ if words and words[0] == 'go':
 /// for `go LWP,LWP,…` before it attaches. The JVM is stopped only for attach,
 /// backtraces and detach. Everything runs inside Python so that a gdb without Python
 /// never attaches at all.
-pub fn gated_command_line(pid: u32, libs: &[(String, u64)]) -> Vec<String> {
-    let mut args = common_args();
+pub fn gated_command_line(pid: u32, libs: &[(String, u64)], full_symbols: bool) -> Vec<String> {
+    let mut args = vec![
+        "-iex".to_string(),
+        format!("python import time; print('{MARK} t launched %.6f' % time.time())"),
+    ];
+    args.extend(common_args());
     args.extend(["-ex".into(), "set auto-solib-add off".into()]);
+    let root = jdk_root(libs);
     for (path, base) in libs {
-        args.extend(["-ex".into(), format!("add-symbol-file {path} -o {base:#x}")]);
+        let readnever = if !full_symbols && skip_debug_info(path, root) {
+            " -readnever"
+        } else {
+            ""
+        };
+        args.extend([
+            "-ex".into(),
+            format!("add-symbol-file {path}{readnever} -o {base:#x}"),
+        ]);
     }
     let script = GATED_SCRIPT
         .replace("{MARK}", MARK)
@@ -212,7 +257,7 @@ pub fn gated(
 ) -> Result<Option<Backtraces>, Error> {
     let mut job = Job::new(
         config.program.clone(),
-        gated_command_line(pid, &shared_libraries(pid)),
+        gated_command_line(pid, &shared_libraries(pid), config.full_symbols),
         config.timeout,
     );
     job.stdin_gate = Some(gate);
@@ -338,9 +383,16 @@ pub fn parse_output(stdout: &str) -> Backtraces {
                 (Some("lwp"), Some(n), _) => current = n.parse().ok(),
                 (Some("t"), Some(label), Some(t)) => {
                     if let (Some(label), Ok(t)) = (
-                        ["start", "attached", "backtraced", "detached"]
-                            .into_iter()
-                            .find(|l| *l == label),
+                        [
+                            "launched",
+                            "loaded",
+                            "start",
+                            "attached",
+                            "backtraced",
+                            "detached",
+                        ]
+                        .into_iter()
+                        .find(|l| *l == label),
                         t.parse::<f64>(),
                     ) {
                         stamps.insert(label, t);
@@ -372,6 +424,7 @@ pub fn parse_output(stdout: &str) -> Backtraces {
         ms("start", "detached"),
     ) {
         out.timing = Some(GdbTiming {
+            symbols_ms: ms("launched", "loaded"),
             attach_ms,
             backtrace_ms,
             detach_ms,
@@ -465,6 +518,32 @@ pub fn plain_name(function: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_info_only_for_application_libraries() {
+        let libs = vec![
+            ("/opt/jdk-25/lib/server/libjvm.so".to_string(), 0x1000),
+            ("/home/app/native/libhang.so".to_string(), 0x2000),
+            ("/usr/lib/x86_64-linux-gnu/libc.so.6".to_string(), 0x3000),
+            ("/usr/lib/x86_64-linux-gnu/libm.so.6".to_string(), 0x4000),
+        ];
+        let root = jdk_root(&libs);
+        assert_eq!(root, Some("/opt/jdk-25/"));
+        let args = gated_command_line(42, &libs, false);
+        assert!(args.contains(
+            &"add-symbol-file /opt/jdk-25/lib/server/libjvm.so -readnever -o 0x1000".to_string()
+        ));
+        assert!(args.contains(&"add-symbol-file /home/app/native/libhang.so -o 0x2000".to_string()));
+        assert!(args.contains(
+            &"add-symbol-file /usr/lib/x86_64-linux-gnu/libc.so.6 -o 0x3000".to_string()
+        ));
+        assert!(args.contains(
+            &"add-symbol-file /usr/lib/x86_64-linux-gnu/libm.so.6 -readnever -o 0x4000".to_string()
+        ));
+        let full = gated_command_line(42, &libs, true);
+        assert!(!full.iter().any(|a| a.contains("-readnever")));
+        assert!(full.iter().any(|a| a.contains("gdb.execute('attach 42')")));
+    }
 
     #[test]
     fn frame_lines() {

@@ -168,13 +168,16 @@ fn collect(
         target_exe: Some(exe),
         ..plan.jdk.clone()
     };
+    let started = std::time::Instant::now();
     let text = jdk::thread_dump(runner, &search, pid, plan.dump_timeout, cancel)?;
+    let dump_ms = started.elapsed().as_secs_f64() * 1000.0;
     let dump = dump::parse_text(&text);
     let tasks = match plan.sample {
-        Some(interval) => proc::sample(pid, interval)?,
+        Some(interval) => proc::sample(pid, interval, cancel)?,
         None => proc::read_tasks(pid)?,
     };
     let mut snapshot = merge::merge(Some(pid), dump, tasks);
+    snapshot.dump_ms = Some(dump_ms);
     for t in &mut snapshot.threads {
         let fd = t
             .task

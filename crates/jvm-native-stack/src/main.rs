@@ -59,7 +59,8 @@ pub struct Cli {
     /// Show only the N threads using the most CPU.
     #[arg(long, value_name = "N")]
     top: Option<usize>,
-    /// Show JVM-internal native frames instead of folding them.
+    /// Show JVM-internal native frames instead of folding them, and read the debug info
+    /// (source lines) of system and JDK libraries too (slower).
     #[arg(long)]
     full: bool,
     /// Print the merged model as JSON (schema in the README).
@@ -136,7 +137,7 @@ fn plan(cli: &Cli) -> anyhow::Result<Plan> {
     let gdb = if cli.no_gdb || !live {
         None
     } else {
-        Some(GdbConfig::from_path(cli.gdb_timeout)?)
+        Some(GdbConfig::from_path(cli.gdb_timeout, cli.full)?)
     };
     if cli.sample.is_some() && !live {
         bail!("--sample needs a live pid, not --from-file");

@@ -52,6 +52,8 @@ pub struct Snapshot {
     pub threads: Vec<Thread>,
     /// Deadlocks the JVM itself reported.
     pub deadlocks: Vec<Deadlock>,
+    /// How long jstack/jcmd took, in milliseconds.
+    pub dump_ms: Option<f64>,
     /// gdb phase timings, when gdb ran with Python.
     pub gdb_timing: Option<GdbTiming>,
     /// Things that went wrong but did not stop the run (gdb timeout, …).
@@ -92,6 +94,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         jvm: dump.banner,
         threads,
         deadlocks: dump.deadlocks,
+        dump_ms: None,
         gdb_timing: None,
         warnings: Vec::new(),
     }

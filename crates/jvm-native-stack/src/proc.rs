@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -273,10 +274,15 @@ fn clock_ticks() -> u64 {
 }
 
 /// Reads the tasks twice, `interval` apart, and fills in `cpu_percent`.
-pub fn sample(pid: u32, interval: Duration) -> Result<Vec<Task>, Error> {
+pub fn sample(pid: u32, interval: Duration, cancel: &AtomicBool) -> Result<Vec<Task>, Error> {
     let before = read_tasks(pid)?;
     let start = Instant::now();
-    std::thread::sleep(interval);
+    while start.elapsed() < interval {
+        if cancel.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
+        std::thread::sleep((interval - start.elapsed()).min(Duration::from_millis(20)));
+    }
     let mut after = read_tasks(pid)?;
     let secs = start.elapsed().as_secs_f64().max(1e-3);
     for task in &mut after {

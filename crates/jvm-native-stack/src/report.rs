@@ -31,6 +31,7 @@ struct JsonReport<'a> {
     findings: &'a [Finding],
     threads: Vec<JsonThread<'a>>,
     deadlocks: &'a [Deadlock],
+    dump_ms: Option<f64>,
     gdb_timing: Option<GdbTiming>,
     warnings: &'a [String],
 }
@@ -63,6 +64,7 @@ pub fn json(outcome: &Outcome) -> String {
             })
             .collect(),
         deadlocks: &s.deadlocks,
+        dump_ms: s.dump_ms,
         gdb_timing: s.gdb_timing,
         warnings: &s.warnings,
     };

@@ -46,9 +46,9 @@ impl Drop for Victim {
     }
 }
 
-fn wait_for_state(pid: u32, want: char) -> Option<char> {
+fn wait_for_state(pid: u32, want: char, within: Duration) -> Option<char> {
     let mut state = None;
-    for _ in 0..100 {
+    for _ in 0..within.as_millis() / 10 {
         state = proc::process_state(pid);
         if state == Some(want) {
             break;
@@ -71,6 +71,7 @@ fn gdb_timeout_through_the_seam_resumes_the_process() {
     let config = GdbConfig {
         program: "/usr/bin/gdb".into(),
         timeout: Duration::from_millis(10),
+        full_symbols: false,
     };
     let (gate, gate_rx) = std::sync::mpsc::channel();
     gate.send(gdb::go_line(&BTreeSet::from([pid]))).unwrap();
@@ -84,7 +85,7 @@ fn gdb_timeout_through_the_seam_resumes_the_process() {
     .unwrap_err();
     assert!(matches!(err, Error::GdbTimeout { .. }), "{err}");
     assert_eq!(
-        wait_for_state(pid, 'S'),
+        wait_for_state(pid, 'S', Duration::from_secs(2)),
         Some('S'),
         "process {pid} left stopped"
     );
@@ -137,6 +138,15 @@ fn write_script(path: &Path, body: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// A fake gdb that behaves like one stuck mid-attach: it waits for jnstack's gate (the
+/// dump is taken), stops the JVM like a ptrace attach does, and never returns.
+const STOPPING_GDB: &str =
+    "pid=$(printf '%s\\n' \"$@\" | grep -o 'attach [0-9]*' | head -n1 | cut -d' ' -f2)
+read -r gate || exit 0
+kill -STOP \"$pid\" && touch \"$0.stopped\"
+exec sleep 60
+";
+
 /// A directory with a fake `gdb` first on PATH, followed by the real PATH.
 fn fake_gdb(body: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -153,7 +163,7 @@ fn fake_gdb(body: &str) -> (tempfile::TempDir, String) {
 fn slow_gdb_that_stopped_the_jvm_is_killed_and_the_jvm_resumed() {
     let jvm = Jvm::start(fixture_default(), false);
     // Like a gdb stuck mid-attach: the JVM is stopped and gdb never returns.
-    let (_dir, path) = fake_gdb("for a; do last=$a; done\nkill -STOP \"$last\"\nexec sleep 60\n");
+    let (dir, path) = fake_gdb(STOPPING_GDB);
     jnstack()
         .env("PATH", path)
         .env("JAVA_HOME", &jvm.jdk)
@@ -162,6 +172,10 @@ fn slow_gdb_that_stopped_the_jvm_is_killed_and_the_jvm_resumed() {
         .code(1)
         .stderr(predicate::str::contains("gdb did not finish within 1s"))
         .stdout(predicate::str::contains("write(5"));
+    assert!(
+        dir.path().join("gdb.stopped").exists(),
+        "the fake gdb never stopped the JVM"
+    );
     jvm.assert_running_and_answering();
 }
 
@@ -170,7 +184,7 @@ fn real_gdb_killed_mid_attach_leaves_the_jvm_running() {
     require("gdb", "apt-get install gdb");
     let jvm = Jvm::start(fixture_default(), false);
     let mut timed_out = 0;
-    for timeout in ["30ms", "100ms", "250ms", "500ms"] {
+    for timeout in ["1ms", "10ms", "40ms", "150ms", "500ms"] {
         let out = jnstack()
             .env("JAVA_HOME", &jvm.jdk)
             .args([&jvm.pid.to_string(), "--gdb-timeout", timeout])
@@ -210,5 +224,42 @@ fn ptrace_refusal_explains_the_fixes() {
                 .and(predicate::str::contains("CAP_SYS_PTRACE"))
                 .and(predicate::str::contains("--no-gdb")),
         );
+    jvm.assert_running_and_answering();
+}
+
+#[test]
+fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_and_exits_130() {
+    let jvm = Jvm::start(fixture_default(), false);
+    let (_dir, path) = fake_gdb(STOPPING_GDB);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
+        .env("PATH", path)
+        .env("JAVA_HOME", &jvm.jdk)
+        .args([&jvm.pid.to_string(), "--gdb-timeout", "60s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the fake gdb has stopped the JVM, then press "Ctrl-C".
+    assert_eq!(
+        wait_for_state(jvm.pid, 'T', Duration::from_secs(90)),
+        Some('T'),
+        "fake gdb never stopped the JVM"
+    );
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let mut status = None;
+    for _ in 0..200 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("jnstack did not exit within 10 s of SIGINT");
+    };
+    assert_eq!(status.code(), Some(130));
     jvm.assert_running_and_answering();
 }

@@ -57,7 +57,7 @@ fn check_fixture_dump(name: &str, decimal_nids: bool) {
         .banner
         .as_deref()
         .unwrap()
-        .starts_with("Full thread dump OpenJDK"));
+        .starts_with("OpenJDK 64-Bit Server VM ("));
     for t in &d.threads {
         let nid = t
             .nid
