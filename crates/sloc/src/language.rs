@@ -298,8 +298,9 @@ impl Languages {
 
     /// The language for a path: by exact file name, then by extension (any case).
     pub fn for_path(&self, path: &Path) -> Option<usize> {
-        let name = path.file_name()?.to_str()?;
-        if let Some(&i) = self.by_filename.get(name) {
+        // The name may not be UTF-8 (`caf\xE9.c`); its extension usually is.
+        let name = path.file_name()?;
+        if let Some(&i) = name.to_str().and_then(|n| self.by_filename.get(n)) {
             return Some(i);
         }
         let ext = Path::new(name).extension()?.to_str()?;
