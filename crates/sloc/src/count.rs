@@ -86,12 +86,10 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
         let line = &bytes[start..end];
         let plain = state == State::Normal && {
             if next_important < start {
-                next_important = match &lang.important {
-                    Some(ac) => ac
-                        .find(&bytes[start..])
-                        .map_or(usize::MAX, |m| start + m.start()),
-                    None => usize::MAX,
-                };
+                next_important = lang
+                    .important
+                    .find(&bytes[start..])
+                    .map_or(usize::MAX, |k| start + k);
             }
             // Markers never contain a newline, so a match starting before `end` is on this line.
             next_important >= end
