@@ -75,18 +75,26 @@ enum State {
 pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut counts = Counts::default();
-    let mut important = lang.important.as_ref().map(|ac| ac.find_iter(bytes));
-    let mut next_important = next_start(&mut important);
+    // Where the next important syntax starts, searched lazily: only from a line that begins
+    // outside comments and strings, so matches inside comments and the rest of an already
+    // scanned line are never looked at.
+    let mut next_important = 0;
     let mut state = State::Normal;
     let mut start = 0;
     while start < bytes.len() {
         let end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         let line = &bytes[start..end];
-        while next_important < start {
-            next_important = next_start(&mut important);
-        }
-        // Markers never contain a newline, so a match starting before `end` is on this line.
-        let kind = if state == State::Normal && next_important >= end {
+        let plain = state == State::Normal && {
+            if next_important < start {
+                next_important = lang
+                    .important
+                    .find(&bytes[start..])
+                    .map_or(usize::MAX, |k| start + k);
+            }
+            // Markers never contain a newline, so a match starting before `end` is on this line.
+            next_important >= end
+        };
+        let kind = if plain {
             classify_plain(lang, line)
         } else {
             classify_full(lang, line, &mut state)
@@ -100,12 +108,6 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     }
     counts.lines = counts.code + counts.comments + counts.blanks;
     counts
-}
-
-fn next_start(it: &mut Option<aho_corasick::FindIter<'_, '_>>) -> usize {
-    it.as_mut()
-        .and_then(Iterator::next)
-        .map_or(usize::MAX, |m| m.start())
 }
 
 fn is_ws(b: u8) -> bool {

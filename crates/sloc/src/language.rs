@@ -117,6 +117,50 @@ pub enum Opener {
     Doc(usize),
 }
 
+/// How to find the next important syntax in a file.
+#[derive(Debug)]
+pub enum Important {
+    /// The language has none: every line is classified by its start alone.
+    Nothing,
+    /// At most three distinct first bytes (C, Python, shells...): `memchr` to a candidate, then
+    /// a direct prefix check; cheaper per call than a general automaton.
+    Bytes {
+        /// The distinct first bytes.
+        first: Vec<u8>,
+        /// The patterns.
+        patterns: Vec<Box<[u8]>>,
+    },
+    /// Anything else (Rust's `r#"` adds a fourth first byte): Aho-Corasick.
+    Automaton(AhoCorasick),
+}
+
+impl Important {
+    /// The index of the first important match in `hay`, if any.
+    pub fn find(&self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Important::Nothing => None,
+            Important::Automaton(ac) => ac.find(hay).map(|m| m.start()),
+            Important::Bytes { first, patterns } => {
+                let mut from = 0;
+                loop {
+                    let rest = &hay[from..];
+                    let k = match **first {
+                        [a] => memchr::memchr(a, rest),
+                        [a, b] => memchr::memchr2(a, b, rest),
+                        [a, b, c, ..] => memchr::memchr3(a, b, c, rest),
+                        [] => None,
+                    }?;
+                    let at = &rest[k..];
+                    if patterns.iter().any(|p| at.starts_with(p)) {
+                        return Some(from + k);
+                    }
+                    from += k + 1;
+                }
+            }
+        }
+    }
+}
+
 /// A language compiled for counting: byte markers sorted longest-first plus the searcher for
 /// "important syntax" (everything but line comments that can change the state of a line).
 #[derive(Debug)]
@@ -138,7 +182,7 @@ pub struct Language {
     /// First bytes of the openers: a byte not in here is plain code.
     pub opener_first: [bool; 256],
     /// Finds the openers other than line comments, and the line-block starts.
-    pub important: Option<AhoCorasick>,
+    pub important: Important,
 }
 
 impl Language {
@@ -206,10 +250,15 @@ impl Language {
         for (p, _) in &openers {
             opener_first[usize::from(p[0])] = true;
         }
+        let mut first: Vec<u8> = patterns.iter().map(|p| p[0]).collect();
+        first.sort_unstable();
+        first.dedup();
         let important = if patterns.is_empty() {
-            None
+            Important::Nothing
+        } else if first.len() <= 3 {
+            Important::Bytes { first, patterns }
         } else {
-            Some(AhoCorasick::new(&patterns).map_err(|e| e.to_string())?)
+            Important::Automaton(AhoCorasick::new(&patterns).map_err(|e| e.to_string())?)
         };
         Ok(Language {
             name: raw.output_as.clone(),
@@ -298,8 +347,9 @@ impl Languages {
 
     /// The language for a path: by exact file name, then by extension (any case).
     pub fn for_path(&self, path: &Path) -> Option<usize> {
-        let name = path.file_name()?.to_str()?;
-        if let Some(&i) = self.by_filename.get(name) {
+        // The name may not be UTF-8 (`caf\xE9.c`); its extension usually is.
+        let name = path.file_name()?;
+        if let Some(&i) = name.to_str().and_then(|n| self.by_filename.get(n)) {
             return Some(i);
         }
         let ext = Path::new(name).extension()?.to_str()?;

@@ -1,7 +1,6 @@
 //! Turning a walk's tally into the rows every output format prints.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -30,8 +29,8 @@ pub enum SortKey {
 /// One file in the JSON `reports` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileRow {
-    /// The path as walked.
-    pub path: PathBuf,
+    /// The path as walked; bytes that are not UTF-8 become U+FFFD, so JSON can always hold it.
+    pub path: String,
     /// All lines.
     pub lines: u64,
     /// Code lines.
@@ -99,7 +98,7 @@ impl Summary {
             entry.0 += t.files;
             entry.1 += t.counts;
             entry.2.extend(t.reports.into_iter().map(|r| FileRow {
-                path: r.path,
+                path: r.path.to_string_lossy().into_owned(),
                 lines: r.counts.lines,
                 code: r.counts.code,
                 comments: r.counts.comments,

@@ -576,3 +576,19 @@ fn the_documented_example_syntax_file_works() {
     let v = d.json(&["-c", "example.json", "-e", "*.json"]);
     assert_eq!(nums(lang(&v, "Perl").unwrap()), [1, 6, 1, 4, 1]);
 }
+
+#[test]
+fn non_utf8_file_names_are_reported_lossily() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = Dir::new();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xE9.c");
+    std::fs::write(d.path().join(name), "int x;\n").unwrap();
+    let v = d.json(&["--by-file"]);
+    let reports = lang(&v, "C").unwrap()["reports"].as_array().unwrap();
+    assert_eq!(reports[0]["path"], "./caf\u{FFFD}.c");
+    d.sloc()
+        .args(["--by-file", "--format", "csv"])
+        .assert()
+        .success()
+        .stdout(contains("C,./caf\u{FFFD}.c,1,1,0,0"));
+}

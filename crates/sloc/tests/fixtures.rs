@@ -159,3 +159,17 @@ fn a_lone_carriage_return_is_not_a_line_break() {
     };
     assert_eq!(count(c, b"int a;\rint b;"), want);
 }
+
+#[test]
+fn a_close_marker_never_overlaps_its_open_marker() {
+    let langs = Languages::builtin();
+    let c = langs.get(langs.for_path(Path::new("x.c")).unwrap());
+    // `/*/` opens a comment that the second line closes; `/**/` is a whole comment.
+    let want = Counts {
+        lines: 3,
+        code: 1,
+        comments: 2,
+        blanks: 0,
+    };
+    assert_eq!(count(c, b"/*/ open\nint x; */\n/**/ int y;\n"), want);
+}
