@@ -546,3 +546,19 @@ fn a_slow_cluster_hits_the_timeout_with_a_hint() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_missing_privilege_mid_run_fails_cleanly() {
+    let f = fake(Flavor::Es("8.15.0"), 100, 0);
+    f.with(|s| s.faults.forbid = Some("/logs/_clone/"));
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("clone: HTTP 403 security_exception")
+            && stderr.contains("lacks a privilege"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--rollback"), "{stderr}");
+    assert_eq!(f.setting("logs", "index.blocks.write"), None);
+}

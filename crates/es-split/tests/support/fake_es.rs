@@ -78,6 +78,8 @@ pub struct Faults {
     pub tasks_hang: bool,
     /// DBQ silently leaves one matching document behind (a count mismatch).
     pub lose_one_delete: bool,
+    /// Requests whose path contains this answer 403 `security_exception` (a missing privilege).
+    pub forbid: Option<&'static str>,
     /// Every request waits this long before it is answered (a slow cluster).
     pub delay: Option<std::time::Duration>,
 }
@@ -457,6 +459,14 @@ async fn handle(
             );
             return r;
         }
+    }
+    let path = uri.path().to_string();
+    if let Some(needle) = s.faults.forbid.filter(|n| path.contains(n)) {
+        // ES security: an authenticated user without the privilege gets 403.
+        let reason = format!(
+            "action [{needle}] is unauthorized for user [split-bot] with effective roles [reader]"
+        );
+        return error(403, "security_exception", &reason);
     }
     if s.faults.rejections > 0 {
         s.faults.rejections -= 1;
