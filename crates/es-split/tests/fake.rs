@@ -562,3 +562,34 @@ fn a_missing_privilege_mid_run_fails_cleanly() {
     assert!(stderr.contains("--rollback"), "{stderr}");
     assert_eq!(f.setting("logs", "index.blocks.write"), None);
 }
+
+#[test]
+fn tls_with_a_private_ca_or_insecure() {
+    let (f, ca) = FakeEs::start_tls(Flavor::Es("8.15.0"));
+    f.add_index("logs", 1, docs(50, 0));
+    let state = tempfile::tempdir().unwrap();
+    let ca_file = state.path().join("http_ca.crt");
+    std::fs::write(&ca_file, ca).unwrap();
+    // Untrusted certificate: a clear error naming the fix.
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--dry-run", "--retries", "0"]),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot connect") && stderr.contains("--ca-cert"),
+        "{stderr}"
+    );
+    // Trusting the CA, or skipping verification, works.
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(
+            &f.url,
+            &["--dry-run", "--ca-cert", ca_file.to_str().unwrap()],
+        ),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--insecure"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 50);
+}
