@@ -181,7 +181,7 @@ pub struct FakeEs {
 
 impl FakeEs {
     pub fn start(flavor: Flavor) -> Self {
-        Self::start_with(flavor, |router| serve(router))
+        Self::start_with(flavor, serve)
     }
 
     /// The fake over HTTPS; returns it and the CA's PEM.
