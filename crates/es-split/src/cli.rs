@@ -49,10 +49,10 @@ pub struct Cli {
     /// The split point, in any format the field's mapping accepts, or `auto` for the median.
     #[arg(long, required_unless_present = "rollback")]
     pub mid: Option<String>,
-    /// Name of the first half [default: <index>-firsthalf].
+    /// Name of the first half [default: INDEX-firsthalf].
     #[arg(long)]
     pub first: Option<String>,
-    /// Name of the second half [default: <index>-secondhalf].
+    /// Name of the second half [default: INDEX-secondhalf].
     #[arg(long)]
     pub second: Option<String>,
     /// Which half keeps documents without the field (required if there are any).

@@ -191,6 +191,16 @@ fn classify_reqwest(e: reqwest::Error) -> TransportError {
     }
 }
 
+/// Adds the fix to TLS trust failures.
+fn connect_hint(reason: String) -> String {
+    let lower = reason.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("unknownissuer") {
+        format!("{reason} (pass --ca-cert FILE with the cluster's CA, or --insecure for a test cluster)")
+    } else {
+        reason
+    }
+}
+
 /// Removes `user:password@` from a URL so it can be printed; returns (clean url, user, password).
 pub fn split_userinfo(url: &str) -> (String, Option<String>, Option<String>) {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -307,7 +317,7 @@ impl Es {
                 Err(TransportError::Connect(reason)) => Err(Error::Connect {
                     step: step.into(),
                     url: self.url.clone(),
-                    reason: sanitize(&reason),
+                    reason: sanitize(&connect_hint(reason)),
                 }),
                 Err(TransportError::Timeout) => Err(Error::Timeout {
                     step: step.into(),

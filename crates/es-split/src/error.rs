@@ -37,21 +37,16 @@ pub enum Error {
     /// Bad command-line input.
     #[error("{0}")]
     Usage(String),
-    /// The halves do not add up; everything was left in place.
-    #[error("verification failed: {0}")]
-    Mismatch(String),
     /// A local file (state journal, CA certificate) could not be used.
     #[error("{path}: {reason}")]
     File { path: String, reason: String },
 }
 
 impl Error {
-    /// The documented exit code: 1 for a verification mismatch, 2 for everything else.
+    /// The documented exit code of an error: always 2. (A verification mismatch is not an
+    /// error but a report with status `mismatch`, exit code 1.)
     pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Mismatch(_) => 1,
-            _ => 2,
-        }
+        2
     }
 
     /// The server-side error type (`index_not_found_exception`, …), if the cluster sent one.

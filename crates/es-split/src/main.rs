@@ -9,6 +9,7 @@ use es_split::cli::{recovery_command, Cli};
 use es_split::client::{Es, HttpTransport};
 use es_split::plan::{self, Mode};
 use es_split::progress::Ui;
+use es_split::report::Report;
 use es_split::retry::RetryPolicy;
 use es_split::{guard, split, Error};
 
@@ -29,21 +30,36 @@ fn main() -> ExitCode {
         }
         std::process::exit(130);
     });
-    match run() {
-        Ok(code) => code,
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(report) if report.status == "mismatch" => {
+            eprintln!(
+                "es-split: verification failed: {}; both halves are left in place for inspection",
+                report.problems.join("; ")
+            );
+            eprintln!("{hint}");
+            ExitCode::from(1)
+        }
+        Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("es-split: {e:#}");
             if guard::changed() {
                 eprintln!("{hint}");
             }
             let code = e.downcast_ref::<Error>().map_or(2, Error::exit_code);
+            if json {
+                let doc = serde_json::json!({"schema": es_split::report::SCHEMA_VERSION, "status": "error",
+                    "exit_code": code, "error": format!("{e:#}")});
+                print_out(&doc.to_string());
+            }
             ExitCode::from(code)
         }
     }
 }
 
-fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+/// Parses, runs, prints the report; returns it so `main` can pick the exit code.
+fn run(cli: Cli) -> anyhow::Result<Report> {
     let (json, yes, quiet, verbose) = (cli.json, cli.yes, cli.quiet, cli.verbose);
     let policy = RetryPolicy {
         retries: cli.retries,
@@ -75,14 +91,13 @@ fn run() -> anyhow::Result<ExitCode> {
             } else {
                 print_out(description.trim_end());
             }
-            return Ok(ExitCode::SUCCESS);
+            return Ok(report);
         }
         if !quiet || (interactive && !yes) {
             eprint!("{description}");
         }
         if interactive && !yes && !confirm()? {
-            eprintln!("es-split: nothing changed");
-            return Ok(ExitCode::from(2));
+            return Err(Error::Refused("not confirmed: nothing changed".into()).into());
         }
         split::execute(&es, &cfg, &plan, &ui)?
     };
@@ -91,7 +106,7 @@ fn run() -> anyhow::Result<ExitCode> {
     } else {
         print_out(report.human().trim_end());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }
 
 fn confirm() -> anyhow::Result<bool> {

@@ -46,6 +46,8 @@ pub struct Report {
     pub alias: Option<String>,
     pub source_deleted: bool,
     pub source_write_block_restored: bool,
+    /// What failed verification (empty unless `status` is `mismatch`).
+    pub problems: Vec<String>,
 }
 
 impl Report {
@@ -97,6 +99,9 @@ impl Report {
                     out.push_str(&format!("  deleted {}\n", sanitize(&self.source)));
                 }
             }
+        }
+        for p in &self.problems {
+            out.push_str(&format!("  MISMATCH {}\n", sanitize(p)));
         }
         for s in &self.steps {
             out.push_str(&format!("  {:<40} {:>8.2} s\n", s.name, s.seconds));

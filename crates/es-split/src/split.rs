@@ -71,6 +71,7 @@ fn base_report(cfg: &Config, plan: &Plan, status: &str) -> Report {
         alias: None,
         source_deleted: false,
         source_write_block_restored: false,
+        problems: Vec::new(),
     }
 }
 
@@ -126,8 +127,8 @@ pub fn describe(cfg: &Config, plan: &Plan) -> String {
     s
 }
 
-/// Runs the split. Returns `Error::Mismatch` when verification fails (everything is left in
-/// place, the source's write block restored).
+/// Runs the split. When verification fails the report's status is `mismatch`, its
+/// `problems` say what differs, everything is left in place and the write block is restored.
 pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
     let mut report = base_report(cfg, plan, "ok");
     let mut t = Timer { steps: Vec::new() };
@@ -224,10 +225,12 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
         if let Some(g) = &guard {
             g.restore()?;
         }
-        return Err(Error::Mismatch(format!(
-            "{}; both halves are left in place for inspection",
-            problems.join("; ")
-        )));
+        // Leave the halves and the state file for inspection and --rollback.
+        report.status = "mismatch".into();
+        report.problems = problems;
+        report.source_write_block_restored = guard.is_some();
+        report.steps = t.steps;
+        return Ok(report);
     }
 
     if plan.strategy == Strategy::Clone {
@@ -447,6 +450,7 @@ fn rollback_report(
         alias: None,
         source_deleted: false,
         source_write_block_restored: restored,
+        problems: Vec::new(),
     }
 }
 

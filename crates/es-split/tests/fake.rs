@@ -162,11 +162,21 @@ fn a_429_storm_is_retried_with_backoff() {
     assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 500);
     // A storm longer than the retries is a clear error; nothing was changed yet.
     f.with(|s| s.faults.rejections = 10);
-    let (code, _, stderr) = run(
+    let (code, stdout, stderr) = run(
         state.path(),
-        &args(&f.url, &["--retries", "2", "--first", "a", "--second", "b"]),
+        &args(
+            &f.url,
+            &["--retries", "2", "--first", "a", "--second", "b", "--json"],
+        ),
     );
     assert_eq!(code, 2);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["status"], "error");
+    assert_eq!(report["exit_code"], 2);
+    assert!(
+        report["error"].as_str().unwrap().contains("429"),
+        "{report}"
+    );
     assert!(
         stderr.contains("HTTP 429 es_rejected_execution_exception"),
         "{stderr}"
@@ -261,13 +271,33 @@ fn a_count_mismatch_exits_1_and_leaves_everything_in_place() {
     let f = fake(Flavor::Es("8.15.0"), 700, 0);
     f.with(|s| s.faults.lose_one_delete = true);
     let state = tempfile::tempdir().unwrap();
-    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    let (code, stdout, stderr) = run(state.path(), &args(&f.url, &["--json"]));
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("verification failed") && stderr.contains("expected"),
         "{stderr}"
     );
     assert!(stderr.contains("--rollback"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["status"], "mismatch");
+    // Each copy's delete lost one document, so each holds one too many.
+    let before = expected_before(700, MID_MS);
+    assert_eq!(report["first"]["actual"], before + 1);
+    assert_eq!(report["second"]["actual"], 700 - before + 1);
+    assert_eq!(
+        report["problems"],
+        json!([
+            format!(
+                "logs-firsthalf has {} documents, expected {before}",
+                before + 1
+            ),
+            format!(
+                "logs-secondhalf has {} documents, expected {}",
+                701 - before,
+                700 - before
+            )
+        ])
+    );
     assert!(f
         .with(|s| s.indices.contains_key("logs-firsthalf")
             && s.indices.contains_key("logs-secondhalf")));
@@ -277,6 +307,13 @@ fn a_count_mismatch_exits_1_and_leaves_everything_in_place() {
         0,
         "no force merge after a failed verification"
     );
+    // --rollback cleans up after the inspection.
+    let (code, _, stderr) = run(
+        state.path(),
+        &["--url", &f.url, "--index", "logs", "--rollback"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(f.with(|s| !s.indices.contains_key("logs-firsthalf")));
 }
 
 #[test]
@@ -545,4 +582,51 @@ fn a_slow_cluster_hits_the_timeout_with_a_hint() {
         stderr.contains("connect: no answer within 1 s (raise --timeout)"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_missing_privilege_mid_run_fails_cleanly() {
+    let f = fake(Flavor::Es("8.15.0"), 100, 0);
+    f.with(|s| s.faults.forbid = Some("/logs/_clone/"));
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("clone: HTTP 403 security_exception")
+            && stderr.contains("lacks a privilege"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--rollback"), "{stderr}");
+    assert_eq!(f.setting("logs", "index.blocks.write"), None);
+}
+
+#[test]
+fn tls_with_a_private_ca_or_insecure() {
+    let (f, ca) = FakeEs::start_tls(Flavor::Es("8.15.0"));
+    f.add_index("logs", 1, docs(50, 0));
+    let state = tempfile::tempdir().unwrap();
+    let ca_file = state.path().join("http_ca.crt");
+    std::fs::write(&ca_file, ca).unwrap();
+    // Untrusted certificate: a clear error naming the fix.
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--dry-run", "--retries", "0"]),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot connect") && stderr.contains("--ca-cert"),
+        "{stderr}"
+    );
+    // Trusting the CA, or skipping verification, works.
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(
+            &f.url,
+            &["--dry-run", "--ca-cert", ca_file.to_str().unwrap()],
+        ),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--insecure"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 50);
 }

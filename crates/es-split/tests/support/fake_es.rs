@@ -33,6 +33,74 @@ pub fn serve(router: axum::Router) -> String {
     format!("http://{addr}")
 }
 
+/// Like [`serve`], over HTTPS with a certificate for 127.0.0.1/localhost signed by a fresh
+/// CA; returns the URL and the CA's PEM.
+pub fn serve_tls(router: axum::Router) -> (String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "es-split test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], der)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let tcp = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(TlsListener { tcp, acceptor }, router)
+                .await
+                .unwrap();
+        });
+    });
+    (format!("https://127.0.0.1:{}", addr.port()), ca.pem())
+}
+
+/// Accepts TCP connections and completes the TLS handshake; failed handshakes (a client
+/// that does not trust the CA) are dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
 /// Which server `GET /` claims to be.
 #[derive(Clone, Copy, Debug)]
 pub enum Flavor {
@@ -78,6 +146,8 @@ pub struct Faults {
     pub tasks_hang: bool,
     /// DBQ silently leaves one matching document behind (a count mismatch).
     pub lose_one_delete: bool,
+    /// Requests whose path contains this answer 403 `security_exception` (a missing privilege).
+    pub forbid: Option<&'static str>,
     /// Every request waits this long before it is answered (a slow cluster).
     pub delay: Option<std::time::Duration>,
 }
@@ -111,6 +181,21 @@ pub struct FakeEs {
 
 impl FakeEs {
     pub fn start(flavor: Flavor) -> Self {
+        Self::start_with(flavor, serve)
+    }
+
+    /// The fake over HTTPS; returns it and the CA's PEM.
+    pub fn start_tls(flavor: Flavor) -> (Self, String) {
+        let mut ca = String::new();
+        let fake = Self::start_with(flavor, |router| {
+            let (url, pem) = serve_tls(router);
+            ca = pem;
+            url
+        });
+        (fake, ca)
+    }
+
+    fn start_with(flavor: Flavor, serve: impl FnOnce(axum::Router) -> String) -> Self {
         let state = Arc::new(Mutex::new(FakeState {
             flavor,
             indices: BTreeMap::new(),
@@ -457,6 +542,14 @@ async fn handle(
             );
             return r;
         }
+    }
+    let path = uri.path().to_string();
+    if let Some(needle) = s.faults.forbid.filter(|n| path.contains(n)) {
+        // ES security: an authenticated user without the privilege gets 403.
+        let reason = format!(
+            "action [{needle}] is unauthorized for user [split-bot] with effective roles [reader]"
+        );
+        return error(403, "security_exception", &reason);
     }
     if s.faults.rejections > 0 {
         s.faults.rejections -= 1;
