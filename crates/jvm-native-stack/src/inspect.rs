@@ -63,7 +63,9 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
                 path: path.clone(),
                 source,
             })?;
-            let dump = dump::parse(&text)?;
+            let dump = dump::parse(&text).map_err(|e| Error::BadDump {
+                reason: format!("{}: {e}", path.display()),
+            })?;
             if dump.threads.is_empty() {
                 return Err(Error::BadDump {
                     reason: format!(

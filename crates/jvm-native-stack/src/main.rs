@@ -214,7 +214,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
-    // Ctrl-C only sets a flag: the runner then kills gdb and resumes the JVM before we exit.
+    // Ctrl-C (and SIGTERM) only set a flag: the runner then kills gdb and resumes the JVM
+    // before we exit.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     match run(&cli, &cancel) {
         Ok(code) => code,

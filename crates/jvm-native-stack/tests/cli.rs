@@ -130,6 +130,16 @@ fn not_a_dump_is_an_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::starts_with("jnstack: no thread found in"));
+    let bad_json = dir.path().join("dump.json");
+    std::fs::write(&bad_json, "{\"threadDump\": [1, 2]}").unwrap();
+    jnstack()
+        .arg("--from-file")
+        .arg(&bad_json)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "dump.json: invalid JSON thread dump",
+        ));
     jnstack()
         .args(["--from-file", "/nonexistent/dump.txt"])
         .assert()
