@@ -213,3 +213,39 @@ fn usage_errors_name_the_flag() {
         .code(2)
         .stderr(predicate::str::contains("invalid nid"));
 }
+
+/// Snapshot of the whole text report for the post's excerpt (reviewed by hand; regenerate
+/// with `jnstack --from-file tests/fixtures/dumps/jdk8-post.txt` after a deliberate change).
+#[test]
+fn text_report_snapshot_of_the_post() {
+    let expected =
+        std::fs::read_to_string(fixtures().join("expected").join("jdk8-post.txt")).unwrap();
+    let out = jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt"), "--color", "never"])
+        .assert()
+        .code(1);
+    assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), expected);
+}
+
+#[test]
+fn color_always_paints_headers_and_never_json() {
+    jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt"), "--color", "always"])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[1mDIAGNOSIS\x1b[0m"));
+    jnstack()
+        .args([
+            "--from-file",
+            &dump("jdk8-post.txt"),
+            "--color",
+            "always",
+            "--json",
+        ])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[").not());
+    jnstack()
+        .env("NO_COLOR", "1")
+        .args(["--from-file", &dump("jdk8-post.txt")])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[").not());
+}
