@@ -117,6 +117,12 @@ fn live(
             }
         };
         let lwps = gdb_targets(plan, &snapshot);
+        if lwps.is_empty() {
+            // Nothing to backtrace: close the gate, gdb exits without attaching.
+            drop(gate);
+            let _ = gdb_run.join();
+            return Ok(snapshot);
+        }
         let _ = gate.send(gdb::go_line(&lwps));
         let result = match gdb_run.join() {
             Ok(Ok(Some(bt))) => Ok(bt),
