@@ -31,6 +31,40 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
         .assert()
         .code(1);
     let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    // The documented top-level schema, exactly.
+    let keys: Vec<&str> = report
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = [
+        "schema_version",
+        "pid",
+        "jvm",
+        "findings",
+        "threads",
+        "deadlocks",
+        "dump_ms",
+        "gdb_timing",
+        "warnings",
+    ];
+    expected.sort_unstable();
+    let mut keys_sorted = keys.clone();
+    keys_sorted.sort_unstable();
+    assert_eq!(keys_sorted, expected);
+    let thread_keys: Vec<&str> = report["threads"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut thread_keys = thread_keys;
+    thread_keys.sort_unstable();
+    assert_eq!(
+        thread_keys,
+        ["fd", "java", "lwp", "name", "native_frames", "nid", "task"]
+    );
     assert_eq!(report["schema_version"], 1);
     assert!(report["pid"].is_null());
     let kinds: Vec<&str> = report["findings"]
