@@ -24,7 +24,10 @@ use jvm_native_stack::merge::Filter;
 #[command(name = "jnstack", version)]
 pub struct Cli {
     /// Process id of the JVM.
-    #[arg(required_unless_present = "from_file", conflicts_with = "from_file")]
+    #[arg(
+        required_unless_present_any = ["from_file", "generate"],
+        conflicts_with = "from_file"
+    )]
     pid: Option<u32>,
     /// Parse a saved thread dump (jstack, jcmd Thread.print or JSON) instead of a live JVM.
     #[arg(long, value_name = "DUMP")]
@@ -66,6 +69,43 @@ pub struct Cli {
     /// When to use colors.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Print a man page or shell completions to stdout and exit.
+    #[arg(long, value_enum, value_name = "WHAT", exclusive = true)]
+    pub generate: Option<Generate>,
+}
+
+/// `--generate` values: a man page or a shell completion script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    Man,
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+/// The man page or completion script for `what`, from the one clap definition. Rendered
+/// into memory: clap_complete panics on a failed write (e.g. a closed pipe).
+pub fn generate(what: Generate) -> Vec<u8> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    let shell = match what {
+        Generate::Man => {
+            // Writing into a Vec cannot fail.
+            let _ = clap_mangen::Man::new(cmd).render(&mut out);
+            return out;
+        }
+        Generate::Bash => Shell::Bash,
+        Generate::Zsh => Shell::Zsh,
+        Generate::Fish => Shell::Fish,
+        Generate::Elvish => Shell::Elvish,
+        Generate::Powershell => Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut cmd, "jnstack", &mut out);
+    out
 }
 
 /// `--color` values.
@@ -76,6 +116,7 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Parses `30s`, `500ms`, `2m` or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (number, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
@@ -94,6 +135,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}"))
 }
 
+/// Parses a `--nid` value, hex (`0x1611`) or decimal (`5649`).
 fn parse_nid(s: &str) -> Result<u32, String> {
     dump::parse_nid(s)
         .ok_or_else(|| format!("invalid nid {s:?}: use hex like 0x1611 or decimal like 5649"))
@@ -160,6 +202,7 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
     })
 }
 
+/// Resolves `--color auto` against the terminal, `NO_COLOR` and `TERM`.
 pub fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -180,6 +223,14 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn generates_man_page_and_completions() {
+        let man = generate(Generate::Man);
+        assert!(String::from_utf8_lossy(&man).contains("\\-\\-gdb\\-timeout"));
+        let bash = generate(Generate::Bash);
+        assert!(String::from_utf8_lossy(&bash).contains("--no-gdb"));
     }
 
     #[test]

@@ -16,6 +16,10 @@ mod cli;
 use cli::Cli;
 
 fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+    if let Some(what) = cli.generate {
+        write_stdout(&cli::generate(what))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let plan = cli::plan(cli)?;
     let outcome = inspect::inspect(&plan, &SystemRunner, cancel)?;
     let rendered = if cli.json {
@@ -29,15 +33,8 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
             },
         )
     };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(rendered.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::SUCCESS);
-        }
-        return Err(e).context("cannot write to stdout");
+    if write_stdout(rendered.as_bytes())? == Written::PipeClosed {
+        return Ok(ExitCode::SUCCESS);
     }
     for w in &outcome.snapshot.warnings {
         eprintln!("jnstack: warning: {w}");
@@ -48,6 +45,23 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Whether stdout took everything.
+#[derive(Debug, PartialEq, Eq)]
+enum Written {
+    All,
+    PipeClosed,
+}
+
+/// Writes to stdout; a closed pipe (`jnstack … | head`) is not an error: exit 0 quietly.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<Written> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(Written::All),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Written::PipeClosed),
+        Err(e) => Err(e).context("cannot write to stdout"),
+    }
 }
 
 fn main() -> ExitCode {

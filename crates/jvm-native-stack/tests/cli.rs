@@ -283,3 +283,41 @@ fn color_always_paints_headers_and_never_json() {
         .assert()
         .stdout(predicate::str::contains("\x1b[").not());
 }
+
+#[test]
+fn closed_stdout_pipe_exits_0_quietly() {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
+        .args(["--from-file", &dump("jdk17.txt")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn generate_completions_and_man_page() {
+    jnstack()
+        .args(["--generate", "bash"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("--gdb-timeout"));
+    jnstack()
+        .args(["--generate", "man"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(".TH jnstack 1"));
+    jnstack().args(["--generate", "fish", "1"]).assert().code(2);
+}
