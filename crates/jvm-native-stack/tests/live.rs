@@ -155,7 +155,7 @@ fn hang_is_diagnosed(fixture: &Fixture) {
     assert!(owner_block.contains("JVM-internal frames"), "{owner_block}");
 
     // The spinner tops --top 1.
-    let top = run_json(&jvm, &["--top", "1", "--sample", "500ms"]);
+    let top = run_json(&jvm, &["--top", "1", "--sample", "1s"]);
     let names: Vec<&str> = top["threads"]
         .as_array()
         .unwrap()
