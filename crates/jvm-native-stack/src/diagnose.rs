@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::backtrace::plain_name;
 use crate::dump::{LockAction, LockRef};
-use crate::gdb::plain_name;
 use crate::merge::{Snapshot, Thread};
 
 /// What a finding is about.

@@ -89,8 +89,8 @@ fn convert(t: Thread) -> JavaThread {
         .stack
         .iter()
         .map(|s| JavaFrame {
-            // "java.base/java.lang.Thread.sleep(…)": the module prefix is kept as jstack does.
-            text: s.replace("\\/", "/"),
+            // "java.base/java.lang.Thread.sleep(…)": the module prefix is kept.
+            text: s.clone(),
             locks: Vec::new(),
         })
         .collect();

@@ -63,7 +63,9 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
                 path: path.clone(),
                 source,
             })?;
-            let dump = dump::parse(&text)?;
+            let dump = dump::parse(&text).map_err(|e| Error::BadDump {
+                reason: format!("{}: {e}", path.display()),
+            })?;
             if dump.threads.is_empty() {
                 return Err(Error::BadDump {
                     reason: format!(
@@ -115,6 +117,12 @@ fn live(
             }
         };
         let lwps = gdb_targets(plan, &snapshot);
+        if lwps.is_empty() {
+            // Nothing to backtrace: close the gate, gdb exits without attaching.
+            drop(gate);
+            let _ = gdb_run.join();
+            return Ok(snapshot);
+        }
         let _ = gate.send(gdb::go_line(&lwps));
         let result = match gdb_run.join() {
             Ok(Ok(Some(bt))) => Ok(bt),

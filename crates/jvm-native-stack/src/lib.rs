@@ -4,6 +4,7 @@
 //! `/proc/<pid>/task`, attaches gdb once for native frames, merges the halves on
 //! LWP = nid, and explains what is wrong (monitor chains, deadlocks, busy threads).
 
+pub mod backtrace;
 pub mod diagnose;
 pub mod dump;
 pub mod dump_json;

@@ -1,182 +1,26 @@
 //! `jnstack` command-line entry point: parse → validate → inspect → print.
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{bail, Context};
-use clap::{Parser, ValueEnum};
-use jvm_native_stack::gdb::GdbConfig;
-use jvm_native_stack::inspect::{self, Plan, Source};
-use jvm_native_stack::jdk::JdkSearch;
-use jvm_native_stack::merge::Filter;
+use anyhow::Context;
+use clap::Parser;
+use jvm_native_stack::inspect;
 use jvm_native_stack::report::{self, TextOptions};
 use jvm_native_stack::runner::SystemRunner;
-use jvm_native_stack::{dump, Error};
+use jvm_native_stack::Error;
 
-/// One merged Java + native stack view of a live JVM, with a diagnosis.
-///
-/// Takes a Java thread dump (jstack), reads every thread from /proc, attaches gdb once
-/// for native frames, joins them on nid = LWP and says what is wrong.
-///
-/// Exit codes: 0 nothing wrong, 1 a problem was found (blocked threads, deadlock),
-/// 2 error, 130 interrupted.
-#[derive(Debug, Parser)]
-#[command(name = "jnstack", version)]
-pub struct Cli {
-    /// Process id of the JVM.
-    #[arg(required_unless_present = "from_file", conflicts_with = "from_file")]
-    pid: Option<u32>,
-    /// Parse a saved thread dump (jstack, jcmd Thread.print or JSON) instead of a live JVM.
-    #[arg(long, value_name = "DUMP")]
-    from_file: Option<PathBuf>,
-    /// JDK whose jstack/jcmd to use (default: JAVA_HOME, the target's own JDK, PATH).
-    #[arg(long, value_name = "DIR")]
-    jdk: Option<PathBuf>,
-    /// Skip gdb: Java frames plus /proc (state, syscall, fd) only; never stops the JVM.
-    #[arg(long)]
-    no_gdb: bool,
-    /// Kill gdb (and resume the JVM) after this long, e.g. 30s, 500ms.
-    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
-    gdb_timeout: Duration,
-    /// Measure CPU % per thread over this interval, e.g. 1s.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
-    sample: Option<Duration>,
-    /// Show only this Linux thread id (decimal); repeatable.
-    #[arg(long, value_name = "TID")]
-    tid: Vec<u32>,
-    /// Show only this nid, hex (0x1611) or decimal (5649); repeatable.
-    #[arg(long, value_name = "NID", value_parser = parse_nid)]
-    nid: Vec<u32>,
-    /// Show only threads whose name matches this regex.
-    #[arg(long, value_name = "REGEX")]
-    name: Option<String>,
-    /// Show only threads in this Java state (BLOCKED, RUNNABLE, …) or kernel state (R, S, D).
-    #[arg(long, value_name = "STATE")]
-    state: Vec<String>,
-    /// Show only the N threads using the most CPU.
-    #[arg(long, value_name = "N")]
-    top: Option<usize>,
-    /// Show JVM-internal native frames instead of folding them, and read the debug info
-    /// (source lines) of system and JDK libraries too (slower).
-    #[arg(long)]
-    full: bool,
-    /// Print the merged model as JSON (schema in the README).
-    #[arg(long)]
-    json: bool,
-    /// When to use colors.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    color: ColorChoice,
-}
+mod cli;
 
-/// `--color` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (number, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}: use e.g. 30s, 500ms, 2m"))?;
-    let secs = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        _ => return Err(format!("invalid duration unit in {s:?}: use ms, s or m")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}"))
-}
-
-fn parse_nid(s: &str) -> Result<u32, String> {
-    dump::parse_nid(s)
-        .ok_or_else(|| format!("invalid nid {s:?}: use hex like 0x1611 or decimal like 5649"))
-}
-
-/// Turns the command line into a validated plan; every usage error surfaces here.
-fn plan(cli: &Cli) -> anyhow::Result<Plan> {
-    let source = match (&cli.from_file, cli.pid) {
-        (Some(path), _) => Source::File(path.clone()),
-        (None, Some(pid)) => Source::Pid(pid),
-        (None, None) => bail!("give a pid or --from-file DUMP"),
-    };
-    let name = cli
-        .name
-        .as_deref()
-        .map(regex::Regex::new)
-        .transpose()
-        .context("invalid --name regex")?;
-    const STATES: [&str; 11] = [
-        "NEW",
-        "RUNNABLE",
-        "BLOCKED",
-        "WAITING",
-        "TIMED_WAITING",
-        "TERMINATED",
-        "R",
-        "S",
-        "D",
-        "T",
-        "Z",
-    ];
-    for s in &cli.state {
-        if !STATES.iter().any(|k| k.eq_ignore_ascii_case(s)) {
-            bail!("invalid --state {s:?}: use one of {}", STATES.join(", "));
-        }
-    }
-    let live = matches!(source, Source::Pid(_));
-    let gdb = if cli.no_gdb || !live {
-        None
-    } else {
-        Some(GdbConfig::from_path(cli.gdb_timeout, cli.full)?)
-    };
-    if cli.sample.is_some() && !live {
-        bail!("--sample needs a live pid, not --from-file");
-    }
-    let mut lwps = cli.tid.clone();
-    lwps.extend(&cli.nid);
-    Ok(Plan {
-        source,
-        jdk: JdkSearch {
-            jdk: cli.jdk.clone(),
-            java_home: std::env::var_os("JAVA_HOME").map(PathBuf::from),
-            target_exe: None,
-        },
-        dump_timeout: Duration::from_secs(60),
-        gdb,
-        sample: cli.sample,
-        filter: Filter {
-            lwps,
-            name,
-            states: cli.state.iter().map(|s| s.to_ascii_uppercase()).collect(),
-            top: cli.top,
-        },
-    })
-}
-
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
-    }
-}
+use cli::Cli;
 
 fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
-    let plan = plan(cli)?;
+    if let Some(what) = cli.generate {
+        write_stdout(&cli::generate(what))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let plan = cli::plan(cli)?;
     let outcome = inspect::inspect(&plan, &SystemRunner, cancel)?;
     let rendered = if cli.json {
         report::json(&outcome)
@@ -185,19 +29,12 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
             &outcome,
             TextOptions {
                 full: cli.full,
-                color: use_color(cli.color),
+                color: cli::use_color(cli.color),
             },
         )
     };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(rendered.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::SUCCESS);
-        }
-        return Err(e).context("cannot write to stdout");
+    if write_stdout(rendered.as_bytes())? == Written::PipeClosed {
+        return Ok(ExitCode::SUCCESS);
     }
     for w in &outcome.snapshot.warnings {
         eprintln!("jnstack: warning: {w}");
@@ -210,11 +47,29 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Whether stdout took everything.
+#[derive(Debug, PartialEq, Eq)]
+enum Written {
+    All,
+    PipeClosed,
+}
+
+/// Writes to stdout; a closed pipe (`jnstack … | head`) is not an error: exit 0 quietly.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<Written> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(Written::All),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Written::PipeClosed),
+        Err(e) => Err(e).context("cannot write to stdout"),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
-    // Ctrl-C only sets a flag: the runner then kills gdb and resumes the JVM before we exit.
+    // Ctrl-C (and SIGTERM) only set a flag: the runner then kills gdb and resumes the JVM
+    // before we exit.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     match run(&cli, &cancel) {
         Ok(code) => code,
@@ -228,25 +83,5 @@ fn main() -> ExitCode {
             eprintln!("jnstack: {e:#}");
             ExitCode::from(2)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn cli_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert!(parse_duration("5h").is_err());
-        assert!(parse_duration("fast").is_err());
     }
 }

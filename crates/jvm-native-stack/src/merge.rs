@@ -4,9 +4,9 @@
 use regex::Regex;
 use serde::Serialize;
 
+use crate::backtrace::{GdbTiming, NativeFrame};
 use crate::dump::{Deadlock, JavaThread, ThreadDump};
 use crate::fd::FdTarget;
-use crate::gdb::{GdbTiming, NativeFrame};
 use crate::proc::Task;
 
 /// One thread of the target, Java and native halves merged.

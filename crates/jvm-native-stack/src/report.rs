@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::backtrace::{GdbTiming, NativeFrame};
 use crate::diagnose::Finding;
 use crate::dump::{Deadlock, LockAction};
-use crate::gdb::{GdbTiming, NativeFrame};
 use crate::inspect::Outcome;
 use crate::merge::Thread;
 

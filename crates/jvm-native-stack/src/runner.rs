@@ -170,37 +170,6 @@ impl Runner for SystemRunner {
     }
 }
 
-#[cfg(test)]
-mod gate_tests {
-    use super::*;
-
-    #[test]
-    fn gate_delivers_one_line_then_eof() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mut job = Job::new("cat", Vec::new(), Duration::from_secs(10));
-        job.stdin_gate = Some(rx);
-        let handle = std::thread::spawn(move || SystemRunner.run(&job, &AtomicBool::new(false)));
-        std::thread::sleep(Duration::from_millis(50));
-        tx.send("go 1,2".into()).unwrap();
-        assert_eq!(handle.join().unwrap().unwrap().stdout, "go 1,2\n");
-    }
-
-    #[test]
-    fn dropped_gate_closes_stdin() {
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let mut job = Job::new("cat", Vec::new(), Duration::from_secs(10));
-        job.stdin_gate = Some(rx);
-        drop(tx);
-        assert_eq!(
-            SystemRunner
-                .run(&job, &AtomicBool::new(false))
-                .unwrap()
-                .stdout,
-            ""
-        );
-    }
-}
-
 /// Finds `name` on `PATH`.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -238,6 +207,32 @@ mod tests {
         assert_eq!(
             (out.code, out.stdout.as_str(), out.stderr.as_str()),
             (Some(3), "out\n", "err\n")
+        );
+    }
+
+    #[test]
+    fn gate_delivers_one_line_then_eof() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut job = Job::new("cat", Vec::new(), Duration::from_secs(10));
+        job.stdin_gate = Some(rx);
+        let handle = std::thread::spawn(move || SystemRunner.run(&job, &AtomicBool::new(false)));
+        std::thread::sleep(Duration::from_millis(50));
+        tx.send("go 1,2".into()).unwrap();
+        assert_eq!(handle.join().unwrap().unwrap().stdout, "go 1,2\n");
+    }
+
+    #[test]
+    fn dropped_gate_closes_stdin() {
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let mut job = Job::new("cat", Vec::new(), Duration::from_secs(10));
+        job.stdin_gate = Some(rx);
+        drop(tx);
+        assert_eq!(
+            SystemRunner
+                .run(&job, &AtomicBool::new(false))
+                .unwrap()
+                .stdout,
+            ""
         );
     }
 }

@@ -31,6 +31,40 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
         .assert()
         .code(1);
     let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    // The documented top-level schema, exactly.
+    let keys: Vec<&str> = report
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = [
+        "schema_version",
+        "pid",
+        "jvm",
+        "findings",
+        "threads",
+        "deadlocks",
+        "dump_ms",
+        "gdb_timing",
+        "warnings",
+    ];
+    expected.sort_unstable();
+    let mut keys_sorted = keys.clone();
+    keys_sorted.sort_unstable();
+    assert_eq!(keys_sorted, expected);
+    let thread_keys: Vec<&str> = report["threads"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut thread_keys = thread_keys;
+    thread_keys.sort_unstable();
+    assert_eq!(
+        thread_keys,
+        ["fd", "java", "lwp", "name", "native_frames", "nid", "task"]
+    );
     assert_eq!(report["schema_version"], 1);
     assert!(report["pid"].is_null());
     let kinds: Vec<&str> = report["findings"]
@@ -130,6 +164,16 @@ fn not_a_dump_is_an_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::starts_with("jnstack: no thread found in"));
+    let bad_json = dir.path().join("dump.json");
+    std::fs::write(&bad_json, "{\"threadDump\": [1, 2]}").unwrap();
+    jnstack()
+        .arg("--from-file")
+        .arg(&bad_json)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "dump.json: invalid JSON thread dump",
+        ));
     jnstack()
         .args(["--from-file", "/nonexistent/dump.txt"])
         .assert()
@@ -202,4 +246,78 @@ fn usage_errors_name_the_flag() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("invalid nid"));
+}
+
+/// Snapshot of the whole text report for the post's excerpt (reviewed by hand; regenerate
+/// with `jnstack --from-file tests/fixtures/dumps/jdk8-post.txt` after a deliberate change).
+#[test]
+fn text_report_snapshot_of_the_post() {
+    let expected =
+        std::fs::read_to_string(fixtures().join("expected").join("jdk8-post.txt")).unwrap();
+    let out = jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt"), "--color", "never"])
+        .assert()
+        .code(1);
+    assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), expected);
+}
+
+#[test]
+fn color_always_paints_headers_and_never_json() {
+    jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt"), "--color", "always"])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[1mDIAGNOSIS\x1b[0m"));
+    jnstack()
+        .args([
+            "--from-file",
+            &dump("jdk8-post.txt"),
+            "--color",
+            "always",
+            "--json",
+        ])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[").not());
+    jnstack()
+        .env("NO_COLOR", "1")
+        .args(["--from-file", &dump("jdk8-post.txt")])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[").not());
+}
+
+#[test]
+fn closed_stdout_pipe_exits_0_quietly() {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
+        .args(["--from-file", &dump("jdk17.txt")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn generate_completions_and_man_page() {
+    jnstack()
+        .args(["--generate", "bash"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("--gdb-timeout"));
+    jnstack()
+        .args(["--generate", "man"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(".TH jnstack 1"));
+    jnstack().args(["--generate", "fish", "1"]).assert().code(2);
 }

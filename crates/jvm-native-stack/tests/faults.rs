@@ -263,3 +263,25 @@ fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_and_exits_130() {
     assert_eq!(status.code(), Some(130));
     jvm.assert_running_and_answering();
 }
+
+#[test]
+fn failing_jstack_falls_back_to_jcmd() {
+    let jvm = Jvm::start(fixture_default(), false);
+    let dir = tempfile::tempdir().unwrap();
+    write_script(
+        &dir.path().join("bin/jstack"),
+        "echo 'Unable to open socket file' >&2\nexit 1\n",
+    );
+    std::os::unix::fs::symlink(jvm.jdk.join("bin/jcmd"), dir.path().join("bin/jcmd")).unwrap();
+    jnstack()
+        .env_remove("JAVA_HOME")
+        .arg("--jdk")
+        .arg(dir.path())
+        .args([&jvm.pid.to_string(), "--no-gdb"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("\"pipe-writer\"").and(predicate::str::contains("write(5")),
+        );
+    jvm.assert_running_and_answering();
+}

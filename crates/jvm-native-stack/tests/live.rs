@@ -155,7 +155,7 @@ fn hang_is_diagnosed(fixture: &Fixture) {
     assert!(owner_block.contains("JVM-internal frames"), "{owner_block}");
 
     // The spinner tops --top 1.
-    let top = run_json(&jvm, &["--top", "1", "--sample", "500ms"]);
+    let top = run_json(&jvm, &["--top", "1", "--sample", "1s"]);
     let names: Vec<&str> = top["threads"]
         .as_array()
         .unwrap()
@@ -228,6 +228,33 @@ fn filters_select_threads_and_gdb_only_those() {
     for t in blocked["threads"].as_array().unwrap() {
         assert!(t["native_frames"].is_array());
     }
+    // --full unfolds the JVM's own frames (ObjectMonitor::enter & co. while BLOCKED).
+    let out = jnstack()
+        .env_remove("JAVA_HOME")
+        .args([&jvm.pid.to_string(), "--full", "--name", "^blocked-1$"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("ObjectMonitor::"), "{stdout}");
+    assert!(!stdout.contains("--full shows them"), "{stdout}");
+    // Kernel state letters filter too: only the spinner is running.
+    let running = run_json(
+        &jvm,
+        &[
+            "--state",
+            "R",
+            "--no-gdb",
+            "--name",
+            "^spinner$|^blocked-1$",
+        ],
+    );
+    let names: Vec<&str> = running["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["spinner"]);
     // The owner is not selected, but gdb still backtraced it for the diagnosis.
     let chain = blocked["findings"]
         .as_array()
@@ -248,7 +275,13 @@ fn filters_select_threads_and_gdb_only_those() {
 #[test]
 fn deadlock_and_reentrant_lock_on_jdk25() {
     let jvm = Jvm::start(fixture_25(), true);
-    let report = run_json(&jvm, &["--no-gdb"]);
+    let jdk = jvm.jdk.display().to_string();
+    let report = run_json(&jvm, &["--no-gdb", "--jdk", &jdk]);
+    assert!(
+        report["jvm"].as_str().unwrap().contains("25."),
+        "{}",
+        report["jvm"]
+    );
     let findings = report["findings"].as_array().unwrap();
     let deadlock = findings
         .iter()

@@ -223,10 +223,10 @@ impl Jvm {
             "JVM {} left with stopped threads: {stopped:?}",
             self.pid
         );
-        let out = Command::new(self.jdk.join("bin/jstack"))
-            .arg(self.pid.to_string())
-            .output()
-            .unwrap();
+        let out = output_within(
+            Command::new(self.jdk.join("bin/jstack")).arg(self.pid.to_string()),
+            Duration::from_secs(120),
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success() && text.contains("\"pipe-writer\""),
@@ -235,6 +235,30 @@ impl Jvm {
             text,
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// Runs `cmd` to completion, killing it (and failing the test) after `limit`.
+fn output_within(cmd: &mut Command, limit: Duration) -> std::process::Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    // wait_with_output drains both pipes, so a large dump cannot block the child.
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
     }
 }
 

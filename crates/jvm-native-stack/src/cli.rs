@@ -1,0 +1,244 @@
+//! The command line: clap definition, duration/nid parsing, and validation into a [`Plan`]
+//! before any ptrace or process work starts.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, ValueEnum};
+use jvm_native_stack::dump;
+use jvm_native_stack::gdb::GdbConfig;
+use jvm_native_stack::inspect::{Plan, Source};
+use jvm_native_stack::jdk::JdkSearch;
+use jvm_native_stack::merge::Filter;
+
+/// One merged Java + native stack view of a live JVM, with a diagnosis.
+///
+/// Takes a Java thread dump (jstack), reads every thread from /proc, attaches gdb once
+/// for native frames, joins them on nid = LWP and says what is wrong.
+///
+/// Exit codes: 0 nothing wrong, 1 a problem was found (blocked threads, deadlock),
+/// 2 error, 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "jnstack", version)]
+pub struct Cli {
+    /// Process id of the JVM.
+    #[arg(
+        required_unless_present_any = ["from_file", "generate"],
+        conflicts_with = "from_file"
+    )]
+    pid: Option<u32>,
+    /// Parse a saved thread dump (jstack, jcmd Thread.print or JSON) instead of a live JVM.
+    #[arg(long, value_name = "DUMP")]
+    from_file: Option<PathBuf>,
+    /// JDK whose jstack/jcmd to use (default: JAVA_HOME, the target's own JDK, PATH).
+    #[arg(long, value_name = "DIR")]
+    jdk: Option<PathBuf>,
+    /// Skip gdb: Java frames plus /proc (state, syscall, fd) only; never stops the JVM.
+    #[arg(long)]
+    no_gdb: bool,
+    /// Kill gdb (and resume the JVM) after this long, e.g. 30s, 500ms.
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
+    gdb_timeout: Duration,
+    /// Measure CPU % per thread over this interval, e.g. 1s.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    sample: Option<Duration>,
+    /// Show only this Linux thread id (decimal); repeatable.
+    #[arg(long, value_name = "TID")]
+    tid: Vec<u32>,
+    /// Show only this nid, hex (0x1611) or decimal (5649); repeatable.
+    #[arg(long, value_name = "NID", value_parser = parse_nid)]
+    nid: Vec<u32>,
+    /// Show only threads whose name matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    name: Option<String>,
+    /// Show only threads in this Java state (BLOCKED, RUNNABLE, …) or kernel state (R, S, D).
+    #[arg(long, value_name = "STATE")]
+    state: Vec<String>,
+    /// Show only the N threads using the most CPU.
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    /// Show JVM-internal native frames instead of folding them, and read the debug info
+    /// (source lines) of system and JDK libraries too (slower).
+    #[arg(long)]
+    pub full: bool,
+    /// Print the merged model as JSON (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+    /// When to use colors.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Print a man page or shell completions to stdout and exit.
+    #[arg(long, value_enum, value_name = "WHAT", exclusive = true)]
+    pub generate: Option<Generate>,
+}
+
+/// `--generate` values: a man page or a shell completion script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    Man,
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+/// The man page or completion script for `what`, from the one clap definition. Rendered
+/// into memory: clap_complete panics on a failed write (e.g. a closed pipe).
+pub fn generate(what: Generate) -> Vec<u8> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    let shell = match what {
+        Generate::Man => {
+            // Writing into a Vec cannot fail.
+            let _ = clap_mangen::Man::new(cmd).render(&mut out);
+            return out;
+        }
+        Generate::Bash => Shell::Bash,
+        Generate::Zsh => Shell::Zsh,
+        Generate::Fish => Shell::Fish,
+        Generate::Elvish => Shell::Elvish,
+        Generate::Powershell => Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut cmd, "jnstack", &mut out);
+    out
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Parses `30s`, `500ms`, `2m` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: use e.g. 30s, 500ms, 2m"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("invalid duration unit in {s:?}: use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}"))
+}
+
+/// Parses a `--nid` value, hex (`0x1611`) or decimal (`5649`).
+fn parse_nid(s: &str) -> Result<u32, String> {
+    dump::parse_nid(s)
+        .ok_or_else(|| format!("invalid nid {s:?}: use hex like 0x1611 or decimal like 5649"))
+}
+
+/// Turns the command line into a validated plan; every usage error surfaces here.
+pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
+    let source = match (&cli.from_file, cli.pid) {
+        (Some(path), _) => Source::File(path.clone()),
+        (None, Some(pid)) => Source::Pid(pid),
+        (None, None) => bail!("give a pid or --from-file DUMP"),
+    };
+    let name = cli
+        .name
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .context("invalid --name regex")?;
+    const STATES: [&str; 11] = [
+        "NEW",
+        "RUNNABLE",
+        "BLOCKED",
+        "WAITING",
+        "TIMED_WAITING",
+        "TERMINATED",
+        "R",
+        "S",
+        "D",
+        "T",
+        "Z",
+    ];
+    for s in &cli.state {
+        if !STATES.iter().any(|k| k.eq_ignore_ascii_case(s)) {
+            bail!("invalid --state {s:?}: use one of {}", STATES.join(", "));
+        }
+    }
+    let live = matches!(source, Source::Pid(_));
+    let gdb = if cli.no_gdb || !live {
+        None
+    } else {
+        Some(GdbConfig::from_path(cli.gdb_timeout, cli.full)?)
+    };
+    if cli.sample.is_some() && !live {
+        bail!("--sample needs a live pid, not --from-file");
+    }
+    let mut lwps = cli.tid.clone();
+    lwps.extend(&cli.nid);
+    Ok(Plan {
+        source,
+        jdk: JdkSearch {
+            jdk: cli.jdk.clone(),
+            java_home: std::env::var_os("JAVA_HOME").map(PathBuf::from),
+            target_exe: None,
+        },
+        dump_timeout: Duration::from_secs(60),
+        gdb,
+        sample: cli.sample,
+        filter: Filter {
+            lwps,
+            name,
+            states: cli.state.iter().map(|s| s.to_ascii_uppercase()).collect(),
+            top: cli.top,
+        },
+    })
+}
+
+/// Resolves `--color auto` against the terminal, `NO_COLOR` and `TERM`.
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn generates_man_page_and_completions() {
+        let man = generate(Generate::Man);
+        assert!(String::from_utf8_lossy(&man).contains("\\-\\-gdb\\-timeout"));
+        let bash = generate(Generate::Bash);
+        assert!(String::from_utf8_lossy(&bash).contains("--no-gdb"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+}
