@@ -45,7 +45,13 @@ pub struct Cli {
     #[arg(short = 'L', long)]
     pub follow: bool,
     /// Walker threads (default: one per CPU).
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
     pub threads: usize,
     /// List the known languages with their extensions, file names and interpreters, then exit.
     #[arg(long)]

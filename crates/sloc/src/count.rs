@@ -82,7 +82,7 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     let mut state = State::Normal;
     let mut start = 0;
     while start < bytes.len() {
-        let end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let end = find_byte(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         let line = &bytes[start..end];
         let plain = state == State::Normal && {
             if next_important < start {
@@ -114,6 +114,37 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
 }
 
+/// How many leading bytes [`find_byte`] searches word by word before handing over to `memchr`.
+const SHORT: usize = 64;
+
+/// `memchr` tuned for source lines: most are shorter than [`SHORT`] bytes, where an inlined
+/// eight-bytes-at-a-time search beats a call through `memchr`'s dispatch (it showed as a fifth
+/// of the kernel profile).
+#[inline(always)]
+fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let head = hay.len().min(SHORT);
+    let mut chunks = hay[..head].chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ pattern;
+        // The lowest set bit marks the first zero byte exactly (higher ones may be spurious).
+        let zero = x.wrapping_sub(LO) & !x & HI;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    if let Some(k) = chunks.remainder().iter().position(|&b| b == needle) {
+        return Some(at + k);
+    }
+    memchr(needle, &hay[head..]).map(|k| head + k)
+}
+
 /// `hay.starts_with(needle)` without the `memcmp` call: markers are a few bytes long and this
 /// runs for most bytes of a comment, so the call overhead dominated the profile.
 #[inline(always)]
@@ -127,7 +158,7 @@ fn next_candidate(line: &[u8], from: usize, a: u8, b: Option<u8>) -> usize {
     let hay = &line[from..];
     let found = match b {
         Some(b) => memchr2(a, b, hay),
-        None => memchr(a, hay),
+        None => find_byte(a, hay),
     };
     found.map_or(line.len(), |i| from + i)
 }
@@ -284,5 +315,21 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
         Kind::Code
     } else {
         Kind::Comment
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn find_byte_agrees_with_memchr(
+            hay in prop::collection::vec(prop::sample::select(vec![0u8, b'\n', b'*', 0x80, 0xFF, b'a']), 0..300),
+            needle in prop::sample::select(vec![0u8, b'\n', b'*', 0x80, 0xFF]),
+        ) {
+            prop_assert_eq!(find_byte(needle, &hay), memchr(needle, &hay));
+        }
     }
 }

@@ -151,7 +151,9 @@ impl Important {
                         [] => None,
                     }?;
                     let at = &rest[k..];
-                    if patterns.iter().any(|p| at.starts_with(p)) {
+                    let matches =
+                        |p: &[u8]| at.len() >= p.len() && at.iter().zip(p).all(|(a, b)| a == b);
+                    if patterns.iter().any(|p| matches(p)) {
                         return Some(from + k);
                     }
                     from += k + 1;

@@ -1,8 +1,8 @@
 //! A parallel, comment-aware source line counter.
 //!
 //! [`Languages`] holds the built-in syntaxes (embedded from `syntaxes/*.json`) plus any syntax
-//! files merged over them; [`walk`] walks paths in parallel and counts each file with
-//! [`count`]; [`Summary`] turns the tally into rows that [`output`] prints.
+//! files merged over them; [`walk()`] walks paths in parallel and counts each file with
+//! [`count()`]; [`Summary`] turns the tally into rows that [`output`] prints.
 
 pub mod cli;
 pub mod count;

@@ -15,7 +15,7 @@ pub enum Format {
     Table,
     /// `{"languages":[…],"total":{…}}`, documented in the README.
     Json,
-    /// One header line, one line per language (or per file with `--by-file`), then Total.
+    /// A header line, a line per language and a Total line; with `--by-file`, a line per file.
     Csv,
     /// The original tool's `File-type: Go  Line-count: 473968` lines (code lines).
     Legacy,

@@ -1,6 +1,6 @@
 //! Walking the paths in parallel and counting inside the walker's threads.
 //!
-//! Each walker thread owns a [`Local`]: its totals per language, its per-file reports, its
+//! Each walker thread owns a `Local`: its totals per language, its per-file reports, its
 //! warnings and one read buffer reused for every file. The locals are merged once, when the
 //! threads finish, so the hot path takes no lock (except the dedup set for files that can be
 //! reached twice).
