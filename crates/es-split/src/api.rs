@@ -295,11 +295,19 @@ pub fn tasks_supported(es: &Es) -> Result<bool> {
 
 /// `_clone` with the write block cleared and the replica count set: the clone copies every
 /// setting (including `index.blocks.write`) except the replica count.
-pub fn clone_index(es: &Es, src: &str, target: &str, replicas: Option<u64>) -> Result<()> {
+/// `source_settings` are the source's flat settings, whose replica settings are carried over.
+pub fn clone_index(
+    es: &Es,
+    src: &str,
+    target: &str,
+    source_settings: &serde_json::Map<String, Value>,
+) -> Result<()> {
     let step = "clone";
     let mut settings = json!({"index.blocks.write": null});
-    if let Some(r) = replicas {
-        settings["index.number_of_replicas"] = json!(r);
+    for key in ["index.number_of_replicas", "index.auto_expand_replicas"] {
+        if let Some(v) = source_settings.get(key) {
+            settings[key] = v.clone();
+        }
     }
     let path = format!(
         "/{}/_clone/{}?wait_for_active_shards=1",

@@ -296,7 +296,7 @@ fn mismatches(j: &Journal, first: u64, second: u64, total: u64) -> Vec<String> {
 
 fn clone_target(es: &Es, cfg: &Config, plan: &Plan, target: &str) -> Result<()> {
     if !api::exists(es, "clone", target)? {
-        api::clone_index(es, &cfg.index, target, plan.replicas)?;
+        api::clone_index(es, &cfg.index, target, &plan.source_settings)?;
     }
     api::wait_active(
         es,
