@@ -16,6 +16,7 @@ pub mod query;
 pub mod report;
 pub mod retry;
 pub mod split;
+pub mod tasks;
 pub mod version;
 
 pub use error::{Error, Result};

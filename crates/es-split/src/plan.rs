@@ -99,7 +99,6 @@ pub struct Plan {
     pub keep_first: Value,
     pub keep_second: Value,
     pub journal: Journal,
-    pub replicas: Option<u64>,
     pub health: String,
     pub source_settings: serde_json::Map<String, Value>,
     pub source_mappings: Value,
@@ -302,9 +301,6 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         first_expected,
         second_expected,
     };
-    let replicas = settings
-        .get("index.number_of_replicas")
-        .and_then(|v| v.as_str()?.parse().ok().or(v.as_u64()));
     Ok(Plan {
         server,
         strategy,
@@ -319,7 +315,6 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         gte,
         missing,
         journal,
-        replicas,
         health,
         source_settings: settings,
         source_mappings: mappings,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::api::{self, TaskMode};
+use crate::api;
 use crate::client::Es;
 use crate::error::{sanitize, Error, Result};
 use crate::guard::{self, BlockGuard};
@@ -13,6 +13,7 @@ use crate::journal::{self, Journal, Strategy};
 use crate::plan::{Config, Plan};
 use crate::progress::Ui;
 use crate::report::{Half, Report, Step};
+use crate::tasks::{self, TaskMode};
 
 struct Timer {
     steps: Vec<Step>,
@@ -177,7 +178,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
                     } else {
                         ui.spinner(&format!("deleting from {role}"))
                     };
-                    api::run_by_query(es, "delete_by_query", &path, &body, mode, &progress)
+                    tasks::run_by_query(es, "delete_by_query", &path, &body, mode, &progress)
                 })?;
             }
         }
@@ -203,7 +204,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
                     } else {
                         ui.spinner(&format!("copying {role}"))
                     };
-                    api::run_by_query(es, "reindex", &path, &body, mode, &progress)
+                    tasks::run_by_query(es, "reindex", &path, &body, mode, &progress)
                 })?;
             }
         }
@@ -296,7 +297,7 @@ fn mismatches(j: &Journal, first: u64, second: u64, total: u64) -> Vec<String> {
 
 fn clone_target(es: &Es, cfg: &Config, plan: &Plan, target: &str) -> Result<()> {
     if !api::exists(es, "clone", target)? {
-        api::clone_index(es, &cfg.index, target, plan.replicas)?;
+        api::clone_index(es, &cfg.index, target, &plan.source_settings)?;
     }
     api::wait_active(
         es,

@@ -39,6 +39,10 @@ fn args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 #[test]
 fn clone_path_splits_without_reindexing() {
     let f = fake(Flavor::Es("8.15.0"), N, 5);
+    f.with(|s| {
+        let settings = &mut s.indices.get_mut("logs").unwrap().settings;
+        settings.insert("index.auto_expand_replicas".into(), json!("0-1"))
+    });
     let state = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = run(
         state.path(),
@@ -58,6 +62,10 @@ fn clone_path_splits_without_reindexing() {
     assert_eq!(
         f.setting("logs-secondhalf", "index.number_of_replicas"),
         Some(json!("1"))
+    );
+    assert_eq!(
+        f.setting("logs-firsthalf", "index.auto_expand_replicas"),
+        Some(json!("0-1"))
     );
     // The steps, in the documented order.
     assert_eq!(f.requests("PUT /logs/_block/write"), 1);

@@ -672,8 +672,9 @@ fn rollback_never_deletes_an_index_it_did_not_create() {
 fn library_sync_delete_by_query_against_osmem() {
     // The CLI never reaches delete-by-query on osmem (no _clone), so exercise the shared
     // by-query runner directly in its synchronous mode.
-    use es_split::api::{self, TaskMode};
+    use es_split::api;
     use es_split::client::{Auth, Es, HttpTransport, Tls};
+    use es_split::tasks::{self, TaskMode};
     let os = Osmem::start();
     let http = os.http();
     load(&http, "logs", "date", 1000, 0);
@@ -692,7 +693,7 @@ fn library_sync_delete_by_query_against_osmem() {
         poll: Duration::from_millis(10),
     };
     let progress = es_split::progress::Ui::silent().spinner("x");
-    let done = api::run_by_query(
+    let done = tasks::run_by_query(
         &es,
         "delete",
         "/logs/_delete_by_query?conflicts=abort&scroll_size=500",
