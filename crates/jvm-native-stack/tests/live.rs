@@ -120,6 +120,11 @@ fn hang_is_diagnosed(fixture: &Fixture) {
     let text = chain["text"].as_str().unwrap();
     assert!(text.contains("in the system call write("), "{text}");
     assert!(text.contains("which is full"), "{text}");
+    // The fixture keeps the read end itself (and never reads it).
+    assert!(
+        text.contains(&format!("read end held by pid {} \"java\"", jvm.pid)),
+        "{text}"
+    );
 
     // Text report: diagnosis first, naming everything; exit code 1 (a problem was found).
     let out = jnstack()
