@@ -16,7 +16,7 @@ pub struct FdTarget {
     pub target: String,
     /// For a pipe: bytes waiting to be read and the pipe's capacity.
     pub pipe: Option<PipeFill>,
-    /// For a pipe: every process holding its read end open (who should be reading).
+    /// For a full pipe: every process holding its read end open (who should be reading).
     pub readers: Vec<PipeEnd>,
 }
 
@@ -51,10 +51,16 @@ impl PipeFill {
 pub fn inspect(pid: u32, fd: i32) -> Option<FdTarget> {
     let link = format!("/proc/{pid}/fd/{fd}");
     let target = fs::read_link(&link).ok()?.to_string_lossy().into_owned();
-    let (pipe, readers) = if target.starts_with("pipe:[") {
-        (pipe_fill(&link), read_ends(&target))
+    let pipe = if target.starts_with("pipe:[") {
+        pipe_fill(&link)
     } else {
-        (None, Vec::new())
+        None
+    };
+    // Scanning every process's descriptors costs a few ms: only for a full pipe, the case
+    // where the reader is the culprit.
+    let readers = match pipe {
+        Some(fill) if fill.is_full_for(1) => read_ends(&target),
+        _ => Vec::new(),
     };
     Some(FdTarget {
         fd,
