@@ -158,9 +158,10 @@ mod tests {
     #[test]
     fn sees_a_full_pipe_without_draining_it() {
         let mut fds = [0; 2];
-        // SAFETY: pipe2 writes two descriptors into the array.
+        // SAFETY: pipe2 writes two descriptors into the array. CLOEXEC: children that
+        // other tests spawn meanwhile must not inherit (and hold) the read end.
         assert_eq!(
-            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) },
             0
         );
         // SAFETY: both descriptors were just created and are owned here.
