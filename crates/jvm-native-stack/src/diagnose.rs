@@ -345,6 +345,7 @@ fn fd_text(fd: &crate::fd::FdTarget, call: &crate::proc::Syscall) -> String {
                 ", which is full ({} of {} bytes queued): nobody is reading the other end",
                 fill.queued, fill.capacity
             ));
+            s.push_str(&readers_text(&fd.readers));
         } else if fill.queued == 0 && call.name == Some("read") {
             s.push_str(", which is empty: nobody is writing to the other end");
         } else {
@@ -355,6 +356,18 @@ fn fd_text(fd: &crate::fd::FdTarget, call: &crate::proc::Syscall) -> String {
         }
     }
     s
+}
+
+/// Who holds the read end of a full pipe: the process that should be reading it.
+fn readers_text(readers: &[crate::fd::PipeEnd]) -> String {
+    if readers.is_empty() {
+        return " (jnstack cannot see which process holds its read end)".into();
+    }
+    let list: Vec<String> = readers
+        .iter()
+        .map(|r| format!("pid {} \"{}\" fd {}", r.pid, r.comm, r.fd))
+        .collect();
+    format!(" (read end held by {})", list.join(", "))
 }
 
 /// Follows the owner's own wait: "X itself waits for <…> held by Y", up to a cycle.

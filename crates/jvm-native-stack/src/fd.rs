@@ -16,6 +16,19 @@ pub struct FdTarget {
     pub target: String,
     /// For a pipe: bytes waiting to be read and the pipe's capacity.
     pub pipe: Option<PipeFill>,
+    /// For a full pipe: every process holding its read end open (who should be reading).
+    pub readers: Vec<PipeEnd>,
+}
+
+/// A process holding one end of a pipe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PipeEnd {
+    /// Process id.
+    pub pid: u32,
+    /// Process name (`comm`).
+    pub comm: String,
+    /// Its descriptor number for the pipe.
+    pub fd: i32,
 }
 
 /// How full a pipe is.
@@ -43,7 +56,72 @@ pub fn inspect(pid: u32, fd: i32) -> Option<FdTarget> {
     } else {
         None
     };
-    Some(FdTarget { fd, target, pipe })
+    // Scanning every process's descriptors costs a few ms: only for a full pipe, the case
+    // where the reader is the culprit.
+    let readers = match pipe {
+        Some(fill) if fill.is_full_for(1) => read_ends(&target),
+        _ => Vec::new(),
+    };
+    Some(FdTarget {
+        fd,
+        target,
+        pipe,
+        readers,
+    })
+}
+
+/// Every process (but this one) with `pipe` (`pipe:[123]`) open for reading, from
+/// `/proc/*/fd` links and the access mode in `/proc/*/fdinfo`. Unreadable processes
+/// (other users) are skipped.
+pub fn read_ends(pipe: &str) -> Vec<PipeEnd> {
+    let me = std::process::id();
+    let mut ends = Vec::new();
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return ends;
+    };
+    for entry in procs.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(fds) = fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        for fd_entry in fds.flatten() {
+            let is_pipe = fs::read_link(fd_entry.path()).is_ok_and(|t| t.as_os_str() == pipe);
+            let Some(fd) = fd_entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            if is_pipe && opened_read_only(pid, fd) {
+                let comm = fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+                ends.push(PipeEnd {
+                    pid,
+                    comm: comm.trim_end().to_string(),
+                    fd,
+                });
+            }
+        }
+    }
+    ends
+}
+
+/// True if `fdinfo` says the descriptor was opened read-only (`flags:` octal, O_ACCMODE 0).
+fn opened_read_only(pid: u32, fd: i32) -> bool {
+    let info = fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).unwrap_or_default();
+    info.lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        .is_some_and(|flags| flags & libc::O_ACCMODE as u32 == libc::O_RDONLY as u32)
 }
 
 /// Opens the pipe through `/proc` (a new open file of the same pipe, non-blocking and
@@ -80,9 +158,10 @@ mod tests {
     #[test]
     fn sees_a_full_pipe_without_draining_it() {
         let mut fds = [0; 2];
-        // SAFETY: pipe2 writes two descriptors into the array.
+        // SAFETY: pipe2 writes two descriptors into the array. CLOEXEC: children that
+        // other tests spawn meanwhile must not inherit (and hold) the read end.
         assert_eq!(
-            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) },
             0
         );
         // SAFETY: both descriptors were just created and are owned here.
@@ -94,6 +173,8 @@ mod tests {
         let fill = info.pipe.unwrap();
         assert_eq!(fill.queued, fill.capacity);
         assert!(fill.is_full_for(4096));
+        // The read end is ours, but jnstack leaves its own process out.
+        assert!(info.readers.is_empty(), "{info:?}");
         // Still full: inspecting did not consume anything.
         assert_eq!(
             inspect(std::process::id(), fds[1])
@@ -102,6 +183,35 @@ mod tests {
                 .unwrap()
                 .queued,
             fill.queued
+        );
+    }
+}
+
+#[cfg(test)]
+mod reader_tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+
+    #[test]
+    fn finds_the_process_holding_the_read_end() {
+        // `sleep` inherits the read end of a pipe on its stdin and never reads it.
+        let mut child = Command::new("sleep")
+            .arg("30")
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let target = fs::read_link(format!("/proc/self/fd/{}", stdin.as_raw_fd())).unwrap();
+        let ends = read_ends(target.to_str().unwrap());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(
+            ends,
+            vec![PipeEnd {
+                pid: child.id(),
+                comm: "sleep".into(),
+                fd: 0
+            }]
         );
     }
 }

@@ -170,6 +170,12 @@ pub fn gated_command_line(pid: u32, libs: &[(String, u64)], full_symbols: bool) 
         } else {
             ""
         };
+        // gdb splits the arguments like a shell (buildargv): quote paths with spaces.
+        let path = if path.contains(char::is_whitespace) {
+            format!("\"{path}\"")
+        } else {
+            path.clone()
+        };
         args.extend([
             "-ex".into(),
             format!("add-symbol-file {path}{readnever} -o {base:#x}"),
@@ -330,6 +336,7 @@ mod tests {
             ("/home/app/native/libhang.so".to_string(), 0x2000),
             ("/usr/lib/x86_64-linux-gnu/libc.so.6".to_string(), 0x3000),
             ("/usr/lib/x86_64-linux-gnu/libm.so.6".to_string(), 0x4000),
+            ("/opt/my app/libnative.so".to_string(), 0x5000),
         ];
         let root = jdk_root(&libs);
         assert_eq!(root, Some("/opt/jdk-25/"));
@@ -344,6 +351,9 @@ mod tests {
         assert!(args.contains(
             &"add-symbol-file /usr/lib/x86_64-linux-gnu/libm.so.6 -readnever -o 0x4000".to_string()
         ));
+        assert!(
+            args.contains(&"add-symbol-file \"/opt/my app/libnative.so\" -o 0x5000".to_string())
+        );
         let full = gated_command_line(42, &libs, true);
         assert!(!full.iter().any(|a| a.contains("-readnever")));
         assert!(full.iter().any(|a| a.contains("gdb.execute('attach 42')")));

@@ -11,7 +11,6 @@ use crate::diagnose::{self, Finding};
 use crate::dump;
 use crate::fd;
 use crate::gdb::{self, GdbConfig};
-
 use crate::jdk::{self, JdkSearch};
 use crate::merge::{self, Filter, Snapshot};
 use crate::proc;

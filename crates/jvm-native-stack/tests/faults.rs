@@ -171,7 +171,7 @@ fn slow_gdb_that_stopped_the_jvm_is_killed_and_the_jvm_resumed() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("gdb did not finish within 1s"))
-        .stdout(predicate::str::contains("write(5"));
+        .stdout(predicate::str::contains("write("));
     assert!(
         dir.path().join("gdb.stopped").exists(),
         "the fake gdb never stopped the JVM"
@@ -281,7 +281,7 @@ fn failing_jstack_falls_back_to_jcmd() {
         .assert()
         .code(1)
         .stdout(
-            predicate::str::contains("\"pipe-writer\"").and(predicate::str::contains("write(5")),
+            predicate::str::contains("\"pipe-writer\"").and(predicate::str::contains("write(")),
         );
     jvm.assert_running_and_answering();
 }
