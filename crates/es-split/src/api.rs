@@ -1,5 +1,5 @@
 //! Typed cluster calls built on the one request helper: each REST endpoint the tool uses
-//! appears here exactly once (one count helper, one task poller, …).
+//! appears here exactly once (one count helper, one health wait, …; the task poller is in `tasks`).
 use std::time::Duration;
 
 use serde_json::{json, Value};

@@ -40,6 +40,9 @@ pub struct Journal {
     pub total: u64,
     pub first_expected: u64,
     pub second_expected: u64,
+    /// The halves were verified and the source restored; only alias/delete remain.
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// Where the local state file for an index lives. Keyed by the index name only, so that the
@@ -165,6 +168,7 @@ mod tests {
             total: 10,
             first_expected: 4,
             second_expected: 6,
+            verified: false,
         }
     }
 

@@ -257,7 +257,7 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         )));
     }
     if let Some(j) = &previous {
-        if !existing.is_empty() && j.total != total {
+        if !existing.is_empty() && j.total != total && !j.verified {
             return Err(Error::Refused(format!(
                 "{} has changed since the interrupted split ({} → {total} documents): run --rollback, then split again",
                 sanitize(&cfg.index),
@@ -287,19 +287,23 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         } else {
             0
         };
-    let journal = Journal {
-        source: cfg.index.clone(),
-        first: cfg.first.clone(),
-        second: cfg.second.clone(),
-        field: cfg.field.clone(),
-        mid: mid.clone(),
-        missing: missing_to,
-        strategy,
-        original_write_block,
-        we_blocked: original_write_block != Some(true),
-        total,
-        first_expected,
-        second_expected,
+    let journal = match &previous {
+        Some(j) if j.verified => j.clone(),
+        _ => Journal {
+            source: cfg.index.clone(),
+            first: cfg.first.clone(),
+            second: cfg.second.clone(),
+            field: cfg.field.clone(),
+            mid: mid.clone(),
+            missing: missing_to,
+            strategy,
+            original_write_block,
+            we_blocked: original_write_block != Some(true),
+            total,
+            first_expected,
+            second_expected,
+            verified: false,
+        },
     };
     Ok(Plan {
         server,

@@ -135,6 +135,24 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
     let mut t = Timer { steps: Vec::new() };
     let j = &plan.journal;
     let state = cfg.state_file();
+    if j.verified {
+        // A previous run verified the halves and restored the source: only the last steps
+        // (alias, delete) remain, and the source may legitimately have changed since.
+        guard::mark_changed();
+        report.first.actual = Some(api::count(
+            es,
+            "verify",
+            &cfg.first,
+            &json!({"match_all": {}}),
+        )?);
+        report.second.actual = Some(api::count(
+            es,
+            "verify",
+            &cfg.second,
+            &json!({"match_all": {}}),
+        )?);
+        return finish(es, cfg, ui, report, t, &state);
+    }
     journal::save(&state, j)?;
     guard::mark_changed();
 
@@ -249,7 +267,25 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
     }
     report.source_write_block_restored = guard.is_some();
     drop(guard);
+    journal::save(
+        &state,
+        &Journal {
+            verified: true,
+            ..j.clone()
+        },
+    )?;
+    finish(es, cfg, ui, report, t, &state)
+}
 
+/// The steps after a successful verification: alias, delete the source, forget the state.
+fn finish(
+    es: &Es,
+    cfg: &Config,
+    ui: &Ui,
+    mut report: Report,
+    mut t: Timer,
+    state: &std::path::Path,
+) -> Result<Report> {
     if let Some(alias) = &cfg.alias {
         t.run(ui, "point the alias at both halves", || {
             add_alias(es, cfg, alias)
@@ -262,7 +298,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
         })?;
         report.source_deleted = true;
     }
-    journal::remove(&state)?;
+    journal::remove(state)?;
     report.steps = t.steps;
     Ok(report)
 }
@@ -474,6 +510,7 @@ mod tests {
             total: 10,
             first_expected: 4,
             second_expected: 6,
+            verified: false,
         }
     }
 

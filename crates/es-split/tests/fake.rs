@@ -558,6 +558,7 @@ fn resume_adopts_a_clone_made_just_before_a_crash() {
         total: 600,
         first_expected: before,
         second_expected: 600 - before,
+        verified: false,
     };
     journal::save(&journal::state_path(state.path(), "logs"), &j).unwrap();
     // A plain split refuses; --resume adopts the clone and finishes.
@@ -637,4 +638,46 @@ fn tls_with_a_private_ca_or_insecure() {
     let (code, _, stderr) = run(state.path(), &args(&f.url, &["--insecure"]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 50);
+}
+
+#[test]
+fn a_failure_after_verification_resumes_with_only_the_last_steps() {
+    let f = fake(Flavor::Es("8.15.0"), 400, 0);
+    f.with(|s| s.faults.forbid = Some("/_aliases"));
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--alias", "logs-all"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("alias: HTTP 403"), "{stderr}");
+    assert_eq!(f.setting("logs", "index.blocks.write"), None);
+    // The source is live again and takes a write; that must not invalidate the verified halves.
+    let http = Http::new(&f.url);
+    assert_eq!(
+        http.req(
+            "PUT",
+            "/logs/_doc/late",
+            Some(json!({"date": "2020-01-01"}))
+        )
+        .0,
+        201
+    );
+    f.with(|s| s.faults.forbid = None);
+    let (code, stdout, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--alias", "logs-all", "--resume", "--json"]),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["alias"], "logs-all");
+    assert_eq!(f.with(|s| s.aliases["logs-all"].len()), 2);
+    assert_eq!(
+        f.requests("_block/write"),
+        1,
+        "the source was not blocked again"
+    );
+    assert_eq!(
+        f.requests("_delete_by_query"),
+        2,
+        "the halves were not redone"
+    );
+    assert_eq!(std::fs::read_dir(state.path()).unwrap().count(), 0);
 }
