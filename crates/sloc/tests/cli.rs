@@ -75,6 +75,34 @@ fn table_is_the_default_and_ends_with_a_total_row() {
 }
 
 #[test]
+fn by_file_table_layout() {
+    let rule = "─".repeat(60);
+    let double = "═".repeat(60);
+    let want = format!(
+        "{rule}
+ Language          Files   Lines   Code   Comments   Blanks
+{double}
+ C                     2       9      5          2        2
+   ./src/a.c                   4      2          1        1
+   ./src/b.c                   5      3          1        1
+ C Header              1       3      1          2        0
+   ./include/x.h               3      1          2        0
+ Python                1       2      1          1        0
+   ./tool.py                   2      1          1        0
+{rule}
+ Total                 4      14      7          5        2
+{rule}
+"
+    );
+    small_tree()
+        .sloc()
+        .arg("--by-file")
+        .assert()
+        .success()
+        .stdout(want);
+}
+
+#[test]
 fn by_file_lists_every_file_under_its_language() {
     let d = small_tree();
     let v = d.json(&["--by-file"]);
