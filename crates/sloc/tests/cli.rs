@@ -620,3 +620,23 @@ fn non_utf8_file_names_are_reported_lossily() {
         .success()
         .stdout(contains("C,./caf\u{FFFD}.c,1,1,0,0"));
 }
+
+#[test]
+fn generate_prints_a_man_page_and_completions() {
+    let d = Dir::new();
+    let run = |kind: &str| {
+        let out = d.sloc().args(["--generate", kind]).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let man = run("man");
+    assert!(
+        man.contains(".TH sloc") && man.contains("comment\\-file"),
+        "{man}"
+    );
+    assert!(run("bash").contains("_sloc()"));
+    assert!(run("zsh").starts_with("#compdef sloc"));
+    assert!(run("fish").contains("complete -c sloc"));
+    assert!(run("elvish").contains("sloc"));
+    assert!(run("powershell").contains("sloc"));
+    d.sloc().args(["--generate", "tcsh"]).assert().code(2);
+}
