@@ -56,6 +56,45 @@ pub struct Cli {
     /// List the known languages with their extensions, file names and interpreters, then exit.
     #[arg(long)]
     pub languages: bool,
+    /// Print a man page or a shell completion script, then exit.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub generate: Option<Generate>,
+}
+
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generate {
+    /// A roff man page.
+    Man,
+    /// Bash completions.
+    Bash,
+    /// Zsh completions.
+    Zsh,
+    /// Fish completions.
+    Fish,
+    /// Elvish completions.
+    Elvish,
+    /// PowerShell completions.
+    Powershell,
+}
+
+impl Generate {
+    /// Writes the man page or completion script, all from the one clap definition.
+    pub fn write(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use clap::CommandFactory;
+        use clap_complete::Shell;
+        let mut cmd = Cli::command();
+        let shell = match self {
+            Generate::Man => return clap_mangen::Man::new(cmd).render(out),
+            Generate::Bash => Shell::Bash,
+            Generate::Zsh => Shell::Zsh,
+            Generate::Fish => Shell::Fish,
+            Generate::Elvish => Shell::Elvish,
+            Generate::Powershell => Shell::PowerShell,
+        };
+        clap_complete::generate(shell, &mut cmd, "sloc", out);
+        Ok(())
+    }
 }
 
 const AFTER_HELP: &str = "Exit status: 0 ok, 1 counted but some files could not be read \
@@ -74,6 +113,8 @@ pub struct Config {
     pub sort: SortKey,
     /// Only list the languages.
     pub list_languages: bool,
+    /// Only print a man page or completions.
+    pub generate: Option<Generate>,
 }
 
 /// A usage error: a flag combination that cannot work.
@@ -108,7 +149,7 @@ impl Config {
             by_file: cli.by_file,
             threads: cli.threads,
         };
-        if !cli.languages {
+        if !cli.languages && cli.generate.is_none() {
             walk::validate(&walk)?;
         }
         Ok(Config {
@@ -117,6 +158,7 @@ impl Config {
             format: cli.format,
             sort: cli.sort,
             list_languages: cli.languages,
+            generate: cli.generate,
         })
     }
 }

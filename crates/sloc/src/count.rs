@@ -78,7 +78,7 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     // Where the next important syntax starts, searched lazily: only from a line that begins
     // outside comments and strings, so matches inside comments and the rest of an already
     // scanned line are never looked at.
-    let mut next_important = 0;
+    let mut next_important = lang.important.find(bytes).unwrap_or(usize::MAX);
     let mut state = State::Normal;
     let mut start = 0;
     while start < bytes.len() {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
@@ -279,7 +280,8 @@ impl Language {
 /// All languages and the tables that map a file to one of them.
 #[derive(Debug)]
 pub struct Languages {
-    langs: Vec<Language>,
+    raws: Vec<RawSyntax>,
+    compiled: Vec<OnceLock<Language>>,
     by_ext: HashMap<String, usize>,
     by_filename: HashMap<String, usize>,
     by_shebang: HashMap<String, usize>,
@@ -294,57 +296,65 @@ impl Languages {
     /// The built-ins with each syntax file merged over them in order: an entry takes over its
     /// extensions (key and `other_extns`) from whichever language had them.
     pub fn with_files(paths: &[PathBuf]) -> Result<Languages, SlocError> {
-        let mut entries: Vec<RawSyntax> = Vec::new();
-        let mut keys: Vec<String> = Vec::new();
-        for b in BUILTINS {
-            keys.push(b.key.to_string());
-            entries.push(b.to_raw());
-        }
-        for path in paths {
-            for (key, raw) in load_syntax_file(path)? {
-                keys.push(key);
-                entries.push(raw);
-            }
-        }
         let mut set = Languages {
-            langs: Vec::with_capacity(entries.len()),
+            raws: Vec::new(),
+            compiled: Vec::new(),
             by_ext: HashMap::new(),
             by_filename: HashMap::new(),
             by_shebang: HashMap::new(),
         };
-        for (key, raw) in keys.iter().zip(&entries) {
-            let lang = Language::compile(raw).map_err(|reason| SlocError::InvalidEntry {
-                path: PathBuf::from("<built-in>"),
-                reason,
-            })?;
-            let idx = set.langs.len();
-            set.langs.push(lang);
-            for ext in std::iter::once(key).chain(&raw.other_extns) {
-                set.by_ext.insert(ext.to_lowercase(), idx);
-            }
-            for name in &raw.filenames {
-                set.by_filename.insert(name.clone(), idx);
-            }
-            for interp in &raw.shebangs {
-                set.by_shebang.insert(interp.clone(), idx);
+        for b in BUILTINS {
+            // Compiled on first use: a run over a Rust tree need not build 84 other searchers.
+            set.add(b.key, b.to_raw(), OnceLock::new());
+        }
+        for path in paths {
+            for (key, raw) in load_syntax_file(path)? {
+                // A user's entry is compiled now, so that a problem is reported up front.
+                let lang = Language::compile(&raw).map_err(|reason| SlocError::InvalidEntry {
+                    path: path.clone(),
+                    reason: format!("entry \"{key}\": {reason}"),
+                })?;
+                set.add(&key, raw, OnceLock::from(lang));
             }
         }
         Ok(set)
     }
 
-    /// Language number `i`.
+    fn add(&mut self, key: &str, raw: RawSyntax, compiled: OnceLock<Language>) {
+        let idx = self.raws.len();
+        for ext in std::iter::once(key).chain(raw.other_extns.iter().map(String::as_str)) {
+            self.by_ext.insert(ext.to_lowercase(), idx);
+        }
+        for name in &raw.filenames {
+            self.by_filename.insert(name.clone(), idx);
+        }
+        for interp in &raw.shebangs {
+            self.by_shebang.insert(interp.clone(), idx);
+        }
+        self.raws.push(raw);
+        self.compiled.push(compiled);
+    }
+
+    /// Language number `i`, compiled on first use.
     pub fn get(&self, i: usize) -> &Language {
-        &self.langs[i]
+        self.compiled[i].get_or_init(|| {
+            Language::compile(&self.raws[i]).expect("built-in syntaxes are validated by build.rs")
+        })
+    }
+
+    /// The name of language number `i`.
+    pub fn name(&self, i: usize) -> &str {
+        &self.raws[i].output_as
     }
 
     /// Number of languages.
     pub fn len(&self) -> usize {
-        self.langs.len()
+        self.raws.len()
     }
 
     /// Whether there are no languages (never, with the built-ins).
     pub fn is_empty(&self) -> bool {
-        self.langs.is_empty()
+        self.raws.is_empty()
     }
 
     /// The language for a path: by exact file name, then by extension (any case).
@@ -382,7 +392,7 @@ impl Languages {
     /// Languages reachable by some extension, file name or shebang, for `--languages`: name and
     /// the ways to reach it, sorted by name.
     pub fn describe(&self) -> Vec<(String, Vec<String>)> {
-        let mut ways: Vec<Vec<String>> = vec![Vec::new(); self.langs.len()];
+        let mut ways: Vec<Vec<String>> = vec![Vec::new(); self.raws.len()];
         for (ext, &i) in &self.by_ext {
             ways[i].push(format!(".{ext}"));
         }
@@ -393,12 +403,12 @@ impl Languages {
             ways[i].push(format!("#!{interp}"));
         }
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
-        for (lang, mut w) in self.langs.iter().zip(ways) {
+        for (raw, mut w) in self.raws.iter().zip(ways) {
             if w.is_empty() {
                 continue;
             }
             w.sort();
-            out.push((lang.name.clone(), w));
+            out.push((raw.output_as.clone(), w));
         }
         out.sort_by_key(|a| a.0.to_lowercase());
         out

@@ -23,6 +23,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::from_cli(cli)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    if let Some(kind) = config.generate {
+        kind.write(&mut out)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if config.list_languages {
         for (name, ways) in config.languages.describe() {
             writeln!(out, "{:<24} {}", for_terminal(&name), ways.join(" "))?;

@@ -86,7 +86,7 @@ fn write_table(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         if i + 2 == lines.len() {
             writeln!(out, "{rule}")?;
         }
-        writeln!(out, "{line}")?;
+        writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
 }

@@ -94,7 +94,7 @@ impl Summary {
             if t.files == 0 {
                 continue;
             }
-            let entry = merged.entry(langs.get(i).name.clone()).or_default();
+            let entry = merged.entry(langs.name(i).to_string()).or_default();
             entry.0 += t.files;
             entry.1 += t.counts;
             entry.2.extend(t.reports.into_iter().map(|r| FileRow {

@@ -75,6 +75,34 @@ fn table_is_the_default_and_ends_with_a_total_row() {
 }
 
 #[test]
+fn by_file_table_layout() {
+    let rule = "─".repeat(60);
+    let double = "═".repeat(60);
+    let want = format!(
+        "{rule}
+ Language          Files   Lines   Code   Comments   Blanks
+{double}
+ C                     2       9      5          2        2
+   ./src/a.c                   4      2          1        1
+   ./src/b.c                   5      3          1        1
+ C Header              1       3      1          2        0
+   ./include/x.h               3      1          2        0
+ Python                1       2      1          1        0
+   ./tool.py                   2      1          1        0
+{rule}
+ Total                 4      14      7          5        2
+{rule}
+"
+    );
+    small_tree()
+        .sloc()
+        .arg("--by-file")
+        .assert()
+        .success()
+        .stdout(want);
+}
+
+#[test]
 fn by_file_lists_every_file_under_its_language() {
     let d = small_tree();
     let v = d.json(&["--by-file"]);
@@ -591,4 +619,24 @@ fn non_utf8_file_names_are_reported_lossily() {
         .assert()
         .success()
         .stdout(contains("C,./caf\u{FFFD}.c,1,1,0,0"));
+}
+
+#[test]
+fn generate_prints_a_man_page_and_completions() {
+    let d = Dir::new();
+    let run = |kind: &str| {
+        let out = d.sloc().args(["--generate", kind]).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let man = run("man");
+    assert!(
+        man.contains(".TH sloc") && man.contains("comment\\-file"),
+        "{man}"
+    );
+    assert!(run("bash").contains("_sloc()"));
+    assert!(run("zsh").starts_with("#compdef sloc"));
+    assert!(run("fish").contains("complete -c sloc"));
+    assert!(run("elvish").contains("sloc"));
+    assert!(run("powershell").contains("sloc"));
+    d.sloc().args(["--generate", "tcsh"]).assert().code(2);
 }
