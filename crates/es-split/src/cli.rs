@@ -303,7 +303,7 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    fn parse(args: &[&str]) -> Result<(Config, Connection)> {
+    fn parse_args(args: &[&str]) -> Result<(Config, Connection)> {
         let mut full = vec!["es-split", "--state-dir", "/tmp/x"];
         full.extend_from_slice(args);
         Cli::try_parse_from(full)
@@ -311,36 +311,26 @@ mod tests {
             .into_config(None)
     }
 
+    /// Parses a command line given as whitespace-separated words.
+    fn parse(line: &str) -> Result<(Config, Connection)> {
+        parse_args(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
     #[test]
     fn defaults_and_names() {
-        let (cfg, conn) =
-            parse(&["--index", "logs", "--field", "date", "--mid", "2015-01-01"]).unwrap();
+        let (cfg, conn) = parse("--index logs --field date --mid 2015-01-01").unwrap();
         assert_eq!(cfg.first, "logs-firsthalf");
         assert_eq!(cfg.second, "logs-secondhalf");
         assert_eq!(cfg.mid, MidSpec::Date("2015-01-01".into()));
         assert_eq!(conn.auth, Auth::None);
-        assert_eq!(
-            parse(&["--index", "l", "--field", "d", "--mid", "auto"])
-                .unwrap()
-                .0
-                .mid,
-            MidSpec::Auto
-        );
+        let auto = parse("--index l --field d --mid auto").unwrap().0;
+        assert_eq!(auto.mid, MidSpec::Auto);
     }
 
     #[test]
     fn userinfo_becomes_basic_auth_and_leaves_the_url() {
-        let (cfg, conn) = parse(&[
-            "--url",
-            "https://elastic:pw@h:9200",
-            "--index",
-            "l",
-            "--field",
-            "d",
-            "--mid",
-            "2015",
-        ])
-        .unwrap();
+        let (cfg, conn) =
+            parse("--url https://elastic:pw@h:9200 --index l --field d --mid 2015").unwrap();
         assert_eq!(cfg.url, "https://h:9200");
         assert_eq!(
             conn.auth,
@@ -354,46 +344,23 @@ mod tests {
 
     #[test]
     fn bad_values_are_usage_errors() {
-        assert!(parse(&[
-            "--url",
-            "localhost:9200",
-            "--index",
-            "l",
-            "--field",
-            "d",
-            "--mid",
-            "x"
-        ])
-        .is_err());
-        assert!(parse(&["--index", "l", "--field", "d", "--mid", " "]).is_err());
-        assert!(parse(&[
-            "--index",
-            "l",
-            "--field",
-            "d",
-            "--mid",
-            "x",
-            "--scroll-size",
-            "0"
-        ])
-        .is_err());
-        assert!(
-            parse(&["--index", "l", "--field", "d", "--mid", "x", "--slices", "zero"]).is_err()
-        );
-        assert!(parse(&["--index", "l", "--field", "d", "--mid", "x", "--user", "u"]).is_err());
-        assert!(parse(&[
-            "--index",
-            "l",
-            "--field",
-            "d",
-            "--mid",
-            "x",
-            "--resume",
-            "--rollback"
-        ])
-        .is_err());
-        assert!(parse(&["--index", "l", "--rollback"]).is_ok());
-        assert!(parse(&["--index", "l"]).is_err());
+        for bad in [
+            "--url localhost:9200",
+            "--scroll-size 0",
+            "--slices zero",
+            "--user u",
+            "--resume --rollback",
+            "--retry-delay NaN",
+            "--retry-delay=-1",
+            "--poll-interval 0",
+            "--timeout 0",
+        ] {
+            let line = format!("--index l --field d --mid x {bad}");
+            assert!(parse(&line).is_err(), "{bad}");
+        }
+        assert!(parse_args(&["--index", "l", "--field", "d", "--mid", " "]).is_err());
+        assert!(parse("--index l --rollback").is_ok());
+        assert!(parse("--index l").is_err());
     }
 
     #[test]

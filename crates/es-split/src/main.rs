@@ -61,13 +61,15 @@ fn main() -> ExitCode {
 /// Parses, runs, prints the report; returns it so `main` can pick the exit code.
 fn run(cli: Cli) -> anyhow::Result<Report> {
     let (json, yes, quiet, verbose) = (cli.json, cli.yes, cli.quiet, cli.verbose);
+    let (retries, retry_delay, timeout) = (cli.retries, cli.retry_delay, cli.timeout);
+    let (cfg, conn) = cli.into_config(std::env::var("ES_PASSWORD").ok())?;
+    // After validation: --retry-delay is then a finite number of seconds in 0..=60.
     let policy = RetryPolicy {
-        retries: cli.retries,
-        base: Duration::from_secs_f64(cli.retry_delay.clamp(0.0, 60.0)),
+        retries,
+        base: Duration::from_secs_f64(retry_delay),
         ..RetryPolicy::default()
     };
-    let timeout = Duration::from_secs(cli.timeout);
-    let (cfg, conn) = cli.into_config(std::env::var("ES_PASSWORD").ok())?;
+    let timeout = Duration::from_secs(timeout);
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if cfg.delete_source && !yes && !interactive && !cfg.dry_run {
         return Err(Error::Usage(

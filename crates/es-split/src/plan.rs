@@ -242,7 +242,8 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         &cfg.index,
         &serde_json::json!({"match_all": {}}),
     )?;
-    if lt + gte + missing != total {
+    // Checked: the counts come from the server, and an overflow is a mismatch too.
+    if lt.checked_add(gte).and_then(|n| n.checked_add(missing)) != Some(total) {
         return Err(Error::Refused(format!(
             "{} < mid = {lt}, >= mid = {gte}, without {} = {missing}, but the index has {total} documents: \
              some documents have several values on both sides of the midpoint and would be deleted from both halves",

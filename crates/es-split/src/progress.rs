@@ -40,6 +40,15 @@ impl Ui {
         eprintln!("es-split: warning: {msg}");
     }
 
+    /// A bar when the server reports progress (a polled task), else a spinner.
+    pub fn task(&self, polled: bool, msg: &str) -> Progress {
+        if polled {
+            self.bar(msg)
+        } else {
+            self.spinner(msg)
+        }
+    }
+
     /// A bar for a task with a known total (deleted/total, rate, ETA).
     pub fn bar(&self, msg: &str) -> Progress {
         if !self.tty || self.quiet {

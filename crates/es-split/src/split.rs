@@ -191,11 +191,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
                         cfg.slices
                     );
                     let body = json!({"query": crate::query::complement(keep)});
-                    let progress = if plan.tasks {
-                        ui.bar(&format!("deleting from {role}"))
-                    } else {
-                        ui.spinner(&format!("deleting from {role}"))
-                    };
+                    let progress = ui.task(plan.tasks, &format!("deleting from {role}"));
                     tasks::run_by_query(es, "delete_by_query", &path, &body, mode, &progress)
                 })?;
             }
@@ -217,11 +213,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
                         "source": {"index": cfg.index, "query": keep, "size": cfg.scroll_size},
                         "dest": {"index": target, "op_type": "create"}
                     });
-                    let progress = if plan.tasks {
-                        ui.bar(&format!("copying {role}"))
-                    } else {
-                        ui.spinner(&format!("copying {role}"))
-                    };
+                    let progress = ui.task(plan.tasks, &format!("copying {role}"));
                     tasks::run_by_query(es, "reindex", &path, &body, mode, &progress)
                 })?;
             }
@@ -325,7 +317,7 @@ fn mismatches(j: &Journal, first: u64, second: u64, total: u64) -> Vec<String> {
             j.second_expected
         ));
     }
-    if out.is_empty() && first + second != total {
+    if out.is_empty() && first.checked_add(second) != Some(total) {
         out.push(format!("{first} + {second} != {total} source documents"));
     }
     out
@@ -494,31 +486,13 @@ fn rollback_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::Mid;
-
-    fn journal() -> Journal {
-        Journal {
-            source: "s".into(),
-            first: "a".into(),
-            second: "b".into(),
-            field: "d".into(),
-            mid: Mid::user("2015"),
-            missing: None,
-            strategy: Strategy::Clone,
-            original_write_block: None,
-            we_blocked: true,
-            total: 10,
-            first_expected: 4,
-            second_expected: 6,
-            verified: false,
-        }
-    }
+    use crate::journal::sample as journal;
 
     #[test]
     fn verification_names_every_difference() {
         assert!(mismatches(&journal(), 4, 6, 10).is_empty());
         let m = mismatches(&journal(), 5, 6, 10);
-        assert_eq!(m, ["a has 5 documents, expected 4"]);
+        assert_eq!(m, ["logs-firsthalf has 5 documents, expected 4"]);
         let m = mismatches(&journal(), 4, 6, 11);
         assert_eq!(m.len(), 1);
         assert!(m[0].contains("11"));

@@ -681,3 +681,21 @@ fn a_failure_after_verification_resumes_with_only_the_last_steps() {
     );
     assert_eq!(std::fs::read_dir(state.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn non_finite_numbers_are_usage_errors_not_panics() {
+    let f = fake(Flavor::Es("8.15.0"), 10, 0);
+    let state = tempfile::tempdir().unwrap();
+    for (flag, value) in [("--retry-delay", "NaN"), ("--poll-interval", "inf")] {
+        let line = [
+            "--url", &f.url, "--index", "logs", "--field", "date", "--mid", "2015",
+        ];
+        let (code, _, stderr) = run(state.path(), &[&line[..], &[flag, value]].concat());
+        assert_eq!(code, 2, "{flag} {value}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("es-split: {flag} must be between")),
+            "{stderr}"
+        );
+    }
+    assert_eq!(f.requests("GET /"), 0, "refused before any request");
+}

@@ -16,21 +16,32 @@ use serde_json::{json, Map, Value};
 
 /// Starts a router on a free loopback port in a background runtime; returns its URL.
 pub fn serve(router: axum::Router) -> String {
+    let (listener, addr) = bind();
+    spawn_runtime(async move {
+        let l = tokio::net::TcpListener::from_std(listener).unwrap();
+        axum::serve(l, router).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+/// A non-blocking listener on a free loopback port.
+fn bind() -> (std::net::TcpListener, std::net::SocketAddr) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+/// Runs a server future on its own two-thread runtime, in a thread that ends with the process.
+fn spawn_runtime(server: impl std::future::Future<Output = ()> + Send + 'static) {
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
+        tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(l, router).await.unwrap();
-        });
+            .unwrap()
+            .block_on(server);
     });
-    format!("http://{addr}")
 }
 
 /// Like [`serve`], over HTTPS with a certificate for 127.0.0.1/localhost signed by a fresh
@@ -55,21 +66,12 @@ pub fn serve_tls(router: axum::Router) -> (String, String) {
         .with_single_cert(vec![cert.der().clone()], der)
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
+    let (listener, addr) = bind();
+    spawn_runtime(async move {
+        let tcp = tokio::net::TcpListener::from_std(listener).unwrap();
+        axum::serve(TlsListener { tcp, acceptor }, router)
+            .await
             .unwrap();
-        rt.block_on(async move {
-            let tcp = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(TlsListener { tcp, acceptor }, router)
-                .await
-                .unwrap();
-        });
     });
     (format!("https://127.0.0.1:{}", addr.port()), ca.pem())
 }
@@ -127,6 +129,19 @@ pub struct FakeIndex {
     pub mappings: Value,
     /// Health polls left before the index turns from red to green (a recovering clone).
     pub recovering: u32,
+}
+
+impl FakeIndex {
+    /// A freshly refreshed index (`searchable` = `docs`).
+    fn new(docs: Vec<Doc>, settings: Map<String, Value>, mappings: Value, recovering: u32) -> Self {
+        Self {
+            searchable: docs.clone(),
+            docs,
+            settings,
+            mappings,
+            recovering,
+        }
+    }
 }
 
 /// Injected faults; each counter is consumed as requests arrive.
@@ -227,16 +242,8 @@ impl FakeEs {
         settings.insert("index.provided_name".into(), json!(name));
         let mappings = json!({"_meta": {"owner": "fake"}, "properties": {"date": {"type": "date"}, "msg": {"type": "text"}}});
         self.with(|s| {
-            s.indices.insert(
-                name.into(),
-                FakeIndex {
-                    searchable: docs.clone(),
-                    docs,
-                    settings,
-                    mappings,
-                    recovering: 0,
-                },
-            )
+            s.indices
+                .insert(name.into(), FakeIndex::new(docs, settings, mappings, 0))
         });
     }
 
@@ -823,13 +830,7 @@ fn route(
             let mappings = body.get("mappings").cloned().unwrap_or(json!({}));
             s.indices.insert(
                 index.to_string(),
-                FakeIndex {
-                    docs: vec![],
-                    searchable: vec![],
-                    settings,
-                    mappings,
-                    recovering: 0,
-                },
+                FakeIndex::new(vec![], settings, mappings, 0),
             );
             reply(
                 200,
@@ -886,16 +887,9 @@ fn clone(s: &mut FakeState, src: &str, target: &str, body: &Value) -> Response {
     settings
         .entry("index.number_of_replicas")
         .or_insert(json!("1"));
-    let docs = source.docs.clone();
     s.indices.insert(
         target.into(),
-        FakeIndex {
-            searchable: docs.clone(),
-            docs,
-            settings,
-            mappings: source.mappings.clone(),
-            recovering: 2,
-        },
+        FakeIndex::new(source.docs, settings, source.mappings, 2),
     );
     reply(
         200,
@@ -975,20 +969,19 @@ fn poll(s: &mut FakeState, id: &str) -> Response {
         s.faults.drop_task_polls -= 1;
         return dropped();
     }
-    let Some(mut t) = s.tasks.remove(id) else {
-        return error(
+    let task_not_found = || {
+        error(
             404,
             "resource_not_found_exception",
             &format!("task [{id}] isn't running and hasn't stored its results"),
-        );
+        )
+    };
+    let Some(mut t) = s.tasks.remove(id) else {
+        return task_not_found();
     };
     t.polls += 1;
     if s.faults.task_vanishes && t.polls > 1 {
-        return error(
-            404,
-            "resource_not_found_exception",
-            &format!("task [{id}] isn't running and hasn't stored its results"),
-        );
+        return task_not_found();
     }
     if !s.faults.tasks_hang {
         advance(s, &mut t, 1);
