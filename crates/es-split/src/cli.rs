@@ -121,6 +121,9 @@ pub struct Cli {
     /// Directory for the state file that makes --resume/--rollback possible.
     #[arg(long, env = "ES_SPLIT_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Skip the pre-flight check that the data nodes have free disk for the diverging halves.
+    #[arg(long)]
+    pub no_disk_check: bool,
     /// Log every request (method, path, status, time) to stderr; never credentials.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -228,6 +231,7 @@ impl Cli {
             slices: self.slices,
             poll: Duration::from_secs_f64(self.poll_interval),
             state_dir,
+            disk_check: !self.no_disk_check,
         };
         let tls = Tls {
             ca_cert: self.ca_cert,

@@ -85,6 +85,9 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
         split::rollback(&es, &cfg, &ui)?
     } else {
         let plan = plan::preflight(&es, &cfg)?;
+        for w in &plan.warnings {
+            ui.warn(w);
+        }
         let description = split::describe(&cfg, &plan);
         if cfg.dry_run {
             let report = split::dry_run_report(&cfg, &plan);

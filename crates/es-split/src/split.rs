@@ -73,6 +73,7 @@ fn base_report(cfg: &Config, plan: &Plan, status: &str) -> Report {
         source_deleted: false,
         source_write_block_restored: false,
         problems: Vec::new(),
+        warnings: plan.warnings.clone(),
     }
 }
 
@@ -114,6 +115,13 @@ pub fn describe(cfg: &Config, plan: &Plan) -> String {
         s.push_str(&format!(
             "  resuming: {} already exist(s)\n",
             names.join(", ")
+        ));
+    }
+    if let Some(crate::disk::Verdict::Enough { needed, available }) = plan.disk {
+        s.push_str(&format!(
+            "  disk: about {} needed once the halves diverge, {} available on the data nodes\n",
+            indicatif::HumanBytes(needed),
+            indicatif::HumanBytes(available)
         ));
     }
     if let Some(a) = &cfg.alias {
@@ -480,6 +488,7 @@ fn rollback_report(
         source_deleted: false,
         source_write_block_restored: restored,
         problems: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

@@ -178,7 +178,13 @@ pub struct FakeState {
     pub faults: Faults,
     /// Every request as "METHOD /path?query".
     pub log: Vec<String>,
+    /// The nodes `_nodes/stats/fs` reports: (roles, `fs.total.available_in_bytes`);
+    /// `None` answers like a server without the API.
+    pub nodes: Option<Vec<(Vec<&'static str>, u64)>>,
 }
+
+/// The store size the fake reports per document (`_stats/store`).
+pub const DOC_BYTES: u64 = 1000;
 
 struct Task {
     index: String,
@@ -220,6 +226,12 @@ impl FakeEs {
             auth: None,
             faults: Faults::default(),
             log: Vec::new(),
+            // A dedicated master with a big disk (not counted: it holds no shards) and a
+            // data node with 1 TiB free.
+            nodes: Some(vec![
+                (vec!["master"], 1 << 50),
+                (vec!["data_hot", "data_content", "ingest"], 1 << 40),
+            ]),
         }));
         let url = serve(
             axum::Router::new()
@@ -638,6 +650,50 @@ fn route(
                 json!({"cluster_name": "fake", "status": status, "timed_out": false}),
             )
         }
+        // ES cluster-nodes-stats.html: `nodes.<id>.roles` and `nodes.<id>.fs.total` (bytes).
+        ("GET", ["_nodes", "stats", "fs"]) => match &s.nodes {
+            Some(nodes) => {
+                let nodes: Map<String, Value> = nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (roles, avail))| {
+                        (format!("node-{i}"), json!({"name": format!("fake-{i}"), "roles": roles,
+                            "fs": {"total": {"total_in_bytes": 2 * avail, "free_in_bytes": avail, "available_in_bytes": avail}}}))
+                    })
+                    .collect();
+                let n = nodes.len();
+                reply(
+                    200,
+                    json!({"_nodes": {"total": n, "successful": n, "failed": 0}, "cluster_name": "fake", "nodes": nodes}),
+                )
+            }
+            None => reply(
+                400,
+                json!({"error": "no handler found for uri [/_nodes/stats/fs] and method [GET]"}),
+            ),
+        },
+        // ES indices-stats.html: `_all` and `indices.<index>`, each with `primaries` and `total`.
+        ("GET", [index, "_stats", "store"]) => match s.indices.get(*index) {
+            Some(ix) => {
+                let primaries = ix.docs.len() as u64 * DOC_BYTES;
+                let copies = 1 + ix
+                    .settings
+                    .get("index.number_of_replicas")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.parse::<u64>().ok())
+                    .unwrap_or(0);
+                let store = |b: u64| json!({"store": {"size_in_bytes": b, "reserved_in_bytes": 0}});
+                let stats =
+                    json!({"primaries": store(primaries), "total": store(primaries * copies)});
+                let mut one = stats.clone();
+                one["uuid"] = json!(format!("uuid-{index}"));
+                reply(
+                    200,
+                    json!({"_shards": shards(2), "_all": stats, "indices": {*index: one}}),
+                )
+            }
+            None => not_found(index),
+        },
         ("GET", ["_alias", name]) => match s.aliases.get(*name) {
             Some(ix) => reply(
                 200,
