@@ -182,9 +182,39 @@ pub fn health(es: &Es, index: &str) -> Result<String> {
     Ok(health_status(&v))
 }
 
-/// Waits until every primary of `index` is active (yellow or better). A 408 from
-/// `wait_for_status` only means "not yet".
-pub fn wait_active(es: &Es, step: &str, index: &str, poll: Duration) -> Result<String> {
+/// Shard counts of one index from a cluster health answer (ES cluster-health.html).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardHealth {
+    pub status: String,
+    pub active: u64,
+    /// Active + initializing + relocating + unassigned: every copy the index should have.
+    pub total: u64,
+}
+
+impl ShardHealth {
+    fn from_health(v: &Value) -> Self {
+        let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let active = n("active_shards");
+        Self {
+            status: health_status(v),
+            active,
+            total: active
+                .saturating_add(n("initializing_shards"))
+                .saturating_add(n("unassigned_shards")),
+        }
+    }
+}
+
+/// Waits until every primary of `index` is active (yellow or better), long-polling the
+/// server for up to `poll` at a time and calling `on_poll` with the shard counts after each
+/// answer. A 408 (or `timed_out: true`) from `wait_for_status` only means "not yet".
+pub fn wait_active(
+    es: &Es,
+    step: &str,
+    index: &str,
+    poll: Duration,
+    mut on_poll: impl FnMut(&ShardHealth),
+) -> Result<String> {
     let secs = poll.as_secs().max(1);
     let path = format!(
         "/_cluster/health/{}?wait_for_status=yellow&timeout={secs}s",
@@ -197,11 +227,13 @@ pub fn wait_active(es: &Es, step: &str, index: &str, poll: Duration) -> Result<S
             .get("timed_out")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        if reply.success() && !timed_out {
-            return Ok(health_status(&reply.json));
-        }
-        if reply.status != 408 && !timed_out {
+        if !(reply.success() || reply.status == 408) {
             return Err(http_error(step, reply.status, &reply.json));
+        }
+        let health = ShardHealth::from_health(&reply.json);
+        on_poll(&health);
+        if reply.success() && !timed_out {
+            return Ok(health.status);
         }
     }
 }

@@ -79,7 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
     }
     let transport = HttpTransport::new(&conn.url, conn.auth, &conn.tls)?;
     let es = Es::new(Arc::new(transport), &conn.url, policy, timeout).verbose(verbose);
-    let ui = Ui::new(quiet);
+    let ui = Ui::new(quiet, verbose);
 
     let report = if cfg.mode == Mode::Rollback {
         split::rollback(&es, &cfg, &ui)?

@@ -187,7 +187,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
         Strategy::Clone => {
             for (target, _, role) in halves {
                 t.run(ui, &format!("clone to the {role} half"), || {
-                    clone_target(es, cfg, plan, target)
+                    clone_target(es, cfg, plan, target, ui)
                 })?;
             }
             for (target, keep, role) in halves {
@@ -331,16 +331,23 @@ fn mismatches(j: &Journal, first: u64, second: u64, total: u64) -> Vec<String> {
     out
 }
 
-fn clone_target(es: &Es, cfg: &Config, plan: &Plan, target: &str) -> Result<()> {
+fn clone_target(es: &Es, cfg: &Config, plan: &Plan, target: &str, ui: &Ui) -> Result<()> {
     if !api::exists(es, "clone", target)? {
         api::clone_index(es, &cfg.index, target, &plan.source_settings)?;
     }
-    api::wait_active(
-        es,
-        "wait for the clone",
-        target,
-        cfg.poll.max(std::time::Duration::from_secs(1)) * 10,
-    )?;
+    // A big clone can take a while to recover (hard links are fast, copies across file
+    // systems or to replicas are not): show its shards coming up.
+    let bar = ui.bar(&format!("recovering {}", sanitize(target)), "shards");
+    api::wait_active(es, "wait for the clone", target, cfg.poll, |h| {
+        bar.update(h.active, h.total);
+        ui.detail(&format!(
+            "waiting for {}: {}/{} shards active, health {}",
+            sanitize(target),
+            h.active,
+            h.total,
+            sanitize(&h.status)
+        ));
+    })?;
     let meta = plan
         .source_mappings
         .get("_meta")

@@ -747,3 +747,42 @@ fn without_node_stats_the_disk_check_only_warns() {
     assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 200);
 }
+
+#[test]
+fn waiting_for_a_slow_clone_reports_its_shards() {
+    // 3 primaries + 3 replicas; the clone answers 408 (timed_out) four times while its
+    // primaries come up, then yellow.
+    let f = fake(Flavor::Es("8.15.0"), 300, 0);
+    f.with(|s| s.clone_recovery = 5);
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--verbose"]));
+    assert_eq!(code, 0, "{stderr}");
+    let waits = "GET /_cluster/health/logs-firsthalf?wait_for_status=yellow&timeout=1s";
+    assert_eq!(f.requests(waits), 5, "four 408s, then active");
+    assert!(
+        stderr.contains(&format!("{} -> 408", &waits[4..])),
+        "{stderr}"
+    );
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("es-split: waiting for logs-firsthalf:"))
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            "es-split: waiting for logs-firsthalf: 0/6 shards active, health red",
+            "es-split: waiting for logs-firsthalf: 0/6 shards active, health red",
+            "es-split: waiting for logs-firsthalf: 1/6 shards active, health red",
+            "es-split: waiting for logs-firsthalf: 2/6 shards active, health red",
+            "es-split: waiting for logs-firsthalf: 3/6 shards active, health yellow",
+        ]
+    );
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 300);
+    // Without --verbose there are no per-poll lines.
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--first", "a", "--second", "b"]),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("waiting for"), "{stderr}");
+}

@@ -178,6 +178,8 @@ pub struct FakeState {
     pub faults: Faults,
     /// Every request as "METHOD /path?query".
     pub log: Vec<String>,
+    /// Health polls a new clone takes to recover (red until the last one, then yellow).
+    pub clone_recovery: u32,
     /// The nodes `_nodes/stats/fs` reports: (roles, `fs.total.available_in_bytes`);
     /// `None` answers like a server without the API.
     pub nodes: Option<Vec<(Vec<&'static str>, u64)>>,
@@ -226,6 +228,7 @@ impl FakeEs {
             auth: None,
             faults: Faults::default(),
             log: Vec::new(),
+            clone_recovery: 2,
             // A dedicated master with a big disk (not counted: it holds no shards) and a
             // data node with 1 TiB free.
             nodes: Some(vec![
@@ -630,24 +633,42 @@ fn route(
                     json!({"cluster_name": "fake", "status": "red", "timed_out": true}),
                 );
             };
-            let status = match ix.recovering {
-                0 => "green",
-                1 => "yellow",
-                _ => "red",
+            // A recovering index: red while primaries come up one per poll, then yellow
+            // (primaries active, replicas not yet), then green.
+            let setting = |k: &str| {
+                ix.settings
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .and_then(|v| v.parse::<u64>().ok())
+            };
+            let primaries = setting("index.number_of_shards").unwrap_or(1);
+            let replicas = primaries * setting("index.number_of_replicas").unwrap_or(0);
+            let left = u64::from(ix.recovering);
+            let (rank, active, initializing, unassigned) = match left {
+                0 => (2, primaries + replicas, 0, 0),
+                1 => (1, primaries, 0, replicas),
+                _ => {
+                    let up = primaries.saturating_sub(left - 1);
+                    (0, up, primaries - up, replicas)
+                }
             };
             ix.recovering = ix.recovering.saturating_sub(1);
-            let wanted_yellow = q
-                .get("wait_for_status")
-                .is_some_and(|w| w == "yellow" || w == "green");
-            if wanted_yellow && status == "red" {
-                return reply(
-                    408,
-                    json!({"cluster_name": "fake", "status": "red", "timed_out": true}),
-                );
-            }
+            let status = ["red", "yellow", "green"][rank];
+            // ES cluster-health.html: `wait_for_status` waits until the status is at least
+            // the one given; "If the timeout expires before the status is reached, the
+            // request returns 408" with `timed_out: true` and the current counts.
+            let wanted = match q.get("wait_for_status").map(String::as_str) {
+                Some("green") => 2,
+                Some("yellow") => 1,
+                _ => 0,
+            };
+            let timed_out = rank < wanted;
             reply(
-                200,
-                json!({"cluster_name": "fake", "status": status, "timed_out": false}),
+                if timed_out { 408 } else { 200 },
+                json!({"cluster_name": "fake", "status": status, "timed_out": timed_out,
+                    "number_of_nodes": 1, "number_of_data_nodes": 1, "active_primary_shards": active.min(primaries),
+                    "active_shards": active, "relocating_shards": 0, "initializing_shards": initializing,
+                    "unassigned_shards": unassigned}),
             )
         }
         // ES cluster-nodes-stats.html: `nodes.<id>.roles` and `nodes.<id>.fs.total` (bytes).
@@ -945,7 +966,7 @@ fn clone(s: &mut FakeState, src: &str, target: &str, body: &Value) -> Response {
         .or_insert(json!("1"));
     s.indices.insert(
         target.into(),
-        FakeIndex::new(source.docs, settings, source.mappings, 2),
+        FakeIndex::new(source.docs, settings, source.mappings, s.clone_recovery),
     );
     reply(
         200,
