@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
 use es_split::cli::{recovery_command, Cli};
 use es_split::client::{Es, HttpTransport};
 use es_split::plan::{self, Mode};
@@ -30,7 +29,11 @@ fn main() -> ExitCode {
         }
         std::process::exit(130);
     });
-    let cli = Cli::parse();
+    let cli = es_split::cli::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    if let Some(what) = cli.generate {
+        print_bytes(&es_split::cli::generate(what));
+        return ExitCode::SUCCESS;
+    }
     let json = cli.json;
     match run(cli) {
         Ok(report) if report.status == "mismatch" => {
@@ -124,8 +127,13 @@ fn confirm() -> anyhow::Result<bool> {
 
 /// Prints data to stdout; a closed pipe (`| head`) is not an error.
 fn print_out(s: &str) {
+    print_bytes(format!("{s}\n").as_bytes());
+}
+
+/// Writes bytes to stdout, exiting quietly when the reader went away.
+fn print_bytes(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    if writeln!(out, "{s}").is_err() {
+    if out.write_all(bytes).and_then(|()| out.flush()).is_err() {
         std::process::exit(0);
     }
 }
