@@ -35,24 +35,14 @@ pub fn exists(es: &Es, step: &str, name: &str) -> Result<bool> {
 /// The mapping of one concrete index (`mappings` object). Refuses aliases and patterns,
 /// which `_clone` cannot take.
 pub fn mapping(es: &Es, index: &str) -> Result<Value> {
-    let step = "read mapping";
-    let reply = es.send(
-        step,
-        Method::Get,
-        &format!("/{}/_mapping", enc(index)),
-        None,
-        false,
-    )?;
-    if reply.status == 404 {
+    let Some(reply) = es.get_if_exists("read mapping", &format!("/{}/_mapping", enc(index)))?
+    else {
         return Err(Error::Refused(format!(
             "index {:?} does not exist (check --index)",
             sanitize(index)
         )));
-    }
-    if !(200..300).contains(&reply.status) {
-        return Err(http_error(step, reply.status, &reply.json));
-    }
-    let obj = reply.json.as_object().cloned().unwrap_or_default();
+    };
+    let obj = reply.as_object().cloned().unwrap_or_default();
     match obj.get(index) {
         Some(v) if obj.len() == 1 => Ok(v.get("mappings").cloned().unwrap_or_else(|| json!({}))),
         _ => {
@@ -113,13 +103,13 @@ pub fn add_write_block(es: &Es, index: &str) -> Result<()> {
         None,
         false,
     )?;
-    if (200..300).contains(&reply.status) {
+    if reply.success() {
         return Ok(());
     }
     if is_no_handler(&reply) || reply.status == 404 || reply.status == 405 {
         return put_write_block(es, step, index, Some(true));
     }
-    Err(http_error(step, reply.status, &reply.json))
+    reply.ok(step).map(drop)
 }
 
 /// `_count` of a query; a count with failed shards is partial and therefore an error.
@@ -130,16 +120,7 @@ pub fn count(es: &Es, step: &str, index: &str, query: &Value) -> Result<u64> {
         &format!("/{}/_count", enc(index)),
         Some(&json!({"query": query})),
     )?;
-    let failed = v
-        .pointer("/_shards/failed")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    if failed > 0 {
-        return Err(Error::BadResponse {
-            step: step.into(),
-            reason: format!("{failed} shard(s) failed to count; the count is partial"),
-        });
-    }
+    check_shards(step, &v, "failed to count; the count is partial")?;
     v.get("count")
         .and_then(Value::as_u64)
         .ok_or_else(|| Error::BadResponse {
@@ -198,15 +179,42 @@ pub fn health(es: &Es, index: &str) -> Result<String> {
         &format!("/_cluster/health/{}", enc(index)),
         None,
     )?;
-    Ok(v.get("status")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown")
-        .to_string())
+    Ok(health_status(&v))
 }
 
-/// Waits until every primary of `index` is active (yellow or better). A 408 from
-/// `wait_for_status` only means "not yet".
-pub fn wait_active(es: &Es, step: &str, index: &str, poll: Duration) -> Result<String> {
+/// Shard counts of one index from a cluster health answer (ES cluster-health.html).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardHealth {
+    pub status: String,
+    pub active: u64,
+    /// Active + initializing + relocating + unassigned: every copy the index should have.
+    pub total: u64,
+}
+
+impl ShardHealth {
+    fn from_health(v: &Value) -> Self {
+        let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let active = n("active_shards");
+        Self {
+            status: health_status(v),
+            active,
+            total: active
+                .saturating_add(n("initializing_shards"))
+                .saturating_add(n("unassigned_shards")),
+        }
+    }
+}
+
+/// Waits until every primary of `index` is active (yellow or better), long-polling the
+/// server for up to `poll` at a time and calling `on_poll` with the shard counts after each
+/// answer. A 408 (or `timed_out: true`) from `wait_for_status` only means "not yet".
+pub fn wait_active(
+    es: &Es,
+    step: &str,
+    index: &str,
+    poll: Duration,
+    mut on_poll: impl FnMut(&ShardHealth),
+) -> Result<String> {
     let secs = poll.as_secs().max(1);
     let path = format!(
         "/_cluster/health/{}?wait_for_status=yellow&timeout={secs}s",
@@ -219,16 +227,13 @@ pub fn wait_active(es: &Es, step: &str, index: &str, poll: Duration) -> Result<S
             .get("timed_out")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        if (200..300).contains(&reply.status) && !timed_out {
-            return Ok(reply
-                .json
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .to_string());
-        }
-        if reply.status != 408 && !timed_out {
+        if !(reply.success() || reply.status == 408) {
             return Err(http_error(step, reply.status, &reply.json));
+        }
+        let health = ShardHealth::from_health(&reply.json);
+        on_poll(&health);
+        if reply.success() && !timed_out {
+            return Ok(health.status);
         }
     }
 }
@@ -238,24 +243,36 @@ pub fn wait_active(es: &Es, step: &str, index: &str, poll: Duration) -> Result<S
 pub fn maintenance(es: &Es, step: &str, indices: &[&str], op: &str) -> Result<()> {
     let names: Vec<String> = indices.iter().map(|i| enc(i)).collect();
     let long = op.starts_with("_forcemerge");
-    let v = es.call_opts(
-        step,
-        Method::Post,
-        &format!("/{}/{op}", names.join(",")),
-        None,
-        long,
-    )?;
-    let failed = v
-        .pointer("/_shards/failed")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    if failed > 0 {
-        return Err(Error::BadResponse {
+    let v = es
+        .send(
+            step,
+            Method::Post,
+            &format!("/{}/{op}", names.join(",")),
+            None,
+            long,
+        )?
+        .ok(step)?;
+    check_shards(step, &v, "failed")
+}
+
+/// `_shards.failed` must be 0 (not `successful == total`: unassigned replicas count in
+/// `total`); `what` completes "N shard(s) …".
+fn check_shards(step: &str, v: &Value, what: &str) -> Result<()> {
+    match v.pointer("/_shards/failed").and_then(Value::as_u64) {
+        Some(failed) if failed > 0 => Err(Error::BadResponse {
             step: step.into(),
-            reason: format!("{failed} shard(s) failed"),
-        });
+            reason: format!("{failed} shard(s) {what}"),
+        }),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// The `status` of a cluster health answer.
+fn health_status(v: &Value) -> String {
+    v.get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string()
 }
 
 /// Probes an endpoint without side effects: a 400 "no handler found" means the server lacks it.
@@ -289,7 +306,7 @@ pub fn tasks_supported(es: &Es) -> Result<bool> {
         None,
         false,
     )?;
-    Ok((200..300).contains(&reply.status))
+    Ok(reply.success())
 }
 
 /// `_clone` with the write block cleared and the replica count set: the clone copies every
@@ -320,7 +337,7 @@ pub fn clone_index(
         Some(&json!({"settings": settings})),
         false,
     )?;
-    if (200..300).contains(&reply.status) {
+    if reply.success() {
         return Ok(());
     }
     // A retried clone whose first attempt went through: the pre-flight saw no such index.
@@ -362,22 +379,10 @@ pub fn put_meta(es: &Es, index: &str, meta: &Value) -> Result<()> {
 
 /// Indices an alias currently points at (empty when the alias does not exist).
 pub fn alias_indices(es: &Es, alias: &str) -> Result<Vec<String>> {
-    let reply = es.send(
-        "read alias",
-        Method::Get,
-        &format!("/_alias/{}", enc(alias)),
-        None,
-        false,
-    )?;
-    if reply.status == 404 {
-        return Ok(Vec::new());
-    }
-    if !(200..300).contains(&reply.status) {
-        return Err(http_error("read alias", reply.status, &reply.json));
-    }
+    let reply = es.get_if_exists("read alias", &format!("/_alias/{}", enc(alias)))?;
     Ok(reply
-        .json
-        .as_object()
+        .as_ref()
+        .and_then(Value::as_object)
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default())
 }

@@ -41,13 +41,13 @@ pub struct Cli {
     #[arg(long, env = "ES_URL", default_value = "http://localhost:9200")]
     pub url: String,
     /// The index to split (one concrete index, not an alias).
-    #[arg(long, env = "ES_INDEX")]
-    pub index: String,
+    #[arg(long, env = "ES_INDEX", required_unless_present = "generate")]
+    pub index: Option<String>,
     /// The date or date_nanos field to split on.
-    #[arg(long, required_unless_present = "rollback")]
+    #[arg(long, required_unless_present_any = ["rollback", "generate"])]
     pub field: Option<String>,
     /// The split point, in any format the field's mapping accepts, or `auto` for the median.
-    #[arg(long, required_unless_present = "rollback")]
+    #[arg(long, required_unless_present_any = ["rollback", "generate"])]
     pub mid: Option<String>,
     /// Name of the first half [default: INDEX-firsthalf].
     #[arg(long)]
@@ -121,12 +121,80 @@ pub struct Cli {
     /// Directory for the state file that makes --resume/--rollback possible.
     #[arg(long, env = "ES_SPLIT_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Skip the pre-flight check that the data nodes have free disk for the diverging halves.
+    #[arg(long)]
+    pub no_disk_check: bool,
     /// Log every request (method, path, status, time) to stderr; never credentials.
     #[arg(long, short = 'v')]
     pub verbose: bool,
     /// Print only errors and the result.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print a man page or shell completions to stdout and exit.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub generate: Option<Generate>,
+}
+
+/// Parses a command line. `--generate` must stand alone on it, yet may meet values from the
+/// environment (`ES_URL`, `ES_INDEX`, …), which clap's `exclusive` would reject.
+pub fn try_parse_from<I, T>(args: I) -> std::result::Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::parser::ValueSource;
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    if typed("generate") {
+        // Only real arguments: `ids()` also lists the derive's group named after the struct.
+        let other = cmd
+            .get_arguments()
+            .filter(|a| a.get_id() != "generate" && typed(a.get_id().as_str()))
+            .find_map(|a| a.get_long().map(str::to_string));
+        if let Some(flag) = other {
+            return Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("--generate cannot be used with --{flag}"),
+            ));
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// `--generate` values: a man page or a shell completion script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    Man,
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+/// The man page or completion script for `what`, from the one clap definition. Rendered
+/// into memory: clap_complete panics on a failed write (e.g. a closed pipe).
+pub fn generate(what: Generate) -> Vec<u8> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    let shell = match what {
+        Generate::Man => {
+            // Writing into a Vec cannot fail.
+            let _ = clap_mangen::Man::new(cmd).render(&mut out);
+            return out;
+        }
+        Generate::Bash => Shell::Bash,
+        Generate::Zsh => Shell::Zsh,
+        Generate::Fish => Shell::Fish,
+        Generate::Elvish => Shell::Elvish,
+        Generate::Powershell => Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut cmd, "es-split", &mut out);
+    out
 }
 
 /// Connection settings, kept apart from `Config` because they hold secrets.
@@ -139,6 +207,10 @@ pub struct Connection {
 impl Cli {
     /// Validates the arguments; `password` is ES_PASSWORD.
     pub fn into_config(self, password: Option<String>) -> Result<(Config, Connection)> {
+        // clap requires --index unless --generate, which never reaches this point.
+        let index = self
+            .index
+            .ok_or_else(|| Error::Usage("--index is required".into()))?;
         let (url, url_user, url_pass) = split_userinfo(self.url.trim());
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(Error::Usage(format!(
@@ -202,13 +274,9 @@ impl Cli {
         };
         let cfg = Config {
             url: url.clone(),
-            first: self
-                .first
-                .unwrap_or_else(|| format!("{}-firsthalf", self.index)),
-            second: self
-                .second
-                .unwrap_or_else(|| format!("{}-secondhalf", self.index)),
-            index: self.index,
+            first: self.first.unwrap_or_else(|| format!("{index}-firsthalf")),
+            second: self.second.unwrap_or_else(|| format!("{index}-secondhalf")),
+            index,
             field: self.field.unwrap_or_default(),
             mid,
             missing: self.missing.map(|m| match m {
@@ -228,6 +296,7 @@ impl Cli {
             slices: self.slices,
             poll: Duration::from_secs_f64(self.poll_interval),
             state_dir,
+            disk_check: !self.no_disk_check,
         };
         let tls = Tls {
             ca_cert: self.ca_cert,
@@ -303,7 +372,7 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    fn parse(args: &[&str]) -> Result<(Config, Connection)> {
+    fn parse_args(args: &[&str]) -> Result<(Config, Connection)> {
         let mut full = vec!["es-split", "--state-dir", "/tmp/x"];
         full.extend_from_slice(args);
         Cli::try_parse_from(full)
@@ -311,36 +380,59 @@ mod tests {
             .into_config(None)
     }
 
+    /// Parses a command line given as whitespace-separated words.
+    fn parse(line: &str) -> Result<(Config, Connection)> {
+        parse_args(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn generate_stands_alone() {
+        let cli = try_parse_from(["es-split", "--generate", "zsh"]).unwrap();
+        assert_eq!(cli.generate, Some(Generate::Zsh));
+        let e = try_parse_from(["es-split", "--generate", "zsh", "--index", "x"]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("--generate cannot be used with --index"),
+            "{e}"
+        );
+        assert!(try_parse_from(["es-split", "--field", "d", "--mid", "x"]).is_err());
+    }
+
+    #[test]
+    fn generates_man_page_and_completions() {
+        let man = String::from_utf8(generate(Generate::Man)).unwrap();
+        assert!(man.contains(".TH es-split 1"), "{man}");
+        assert!(man.contains("\\-\\-no\\-disk\\-check"), "{man}");
+        for shell in [
+            Generate::Bash,
+            Generate::Zsh,
+            Generate::Fish,
+            Generate::Elvish,
+            Generate::Powershell,
+        ] {
+            let script = String::from_utf8(generate(shell)).unwrap();
+            assert!(
+                script.contains("no-disk-check") && script.contains("es-split"),
+                "{shell:?}: {script}"
+            );
+        }
+    }
+
     #[test]
     fn defaults_and_names() {
-        let (cfg, conn) =
-            parse(&["--index", "logs", "--field", "date", "--mid", "2015-01-01"]).unwrap();
+        let (cfg, conn) = parse("--index logs --field date --mid 2015-01-01").unwrap();
         assert_eq!(cfg.first, "logs-firsthalf");
         assert_eq!(cfg.second, "logs-secondhalf");
         assert_eq!(cfg.mid, MidSpec::Date("2015-01-01".into()));
         assert_eq!(conn.auth, Auth::None);
-        assert_eq!(
-            parse(&["--index", "l", "--field", "d", "--mid", "auto"])
-                .unwrap()
-                .0
-                .mid,
-            MidSpec::Auto
-        );
+        let auto = parse("--index l --field d --mid auto").unwrap().0;
+        assert_eq!(auto.mid, MidSpec::Auto);
     }
 
     #[test]
     fn userinfo_becomes_basic_auth_and_leaves_the_url() {
-        let (cfg, conn) = parse(&[
-            "--url",
-            "https://elastic:pw@h:9200",
-            "--index",
-            "l",
-            "--field",
-            "d",
-            "--mid",
-            "2015",
-        ])
-        .unwrap();
+        let (cfg, conn) =
+            parse("--url https://elastic:pw@h:9200 --index l --field d --mid 2015").unwrap();
         assert_eq!(cfg.url, "https://h:9200");
         assert_eq!(
             conn.auth,
@@ -354,46 +446,23 @@ mod tests {
 
     #[test]
     fn bad_values_are_usage_errors() {
-        assert!(parse(&[
-            "--url",
-            "localhost:9200",
-            "--index",
-            "l",
-            "--field",
-            "d",
-            "--mid",
-            "x"
-        ])
-        .is_err());
-        assert!(parse(&["--index", "l", "--field", "d", "--mid", " "]).is_err());
-        assert!(parse(&[
-            "--index",
-            "l",
-            "--field",
-            "d",
-            "--mid",
-            "x",
-            "--scroll-size",
-            "0"
-        ])
-        .is_err());
-        assert!(
-            parse(&["--index", "l", "--field", "d", "--mid", "x", "--slices", "zero"]).is_err()
-        );
-        assert!(parse(&["--index", "l", "--field", "d", "--mid", "x", "--user", "u"]).is_err());
-        assert!(parse(&[
-            "--index",
-            "l",
-            "--field",
-            "d",
-            "--mid",
-            "x",
-            "--resume",
-            "--rollback"
-        ])
-        .is_err());
-        assert!(parse(&["--index", "l", "--rollback"]).is_ok());
-        assert!(parse(&["--index", "l"]).is_err());
+        for bad in [
+            "--url localhost:9200",
+            "--scroll-size 0",
+            "--slices zero",
+            "--user u",
+            "--resume --rollback",
+            "--retry-delay NaN",
+            "--retry-delay=-1",
+            "--poll-interval 0",
+            "--timeout 0",
+        ] {
+            let line = format!("--index l --field d --mid x {bad}");
+            assert!(parse(&line).is_err(), "{bad}");
+        }
+        assert!(parse_args(&["--index", "l", "--field", "d", "--mid", " "]).is_err());
+        assert!(parse("--index l --rollback").is_ok());
+        assert!(parse("--index l").is_err());
     }
 
     #[test]

@@ -227,6 +227,22 @@ pub struct Reply {
     pub json: Value,
 }
 
+impl Reply {
+    /// Whether the status is 2xx.
+    pub fn success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body of a 2xx answer; any other status becomes an `Error::Http` for `step`.
+    pub fn ok(self, step: &str) -> Result<Value> {
+        if self.success() {
+            Ok(self.json)
+        } else {
+            Err(http_error(step, self.status, &self.json))
+        }
+    }
+}
+
 /// The cluster client: one request helper with retries shared by every step.
 #[derive(Clone)]
 pub struct Es {
@@ -331,7 +347,7 @@ impl Es {
         }
     }
 
-    /// Like `send`, but a non-2xx status becomes an `Error::Http`.
+    /// Like `send` (never `long`), but a non-2xx status becomes an `Error::Http`.
     pub fn call(
         &self,
         step: &str,
@@ -339,24 +355,16 @@ impl Es {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value> {
-        self.call_opts(step, method, path, body, false)
+        self.send(step, method, path, body, false)?.ok(step)
     }
 
-    /// `call` with the long-request switch.
-    pub fn call_opts(
-        &self,
-        step: &str,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        long: bool,
-    ) -> Result<Value> {
-        let reply = self.send(step, method, path, body, long)?;
-        if (200..300).contains(&reply.status) {
-            Ok(reply.json)
-        } else {
-            Err(http_error(step, reply.status, &reply.json))
+    /// `GET path`: `None` on 404 (a missing index or alias), an error on any other non-2xx.
+    pub fn get_if_exists(&self, step: &str, path: &str) -> Result<Option<Value>> {
+        let reply = self.send(step, Method::Get, path, None, false)?;
+        if reply.status == 404 {
+            return Ok(None);
         }
+        reply.ok(step).map(Some)
     }
 }
 

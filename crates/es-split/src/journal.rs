@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::{enc, Es, Method};
+use crate::client::{enc, Es};
 use crate::error::{Error, Result};
 use crate::query::{Mid, MissingTo};
 
@@ -110,25 +110,11 @@ pub fn remove(path: &Path) -> Result<()> {
 
 /// The whole `_meta` of an index and our record in it, or `None` if the index is missing.
 pub fn read_meta(es: &Es, index: &str) -> Result<Option<(Value, Option<Journal>)>> {
-    let reply = es.send(
-        "read journal",
-        Method::Get,
-        &format!("/{}/_mapping", enc(index)),
-        None,
-        false,
-    )?;
-    if reply.status == 404 {
+    let Some(reply) = es.get_if_exists("read journal", &format!("/{}/_mapping", enc(index)))?
+    else {
         return Ok(None);
-    }
-    if !(200..300).contains(&reply.status) {
-        return Err(crate::client::http_error(
-            "read journal",
-            reply.status,
-            &reply.json,
-        ));
-    }
+    };
     let meta = reply
-        .json
         .get(index)
         .and_then(|i| i.pointer("/mappings/_meta"))
         .cloned()
@@ -149,28 +135,30 @@ pub fn with_record(meta: &Value, journal: &Journal) -> Value {
     Value::Object(out)
 }
 
+/// A journal for unit tests: `logs` split into `logs-firsthalf` (4) and `logs-secondhalf` (6).
+#[cfg(test)]
+pub(crate) fn sample() -> Journal {
+    Journal {
+        source: "logs".into(),
+        first: "logs-firsthalf".into(),
+        second: "logs-secondhalf".into(),
+        field: "date".into(),
+        mid: Mid::epoch_millis(1_420_070_400_000),
+        missing: Some(MissingTo::Second),
+        strategy: Strategy::Clone,
+        original_write_block: None,
+        we_blocked: true,
+        total: 10,
+        first_expected: 4,
+        second_expected: 6,
+        verified: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn sample() -> Journal {
-        Journal {
-            source: "logs".into(),
-            first: "logs-firsthalf".into(),
-            second: "logs-secondhalf".into(),
-            field: "date".into(),
-            mid: Mid::epoch_millis(1_420_070_400_000),
-            missing: Some(MissingTo::Second),
-            strategy: Strategy::Clone,
-            original_write_block: None,
-            we_blocked: true,
-            total: 10,
-            first_expected: 4,
-            second_expected: 6,
-            verified: false,
-        }
-    }
 
     #[test]
     fn state_file_round_trips() {

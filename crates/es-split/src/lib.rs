@@ -7,6 +7,7 @@
 pub mod api;
 pub mod cli;
 pub mod client;
+pub mod disk;
 pub mod error;
 pub mod guard;
 pub mod journal;

@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
 use es_split::cli::{recovery_command, Cli};
 use es_split::client::{Es, HttpTransport};
 use es_split::plan::{self, Mode};
@@ -30,7 +29,11 @@ fn main() -> ExitCode {
         }
         std::process::exit(130);
     });
-    let cli = Cli::parse();
+    let cli = es_split::cli::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    if let Some(what) = cli.generate {
+        print_bytes(&es_split::cli::generate(what));
+        return ExitCode::SUCCESS;
+    }
     let json = cli.json;
     match run(cli) {
         Ok(report) if report.status == "mismatch" => {
@@ -61,13 +64,15 @@ fn main() -> ExitCode {
 /// Parses, runs, prints the report; returns it so `main` can pick the exit code.
 fn run(cli: Cli) -> anyhow::Result<Report> {
     let (json, yes, quiet, verbose) = (cli.json, cli.yes, cli.quiet, cli.verbose);
+    let (retries, retry_delay, timeout) = (cli.retries, cli.retry_delay, cli.timeout);
+    let (cfg, conn) = cli.into_config(std::env::var("ES_PASSWORD").ok())?;
+    // After validation: --retry-delay is then a finite number of seconds in 0..=60.
     let policy = RetryPolicy {
-        retries: cli.retries,
-        base: Duration::from_secs_f64(cli.retry_delay.clamp(0.0, 60.0)),
+        retries,
+        base: Duration::from_secs_f64(retry_delay),
         ..RetryPolicy::default()
     };
-    let timeout = Duration::from_secs(cli.timeout);
-    let (cfg, conn) = cli.into_config(std::env::var("ES_PASSWORD").ok())?;
+    let timeout = Duration::from_secs(timeout);
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if cfg.delete_source && !yes && !interactive && !cfg.dry_run {
         return Err(Error::Usage(
@@ -77,12 +82,15 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
     }
     let transport = HttpTransport::new(&conn.url, conn.auth, &conn.tls)?;
     let es = Es::new(Arc::new(transport), &conn.url, policy, timeout).verbose(verbose);
-    let ui = Ui::new(quiet);
+    let ui = Ui::new(quiet, verbose);
 
     let report = if cfg.mode == Mode::Rollback {
         split::rollback(&es, &cfg, &ui)?
     } else {
         let plan = plan::preflight(&es, &cfg)?;
+        for w in &plan.warnings {
+            ui.warn(w);
+        }
         let description = split::describe(&cfg, &plan);
         if cfg.dry_run {
             let report = split::dry_run_report(&cfg, &plan);
@@ -119,8 +127,13 @@ fn confirm() -> anyhow::Result<bool> {
 
 /// Prints data to stdout; a closed pipe (`| head`) is not an error.
 fn print_out(s: &str) {
+    print_bytes(format!("{s}\n").as_bytes());
+}
+
+/// Writes bytes to stdout, exiting quietly when the reader went away.
+fn print_bytes(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    if writeln!(out, "{s}").is_err() {
+    if out.write_all(bytes).and_then(|()| out.flush()).is_err() {
         std::process::exit(0);
     }
 }

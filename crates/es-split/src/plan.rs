@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::api;
 use crate::client::Es;
+use crate::disk;
 use crate::error::{sanitize, Error, Result};
 use crate::journal::{self, Journal, Strategy};
 use crate::query::{self, Mid, MissingTo};
@@ -54,6 +55,8 @@ pub struct Config {
     pub slices: String,
     pub poll: Duration,
     pub state_dir: PathBuf,
+    /// Check the data nodes' free disk before changing anything (`--no-disk-check` clears it).
+    pub disk_check: bool,
 }
 
 impl Config {
@@ -104,6 +107,10 @@ pub struct Plan {
     pub source_mappings: Value,
     /// Targets that already exist (only with `--resume`).
     pub existing: Vec<String>,
+    /// The disk check's outcome (`None` when it was not run).
+    pub disk: Option<disk::Verdict>,
+    /// What the user should know but that does not stop the split.
+    pub warnings: Vec<String>,
 }
 
 /// Runs every pre-flight check.
@@ -242,7 +249,8 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         &cfg.index,
         &serde_json::json!({"match_all": {}}),
     )?;
-    if lt + gte + missing != total {
+    // Checked: the counts come from the server, and an overflow is a mismatch too.
+    if lt.checked_add(gte).and_then(|n| n.checked_add(missing)) != Some(total) {
         return Err(Error::Refused(format!(
             "{} < mid = {lt}, >= mid = {gte}, without {} = {missing}, but the index has {total} documents: \
              some documents have several values on both sides of the midpoint and would be deleted from both halves",
@@ -271,6 +279,18 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         check_source_stored(&mappings, &cfg.index)?;
     }
     let tasks = api::tasks_supported(es)?;
+    // Targets that exist already hold their space; a verified split needs no more.
+    let verified = previous.as_ref().is_some_and(|j| j.verified);
+    let disk = if cfg.disk_check && existing.is_empty() && !verified {
+        let reading = disk::read(es, &cfg.index)?;
+        Some(disk::judge(&reading, disk::copies(&settings), &cfg.index)?)
+    } else {
+        None
+    };
+    let warnings = match &disk {
+        Some(disk::Verdict::Unknown(w)) => vec![w.clone()],
+        _ => Vec::new(),
+    };
     let original_write_block = match &previous {
         Some(j) if j.we_blocked => j.original_write_block,
         _ => api::flag(&settings, "index.blocks.write"),
@@ -323,6 +343,8 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
         source_settings: settings,
         source_mappings: mappings,
         existing,
+        disk,
+        warnings,
     })
 }
 

@@ -9,14 +9,17 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Ui {
     tty: bool,
     quiet: bool,
+    verbose: bool,
 }
 
 impl Ui {
-    /// Bars only when stderr is a terminal; `quiet` silences step lines (errors still print).
-    pub fn new(quiet: bool) -> Self {
+    /// Bars only when stderr is a terminal; `quiet` silences step lines (errors still print);
+    /// `verbose` adds detail lines (e.g. every poll while a clone recovers).
+    pub fn new(quiet: bool, verbose: bool) -> Self {
         Self {
             tty: std::io::stderr().is_terminal(),
             quiet,
+            verbose,
         }
     }
 
@@ -25,6 +28,7 @@ impl Ui {
         Self {
             tty: false,
             quiet: true,
+            verbose: false,
         }
     }
 
@@ -35,20 +39,37 @@ impl Ui {
         }
     }
 
+    /// Prints one line with `--verbose` only.
+    pub fn detail(&self, msg: &str) {
+        if self.verbose {
+            eprintln!("es-split: {msg}");
+        }
+    }
+
     /// Always prints (warnings).
     pub fn warn(&self, msg: &str) {
         eprintln!("es-split: warning: {msg}");
     }
 
-    /// A bar for a task with a known total (deleted/total, rate, ETA).
-    pub fn bar(&self, msg: &str) -> Progress {
+    /// A bar when the server reports progress (a polled task), else a spinner.
+    pub fn task(&self, polled: bool, msg: &str) -> Progress {
+        if polled {
+            self.bar(msg, "docs")
+        } else {
+            self.spinner(msg)
+        }
+    }
+
+    /// A bar for work with a known total of `unit`s (done/total, rate, ETA).
+    pub fn bar(&self, msg: &str, unit: &str) -> Progress {
         if !self.tty || self.quiet {
             return Progress(None);
         }
         let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{msg:24} [{bar:30}] {human_pos}/{human_len} docs {per_sec} ETA {eta}",
-        ) {
+        let template = format!(
+            "{{msg:24}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} {{per_sec}} ETA {{eta}}"
+        );
+        if let Ok(style) = ProgressStyle::with_template(&template) {
             pb.set_style(style.progress_chars("=> "));
         }
         pb.set_message(msg.to_string());

@@ -48,6 +48,8 @@ pub struct Report {
     pub source_write_block_restored: bool,
     /// What failed verification (empty unless `status` is `mismatch`).
     pub problems: Vec<String>,
+    /// Pre-flight warnings that did not stop the split (e.g. free disk could not be checked).
+    pub warnings: Vec<String>,
 }
 
 impl Report {

@@ -73,6 +73,7 @@ fn base_report(cfg: &Config, plan: &Plan, status: &str) -> Report {
         source_deleted: false,
         source_write_block_restored: false,
         problems: Vec::new(),
+        warnings: plan.warnings.clone(),
     }
 }
 
@@ -114,6 +115,13 @@ pub fn describe(cfg: &Config, plan: &Plan) -> String {
         s.push_str(&format!(
             "  resuming: {} already exist(s)\n",
             names.join(", ")
+        ));
+    }
+    if let Some(crate::disk::Verdict::Enough { needed, available }) = plan.disk {
+        s.push_str(&format!(
+            "  disk: about {} needed once the halves diverge, {} available on the data nodes\n",
+            indicatif::HumanBytes(needed),
+            indicatif::HumanBytes(available)
         ));
     }
     if let Some(a) = &cfg.alias {
@@ -179,7 +187,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
         Strategy::Clone => {
             for (target, _, role) in halves {
                 t.run(ui, &format!("clone to the {role} half"), || {
-                    clone_target(es, cfg, plan, target)
+                    clone_target(es, cfg, plan, target, ui)
                 })?;
             }
             for (target, keep, role) in halves {
@@ -191,11 +199,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
                         cfg.slices
                     );
                     let body = json!({"query": crate::query::complement(keep)});
-                    let progress = if plan.tasks {
-                        ui.bar(&format!("deleting from {role}"))
-                    } else {
-                        ui.spinner(&format!("deleting from {role}"))
-                    };
+                    let progress = ui.task(plan.tasks, &format!("deleting from {role}"));
                     tasks::run_by_query(es, "delete_by_query", &path, &body, mode, &progress)
                 })?;
             }
@@ -217,11 +221,7 @@ pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
                         "source": {"index": cfg.index, "query": keep, "size": cfg.scroll_size},
                         "dest": {"index": target, "op_type": "create"}
                     });
-                    let progress = if plan.tasks {
-                        ui.bar(&format!("copying {role}"))
-                    } else {
-                        ui.spinner(&format!("copying {role}"))
-                    };
+                    let progress = ui.task(plan.tasks, &format!("copying {role}"));
                     tasks::run_by_query(es, "reindex", &path, &body, mode, &progress)
                 })?;
             }
@@ -325,22 +325,29 @@ fn mismatches(j: &Journal, first: u64, second: u64, total: u64) -> Vec<String> {
             j.second_expected
         ));
     }
-    if out.is_empty() && first + second != total {
+    if out.is_empty() && first.checked_add(second) != Some(total) {
         out.push(format!("{first} + {second} != {total} source documents"));
     }
     out
 }
 
-fn clone_target(es: &Es, cfg: &Config, plan: &Plan, target: &str) -> Result<()> {
+fn clone_target(es: &Es, cfg: &Config, plan: &Plan, target: &str, ui: &Ui) -> Result<()> {
     if !api::exists(es, "clone", target)? {
         api::clone_index(es, &cfg.index, target, &plan.source_settings)?;
     }
-    api::wait_active(
-        es,
-        "wait for the clone",
-        target,
-        cfg.poll.max(std::time::Duration::from_secs(1)) * 10,
-    )?;
+    // A big clone can take a while to recover (hard links are fast, copies across file
+    // systems or to replicas are not): show its shards coming up.
+    let bar = ui.bar(&format!("recovering {}", sanitize(target)), "shards");
+    api::wait_active(es, "wait for the clone", target, cfg.poll, |h| {
+        bar.update(h.active, h.total);
+        ui.detail(&format!(
+            "waiting for {}: {}/{} shards active, health {}",
+            sanitize(target),
+            h.active,
+            h.total,
+            sanitize(&h.status)
+        ));
+    })?;
     let meta = plan
         .source_mappings
         .get("_meta")
@@ -488,37 +495,20 @@ fn rollback_report(
         source_deleted: false,
         source_write_block_restored: restored,
         problems: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::Mid;
-
-    fn journal() -> Journal {
-        Journal {
-            source: "s".into(),
-            first: "a".into(),
-            second: "b".into(),
-            field: "d".into(),
-            mid: Mid::user("2015"),
-            missing: None,
-            strategy: Strategy::Clone,
-            original_write_block: None,
-            we_blocked: true,
-            total: 10,
-            first_expected: 4,
-            second_expected: 6,
-            verified: false,
-        }
-    }
+    use crate::journal::sample as journal;
 
     #[test]
     fn verification_names_every_difference() {
         assert!(mismatches(&journal(), 4, 6, 10).is_empty());
         let m = mismatches(&journal(), 5, 6, 10);
-        assert_eq!(m, ["a has 5 documents, expected 4"]);
+        assert_eq!(m, ["logs-firsthalf has 5 documents, expected 4"]);
         let m = mismatches(&journal(), 4, 6, 11);
         assert_eq!(m.len(), 1);
         assert!(m[0].contains("11"));

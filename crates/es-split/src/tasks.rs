@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::client::{enc, http_error, Es, Method};
+use crate::client::{enc, Es, Method};
 use crate::error::{sanitize, Error, Result};
 use crate::progress::Progress;
 
@@ -30,7 +30,9 @@ impl ByQuery {
 
     /// Documents processed so far (for progress).
     pub fn done(&self) -> u64 {
-        self.deleted + self.created + self.version_conflicts
+        self.deleted
+            .saturating_add(self.created)
+            .saturating_add(self.version_conflicts)
     }
 }
 
@@ -42,9 +44,9 @@ pub fn check_by_query(step: &str, response: &Value) -> Result<ByQuery> {
         .and_then(Value::as_array)
         .filter(|f| !f.is_empty())
     {
-        let first = &f[0];
-        let cause = first
-            .get("cause")
+        let cause = f
+            .first()
+            .and_then(|first| first.get("cause"))
             .map(|c| crate::client::error_parts(&json!({"error": c})))
             .unwrap_or_default();
         return Err(Error::TaskFailed {
@@ -88,10 +90,7 @@ pub fn run_by_query(
             // 409 and friends carry the failures in the normal body shape.
             return check_by_query(step, &reply.json);
         }
-        if !(200..300).contains(&reply.status) {
-            return Err(http_error(step, reply.status, &reply.json));
-        }
-        return check_by_query(step, &reply.json);
+        return check_by_query(step, &reply.ok(step)?);
     }
     let started = es.call(
         step,
@@ -131,10 +130,7 @@ pub fn poll_task(
                 reason: format!("task {} vanished (its node left the cluster?); the step is idempotent: re-run with --resume", sanitize(task)),
             });
         }
-        if !(200..300).contains(&reply.status) {
-            return Err(http_error(step, reply.status, &reply.json));
-        }
-        let v = reply.json;
+        let v = reply.ok(step)?;
         if let Some(status) = v.pointer("/task/status") {
             let s = ByQuery::from_status(status);
             progress.update(s.done(), s.total);

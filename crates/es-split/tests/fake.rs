@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use crate::support::fake_es::{docs, FakeEs, Flavor};
+use crate::support::fake_es::{docs, FakeEs, Flavor, DOC_BYTES};
 use crate::support::*;
 
 const N: u64 = 3000;
@@ -680,4 +680,109 @@ fn a_failure_after_verification_resumes_with_only_the_last_steps() {
         "the halves were not redone"
     );
     assert_eq!(std::fs::read_dir(state.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn non_finite_numbers_are_usage_errors_not_panics() {
+    let f = fake(Flavor::Es("8.15.0"), 10, 0);
+    let state = tempfile::tempdir().unwrap();
+    for (flag, value) in [("--retry-delay", "NaN"), ("--poll-interval", "inf")] {
+        let line = [
+            "--url", &f.url, "--index", "logs", "--field", "date", "--mid", "2015",
+        ];
+        let (code, _, stderr) = run(state.path(), &[&line[..], &[flag, value]].concat());
+        assert_eq!(code, 2, "{flag} {value}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("es-split: {flag} must be between")),
+            "{stderr}"
+        );
+    }
+    assert_eq!(f.requests("GET /"), 0, "refused before any request");
+}
+
+#[test]
+fn the_disk_check_refuses_when_the_halves_would_not_fit() {
+    // 1000 docs × DOC_BYTES of primaries, one replica: the halves need 2 MB once they diverge.
+    let need = 1000 * DOC_BYTES * 2;
+    let f = fake(Flavor::Es("8.15.0"), 1000, 0);
+    // The master's huge disk must not count: it holds no shards.
+    f.with(|s| s.nodes = Some(vec![(vec!["master"], 1 << 50), (vec!["data"], need - 1)]));
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("not enough free disk") && stderr.contains("--no-disk-check"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("to continue:"),
+        "nothing changed: {stderr}"
+    );
+    assert_eq!(f.requests("_block/write") + f.requests("/logs/_clone/"), 0);
+    assert_eq!(state_files(state.path()), 0);
+    // Exactly enough passes, and the plan shows the numbers.
+    f.with(|s| s.nodes = Some(vec![(vec!["data"], need)]));
+    let (code, stdout, stderr) = run(state.path(), &args(&f.url, &["--dry-run"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("disk: about 1.91 MiB needed"), "{stdout}");
+    // The override skips the check.
+    f.with(|s| s.nodes = Some(vec![(vec!["data"], 1)]));
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--no-disk-check"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 1000);
+}
+
+#[test]
+fn without_node_stats_the_disk_check_only_warns() {
+    let f = fake(Flavor::OpenSearch("2.19.1"), 200, 0);
+    f.with(|s| s.nodes = None);
+    let state = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(state.path(), &args(&f.url, &["--json"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("es-split: warning: cannot check free disk (GET /_nodes/stats/fs answered HTTP 400 no handler found"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 200);
+}
+
+#[test]
+fn waiting_for_a_slow_clone_reports_its_shards() {
+    // 3 primaries + 3 replicas; the clone answers 408 (timed_out) four times while its
+    // primaries come up, then yellow.
+    let f = fake(Flavor::Es("8.15.0"), 300, 0);
+    f.with(|s| s.clone_recovery = 5);
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--verbose"]));
+    assert_eq!(code, 0, "{stderr}");
+    let waits = "GET /_cluster/health/logs-firsthalf?wait_for_status=yellow&timeout=1s";
+    assert_eq!(f.requests(waits), 5, "four 408s, then active");
+    assert!(
+        stderr.contains(&format!("{} -> 408", &waits[4..])),
+        "{stderr}"
+    );
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("es-split: waiting for logs-firsthalf:"))
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            "es-split: waiting for logs-firsthalf: 0/6 shards active, health red",
+            "es-split: waiting for logs-firsthalf: 0/6 shards active, health red",
+            "es-split: waiting for logs-firsthalf: 1/6 shards active, health red",
+            "es-split: waiting for logs-firsthalf: 2/6 shards active, health red",
+            "es-split: waiting for logs-firsthalf: 3/6 shards active, health yellow",
+        ]
+    );
+    assert_eq!(f.count("logs-firsthalf") + f.count("logs-secondhalf"), 300);
+    // Without --verbose there are no per-poll lines.
+    let (code, _, stderr) = run(
+        state.path(),
+        &args(&f.url, &["--first", "a", "--second", "b"]),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("waiting for"), "{stderr}");
 }

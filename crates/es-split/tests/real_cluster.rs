@@ -68,13 +68,22 @@ impl Cluster {
         format!("{}-{suffix}", self.prefix)
     }
 
-    fn es_split(&self, state: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    /// Splits `index` on `date` at `mid`; `extra` holds more arguments as whitespace-separated
+    /// words (the generated index names have no spaces).
+    fn es_split(
+        &self,
+        state: &std::path::Path,
+        index: &str,
+        mid: &str,
+        extra: &str,
+    ) -> (i32, String, String) {
         let mut cmd = assert_cmd::Command::cargo_bin("es-split").unwrap();
         cmd.env("ES_SPLIT_STATE_DIR", state)
             .arg("--url")
             .arg(&self.url)
             .args(&self.tls_args)
-            .args(args);
+            .args(["--index", index, "--field", "date", "--mid", mid])
+            .args(extra.split_whitespace());
         let out = cmd.output().unwrap();
         (
             out.status.code().unwrap_or(-1),
@@ -113,22 +122,9 @@ fn real_cluster_clone_split() {
     let state = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = c.es_split(
         state.path(),
-        &[
-            "--index",
-            &src,
-            "--field",
-            "date",
-            "--mid",
-            "2015-01-01",
-            "--first",
-            &first,
-            "--second",
-            &second,
-            "--missing",
-            "second",
-            "--yes",
-            "--json",
-        ],
+        &src,
+        "2015-01-01",
+        &format!("--first {first} --second {second} --missing second --yes --json"),
     );
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
@@ -154,10 +150,9 @@ fn real_cluster_reindex_method_and_mid_auto_with_alias() {
     let state = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = c.es_split(
         state.path(),
-        &[
-            "--index", &src, "--field", "date", "--mid", "auto", "--first", &first, "--second",
-            &second, "--method", "reindex", "--alias", &alias, "--json",
-        ],
+        &src,
+        "auto",
+        &format!("--first {first} --second {second} --method reindex --alias {alias} --json"),
     );
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
@@ -174,38 +169,15 @@ fn real_cluster_dry_run_and_refusals_change_nothing() {
     let state = tempfile::tempdir().unwrap();
     let (code, _, stderr) = c.es_split(
         state.path(),
-        &[
-            "--index",
-            &src,
-            "--field",
-            "date",
-            "--mid",
-            "2015-01-01",
-            "--missing",
-            "first",
-            "--dry-run",
-        ],
+        &src,
+        "2015-01-01",
+        "--missing first --dry-run",
     );
     assert_eq!(code, 0, "{stderr}");
-    let (code, _, stderr) = c.es_split(
-        state.path(),
-        &["--index", &src, "--field", "date", "--mid", "2015-01-01"],
-    );
+    let (code, _, stderr) = c.es_split(state.path(), &src, "2015-01-01", "");
     assert_eq!(code, 2);
     assert!(stderr.contains("--missing"), "{stderr}");
-    let (code, _, stderr) = c.es_split(
-        state.path(),
-        &[
-            "--index",
-            &src,
-            "--field",
-            "date",
-            "--mid",
-            "not-a-date",
-            "--missing",
-            "first",
-        ],
-    );
+    let (code, _, stderr) = c.es_split(state.path(), &src, "not-a-date", "--missing first");
     assert_eq!(code, 2);
     assert!(stderr.contains("is not a date"), "{stderr}");
     assert!(!c.http.exists(&format!("{src}-firsthalf")));

@@ -16,21 +16,32 @@ use serde_json::{json, Map, Value};
 
 /// Starts a router on a free loopback port in a background runtime; returns its URL.
 pub fn serve(router: axum::Router) -> String {
+    let (listener, addr) = bind();
+    spawn_runtime(async move {
+        let l = tokio::net::TcpListener::from_std(listener).unwrap();
+        axum::serve(l, router).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+/// A non-blocking listener on a free loopback port.
+fn bind() -> (std::net::TcpListener, std::net::SocketAddr) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+/// Runs a server future on its own two-thread runtime, in a thread that ends with the process.
+fn spawn_runtime(server: impl std::future::Future<Output = ()> + Send + 'static) {
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
+        tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(l, router).await.unwrap();
-        });
+            .unwrap()
+            .block_on(server);
     });
-    format!("http://{addr}")
 }
 
 /// Like [`serve`], over HTTPS with a certificate for 127.0.0.1/localhost signed by a fresh
@@ -55,21 +66,12 @@ pub fn serve_tls(router: axum::Router) -> (String, String) {
         .with_single_cert(vec![cert.der().clone()], der)
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
+    let (listener, addr) = bind();
+    spawn_runtime(async move {
+        let tcp = tokio::net::TcpListener::from_std(listener).unwrap();
+        axum::serve(TlsListener { tcp, acceptor }, router)
+            .await
             .unwrap();
-        rt.block_on(async move {
-            let tcp = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(TlsListener { tcp, acceptor }, router)
-                .await
-                .unwrap();
-        });
     });
     (format!("https://127.0.0.1:{}", addr.port()), ca.pem())
 }
@@ -129,6 +131,19 @@ pub struct FakeIndex {
     pub recovering: u32,
 }
 
+impl FakeIndex {
+    /// A freshly refreshed index (`searchable` = `docs`).
+    fn new(docs: Vec<Doc>, settings: Map<String, Value>, mappings: Value, recovering: u32) -> Self {
+        Self {
+            searchable: docs.clone(),
+            docs,
+            settings,
+            mappings,
+            recovering,
+        }
+    }
+}
+
 /// Injected faults; each counter is consumed as requests arrive.
 #[derive(Default, Debug)]
 pub struct Faults {
@@ -163,7 +178,15 @@ pub struct FakeState {
     pub faults: Faults,
     /// Every request as "METHOD /path?query".
     pub log: Vec<String>,
+    /// Health polls a new clone takes to recover (red until the last one, then yellow).
+    pub clone_recovery: u32,
+    /// The nodes `_nodes/stats/fs` reports: (roles, `fs.total.available_in_bytes`);
+    /// `None` answers like a server without the API.
+    pub nodes: Option<Vec<(Vec<&'static str>, u64)>>,
 }
+
+/// The store size the fake reports per document (`_stats/store`).
+pub const DOC_BYTES: u64 = 1000;
 
 struct Task {
     index: String,
@@ -205,6 +228,13 @@ impl FakeEs {
             auth: None,
             faults: Faults::default(),
             log: Vec::new(),
+            clone_recovery: 2,
+            // A dedicated master with a big disk (not counted: it holds no shards) and a
+            // data node with 1 TiB free.
+            nodes: Some(vec![
+                (vec!["master"], 1 << 50),
+                (vec!["data_hot", "data_content", "ingest"], 1 << 40),
+            ]),
         }));
         let url = serve(
             axum::Router::new()
@@ -227,16 +257,8 @@ impl FakeEs {
         settings.insert("index.provided_name".into(), json!(name));
         let mappings = json!({"_meta": {"owner": "fake"}, "properties": {"date": {"type": "date"}, "msg": {"type": "text"}}});
         self.with(|s| {
-            s.indices.insert(
-                name.into(),
-                FakeIndex {
-                    searchable: docs.clone(),
-                    docs,
-                    settings,
-                    mappings,
-                    recovering: 0,
-                },
-            )
+            s.indices
+                .insert(name.into(), FakeIndex::new(docs, settings, mappings, 0))
         });
     }
 
@@ -611,26 +633,88 @@ fn route(
                     json!({"cluster_name": "fake", "status": "red", "timed_out": true}),
                 );
             };
-            let status = match ix.recovering {
-                0 => "green",
-                1 => "yellow",
-                _ => "red",
+            // A recovering index: red while primaries come up one per poll, then yellow
+            // (primaries active, replicas not yet), then green.
+            let setting = |k: &str| {
+                ix.settings
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .and_then(|v| v.parse::<u64>().ok())
+            };
+            let primaries = setting("index.number_of_shards").unwrap_or(1);
+            let replicas = primaries * setting("index.number_of_replicas").unwrap_or(0);
+            let left = u64::from(ix.recovering);
+            let (rank, active, initializing, unassigned) = match left {
+                0 => (2, primaries + replicas, 0, 0),
+                1 => (1, primaries, 0, replicas),
+                _ => {
+                    let up = primaries.saturating_sub(left - 1);
+                    (0, up, primaries - up, replicas)
+                }
             };
             ix.recovering = ix.recovering.saturating_sub(1);
-            let wanted_yellow = q
-                .get("wait_for_status")
-                .is_some_and(|w| w == "yellow" || w == "green");
-            if wanted_yellow && status == "red" {
-                return reply(
-                    408,
-                    json!({"cluster_name": "fake", "status": "red", "timed_out": true}),
-                );
-            }
+            let status = ["red", "yellow", "green"][rank];
+            // ES cluster-health.html: `wait_for_status` waits until the status is at least
+            // the one given; "If the timeout expires before the status is reached, the
+            // request returns 408" with `timed_out: true` and the current counts.
+            let wanted = match q.get("wait_for_status").map(String::as_str) {
+                Some("green") => 2,
+                Some("yellow") => 1,
+                _ => 0,
+            };
+            let timed_out = rank < wanted;
             reply(
-                200,
-                json!({"cluster_name": "fake", "status": status, "timed_out": false}),
+                if timed_out { 408 } else { 200 },
+                json!({"cluster_name": "fake", "status": status, "timed_out": timed_out,
+                    "number_of_nodes": 1, "number_of_data_nodes": 1, "active_primary_shards": active.min(primaries),
+                    "active_shards": active, "relocating_shards": 0, "initializing_shards": initializing,
+                    "unassigned_shards": unassigned}),
             )
         }
+        // ES cluster-nodes-stats.html: `nodes.<id>.roles` and `nodes.<id>.fs.total` (bytes).
+        ("GET", ["_nodes", "stats", "fs"]) => match &s.nodes {
+            Some(nodes) => {
+                let nodes: Map<String, Value> = nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (roles, avail))| {
+                        (format!("node-{i}"), json!({"name": format!("fake-{i}"), "roles": roles,
+                            "fs": {"total": {"total_in_bytes": 2 * avail, "free_in_bytes": avail, "available_in_bytes": avail}}}))
+                    })
+                    .collect();
+                let n = nodes.len();
+                reply(
+                    200,
+                    json!({"_nodes": {"total": n, "successful": n, "failed": 0}, "cluster_name": "fake", "nodes": nodes}),
+                )
+            }
+            None => reply(
+                400,
+                json!({"error": "no handler found for uri [/_nodes/stats/fs] and method [GET]"}),
+            ),
+        },
+        // ES indices-stats.html: `_all` and `indices.<index>`, each with `primaries` and `total`.
+        ("GET", [index, "_stats", "store"]) => match s.indices.get(*index) {
+            Some(ix) => {
+                let primaries = ix.docs.len() as u64 * DOC_BYTES;
+                let copies = 1 + ix
+                    .settings
+                    .get("index.number_of_replicas")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.parse::<u64>().ok())
+                    .unwrap_or(0);
+                let store = |b: u64| json!({"store": {"size_in_bytes": b, "reserved_in_bytes": 0}});
+                let stats =
+                    json!({"primaries": store(primaries), "total": store(primaries * copies)});
+                let mut one = stats.clone();
+                one["uuid"] = json!(format!("uuid-{index}"));
+                reply(
+                    200,
+                    json!({"_shards": shards(2), "_all": stats, "indices": {*index: one}}),
+                )
+            }
+            None => not_found(index),
+        },
         ("GET", ["_alias", name]) => match s.aliases.get(*name) {
             Some(ix) => reply(
                 200,
@@ -823,13 +907,7 @@ fn route(
             let mappings = body.get("mappings").cloned().unwrap_or(json!({}));
             s.indices.insert(
                 index.to_string(),
-                FakeIndex {
-                    docs: vec![],
-                    searchable: vec![],
-                    settings,
-                    mappings,
-                    recovering: 0,
-                },
+                FakeIndex::new(vec![], settings, mappings, 0),
             );
             reply(
                 200,
@@ -886,16 +964,9 @@ fn clone(s: &mut FakeState, src: &str, target: &str, body: &Value) -> Response {
     settings
         .entry("index.number_of_replicas")
         .or_insert(json!("1"));
-    let docs = source.docs.clone();
     s.indices.insert(
         target.into(),
-        FakeIndex {
-            searchable: docs.clone(),
-            docs,
-            settings,
-            mappings: source.mappings.clone(),
-            recovering: 2,
-        },
+        FakeIndex::new(source.docs, settings, source.mappings, s.clone_recovery),
     );
     reply(
         200,
@@ -975,20 +1046,19 @@ fn poll(s: &mut FakeState, id: &str) -> Response {
         s.faults.drop_task_polls -= 1;
         return dropped();
     }
-    let Some(mut t) = s.tasks.remove(id) else {
-        return error(
+    let task_not_found = || {
+        error(
             404,
             "resource_not_found_exception",
             &format!("task [{id}] isn't running and hasn't stored its results"),
-        );
+        )
+    };
+    let Some(mut t) = s.tasks.remove(id) else {
+        return task_not_found();
     };
     t.polls += 1;
     if s.faults.task_vanishes && t.polls > 1 {
-        return error(
-            404,
-            "resource_not_found_exception",
-            &format!("task [{id}] isn't running and hasn't stored its results"),
-        );
+        return task_not_found();
     }
     if !s.faults.tasks_hang {
         advance(s, &mut t, 1);

@@ -249,6 +249,11 @@ pub fn expected_before(n: u64, mid_ms: i64) -> u64 {
     (0..n).filter(|&i| doc_ms(i, n) < mid_ms).count() as u64
 }
 
+/// How many files a state directory holds (a finished or refused split leaves none).
+pub fn state_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).unwrap().count()
+}
+
 /// The built binary with an isolated state directory.
 pub fn es_split(state: &std::path::Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("es-split").unwrap();
