@@ -145,13 +145,13 @@ impl JavaThread {
 
     /// The lock this thread is blocked or parked on, if any.
     pub fn waiting_for(&self) -> Option<&LockEvent> {
-        self.lock_events().find(|e| {
-            matches!(
-                e.action,
-                LockAction::WaitingToLock
-                    | LockAction::ParkingToWaitFor
-                    | LockAction::WaitingToRelock
-            )
+        // JDK 11 prints "waiting to re-lock in wait()" for every thread still inside
+        // `Object.wait()`, notified or not: only a BLOCKED one really contends for it.
+        let relocking = self.state.as_deref().is_none_or(|s| s == "BLOCKED");
+        self.lock_events().find(|e| match e.action {
+            LockAction::WaitingToLock | LockAction::ParkingToWaitFor => true,
+            LockAction::WaitingToRelock => relocking,
+            LockAction::Locked | LockAction::WaitingOn => false,
         })
     }
 
@@ -422,5 +422,20 @@ mod tests {
             .map(|l| l.address.as_str())
             .collect();
         assert_eq!(owned, vec!["0x0b"]);
+    }
+
+    #[test]
+    fn relock_line_is_a_wait_only_while_blocked() {
+        let text = "\"w\" #2 prio=5 os_prio=0 tid=0x1 nid=0x2 waiting for monitor entry  [0x0]\n   java.lang.Thread.State: BLOCKED (on object monitor)\n\tat java.lang.Object.wait(Native Method)\n\t- waiting on <0x0a> (a java.lang.Object)\n\tat X.run(X.java:1)\n\t- waiting to re-lock in wait() <0x0a> (a java.lang.Object)\n";
+        let notified = parse_text(text);
+        let w = notified.threads[0].waiting_for().unwrap();
+        assert_eq!(
+            (w.action, w.lock.address.as_str()),
+            (LockAction::WaitingToRelock, "0x0a")
+        );
+        // JDK 11 prints the same line for a thread still waiting for notify().
+        let waiting = parse_text(&text.replace("BLOCKED", "WAITING"));
+        assert!(waiting.threads[0].waiting_for().is_none());
+        assert!(waiting.threads[0].owned_locks().is_empty());
     }
 }

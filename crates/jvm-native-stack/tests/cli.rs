@@ -81,6 +81,72 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
     assert_eq!(report["deadlocks"][0]["edges"].as_array().unwrap().len(), 2);
 }
 
+/// JDK 11 and 21 dumps as the JVM prints them on SIGQUIT, end to end: text and JSON.
+#[test]
+fn saved_sigquit_dumps_of_jdk11_and_jdk21_are_diagnosed() {
+    // (fixture, the pipe-writer's LWP, its nid, the lock it holds)
+    let cases = [
+        ("jdk11-sigquit.txt", 30651, "0x77bb", "0x00000000fffbd410"),
+        ("jdk21-sigquit.txt", 30690, "0x77e2", "0x00000000fffc81f8"),
+    ];
+    for (name, lwp, nid, lock) in cases {
+        jnstack()
+            .args(["--from-file", &dump(name)])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains(
+                "Java-level deadlock between \"deadlock-a\" and \"deadlock-b\"",
+            ))
+            .stdout(predicate::str::contains(format!(
+                "3 threads are BLOCKED waiting to lock <{lock}> (a java.lang.Object): \
+                 \"blocked-1\", \"blocked-2\", \"blocked-3\". \
+                 It is held by \"pipe-writer\" (LWP {lwp}, nid {nid})"
+            )))
+            .stdout(predicate::str::contains("Heap").not());
+        let out = jnstack()
+            .args(["--from-file", &dump(name), "--json"])
+            .assert()
+            .code(1);
+        let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let findings = report["findings"].as_array().unwrap();
+        let names = |f: &Value| -> Vec<String> {
+            f["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(findings[0]["kind"], "deadlock", "{name}");
+        assert_eq!(names(&findings[0]), ["deadlock-a", "deadlock-b"], "{name}");
+        let chain = findings
+            .iter()
+            .find(|f| f["kind"] == "monitor_chain" && f["owner"]["name"] == "pipe-writer")
+            .unwrap_or_else(|| panic!("{name}: no chain for pipe-writer"));
+        assert_eq!(chain["owner"]["lwp"], lwp, "{name}");
+        assert_eq!(chain["lock"]["address"], lock, "{name}");
+        assert_eq!(
+            names(chain),
+            ["blocked-1", "blocked-2", "blocked-3"],
+            "{name}"
+        );
+        // idle-wait is inside Object.wait(): not an owner, not a waiter.
+        assert!(
+            !findings.iter().any(
+                |f| f["owner"]["name"] == "idle-wait" || names(f).contains(&"idle-wait".into())
+            ),
+            "{name}"
+        );
+        let writer = report["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "pipe-writer")
+            .unwrap();
+        assert_eq!((&writer["lwp"], &writer["nid"]), (&lwp.into(), &nid.into()));
+    }
+}
+
 #[test]
 fn nid_filter_accepts_hex_and_decimal() {
     for nid in ["0x1611", "5649"] {
