@@ -127,9 +127,13 @@ fn live(
             Ok(Ok(Some(bt))) => Ok(bt),
             Ok(Ok(None)) => gdb::classic(runner, gdb_config, pid, &lwps, cancel),
             Ok(Err(e)) => Err(e),
-            Err(_) => Err(Error::GdbFailed {
-                details: "the gdb runner thread panicked".into(),
-            }),
+            Err(_) => {
+                // gated() never reached its own resume(): never leave the JVM stopped.
+                gdb::resume(pid);
+                Err(Error::GdbFailed {
+                    details: "the gdb runner thread panicked".into(),
+                })
+            }
         };
         match result {
             Ok(bt) => {

@@ -243,7 +243,7 @@ fn read_task(dir: &Path, lwp: u32, ticks: u64) -> Option<Task> {
         lwp,
         comm: comm.trim_end_matches('\n').to_string(),
         state,
-        cpu_ms: cpu_ticks * 1000 / ticks.max(1),
+        cpu_ms: cpu_ticks.saturating_mul(1000) / ticks.max(1),
         cpu_percent: None,
         wchan,
         syscall,
@@ -260,7 +260,7 @@ pub fn parse_stat(stat: &str) -> Option<(char, u64)> {
     // cmajflt utime(11) stime(12).
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((state, utime + stime))
+    Some((state, utime.saturating_add(stime)))
 }
 
 fn clock_ticks() -> u64 {
@@ -281,7 +281,12 @@ pub fn sample(pid: u32, interval: Duration, cancel: &AtomicBool) -> Result<Vec<T
         if cancel.load(Ordering::SeqCst) {
             return Err(Error::Interrupted);
         }
-        std::thread::sleep((interval - start.elapsed()).min(Duration::from_millis(20)));
+        // saturating: time passes between the check above and this subtraction.
+        std::thread::sleep(
+            interval
+                .saturating_sub(start.elapsed())
+                .min(Duration::from_millis(20)),
+        );
     }
     let mut after = read_tasks(pid)?;
     let secs = start.elapsed().as_secs_f64().max(1e-3);

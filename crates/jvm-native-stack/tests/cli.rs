@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::harness::{fixtures, jnstack};
+use crate::harness::{fixtures, jnstack, thread_names};
 
 fn dump(name: &str) -> String {
     fixtures().join("dumps").join(name).display().to_string()
@@ -109,16 +109,12 @@ fn saved_sigquit_dumps_of_jdk11_and_jdk21_are_diagnosed() {
             .code(1);
         let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
         let findings = report["findings"].as_array().unwrap();
-        let names = |f: &Value| -> Vec<String> {
-            f["threads"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t["name"].as_str().unwrap().to_string())
-                .collect()
-        };
         assert_eq!(findings[0]["kind"], "deadlock", "{name}");
-        assert_eq!(names(&findings[0]), ["deadlock-a", "deadlock-b"], "{name}");
+        assert_eq!(
+            thread_names(&findings[0]["threads"]),
+            ["deadlock-a", "deadlock-b"],
+            "{name}"
+        );
         let chain = findings
             .iter()
             .find(|f| f["kind"] == "monitor_chain" && f["owner"]["name"] == "pipe-writer")
@@ -126,15 +122,14 @@ fn saved_sigquit_dumps_of_jdk11_and_jdk21_are_diagnosed() {
         assert_eq!(chain["owner"]["lwp"], lwp, "{name}");
         assert_eq!(chain["lock"]["address"], lock, "{name}");
         assert_eq!(
-            names(chain),
+            thread_names(&chain["threads"]),
             ["blocked-1", "blocked-2", "blocked-3"],
             "{name}"
         );
         // idle-wait is inside Object.wait(): not an owner, not a waiter.
         assert!(
-            !findings.iter().any(
-                |f| f["owner"]["name"] == "idle-wait" || names(f).contains(&"idle-wait".into())
-            ),
+            !findings.iter().any(|f| f["owner"]["name"] == "idle-wait"
+                || thread_names(&f["threads"]).contains(&"idle-wait")),
             "{name}"
         );
         let writer = report["threads"]
@@ -161,13 +156,11 @@ fn nid_filter_accepts_hex_and_decimal() {
             .assert()
             .code(1);
         let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-        let names: Vec<&str> = report["threads"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, vec!["Thread-6"], "--nid {nid}");
+        assert_eq!(
+            thread_names(&report["threads"]),
+            ["Thread-6"],
+            "--nid {nid}"
+        );
     }
 }
 
@@ -292,26 +285,26 @@ fn gdb_missing_suggests_no_gdb() {
 
 #[test]
 fn usage_errors_name_the_flag() {
-    jnstack()
-        .args(["--from-file", &dump("jdk8-post.txt"), "--name", "("])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid --name regex"));
-    jnstack()
-        .args(["--from-file", &dump("jdk8-post.txt"), "--state", "SLEEPY"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid --state"));
-    jnstack()
-        .args(["1", "--gdb-timeout", "soon"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid duration"));
-    jnstack()
-        .args(["--nid", "0xZZ", "1"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid nid"));
+    let post = dump("jdk8-post.txt");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--from-file", &post, "--name", "("],
+            "invalid --name regex",
+        ),
+        (
+            &["--from-file", &post, "--state", "SLEEPY"],
+            "invalid --state",
+        ),
+        (&["1", "--gdb-timeout", "soon"], "invalid duration"),
+        (&["--nid", "0xZZ", "1"], "invalid nid"),
+    ];
+    for (args, message) in cases {
+        jnstack()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
 }
 
 /// Snapshot of the whole text report for the post's excerpt (reviewed by hand; regenerate
