@@ -65,13 +65,6 @@ pub fn describe(t: &Thread) -> String {
     }
 }
 
-fn lock_text(lock: &LockRef) -> String {
-    match &lock.class {
-        Some(class) => format!("<{}> (a {class})", lock.address),
-        None => format!("<{}>", lock.address),
-    }
-}
-
 /// Threads whose native frames the diagnosis wants: lock owners and deadlocked threads.
 pub fn interesting_lwps(snapshot: &Snapshot) -> BTreeSet<u32> {
     let owners = lock_owners(snapshot);
@@ -128,9 +121,7 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
                     };
                     format!(
                         "\"{}\" waits for {} held by \"{}\"",
-                        e.thread,
-                        lock_text(&lock),
-                        e.held_by
+                        e.thread, lock, e.held_by
                     )
                 })
                 .collect();
@@ -212,7 +203,7 @@ fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
         };
         let mut text = format!(
             "{count} {verb} {}: {}. It is held by {}, {}",
-            lock_text(lock),
+            lock,
             names.join(", "),
             describe(owner),
             owner_activity(owner)
@@ -245,7 +236,7 @@ fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
             "{} wait to lock {}, but no thread in the dump holds it (it may have been released \
              between samples). Take another dump to confirm.",
             names.join(", "),
-            lock_text(lock)
+            lock
         ),
         lock: Some(lock.clone()),
         owner: None,
@@ -386,7 +377,7 @@ fn chain_tail(snapshot: &Snapshot, owners: &BTreeMap<&str, usize>, start: usize)
         out.push_str(&format!(
             " \"{}\" itself waits for {} held by {}.",
             snapshot.threads[cur].name,
-            lock_text(&w.lock),
+            w.lock,
             describe(&snapshot.threads[next])
         ));
         if !seen.insert(next) {

@@ -72,6 +72,17 @@ pub struct LockRef {
     pub class: Option<String>,
 }
 
+impl std::fmt::Display for LockRef {
+    /// As the dump prints it: `<0x000000076ce5b140> (a java.lang.Object)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{}>", self.address)?;
+        match &self.class {
+            Some(class) => write!(f, " (a {class})"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What a thread does with a lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,6 +97,19 @@ pub enum LockAction {
     WaitingToRelock,
     /// `- parking to wait for <…>`: parked on a `java.util.concurrent` lock.
     ParkingToWaitFor,
+}
+
+impl LockAction {
+    /// The words the dump prints before the lock (`waiting to lock`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            LockAction::Locked => "locked",
+            LockAction::WaitingToLock => "waiting to lock",
+            LockAction::WaitingOn => "waiting on",
+            LockAction::WaitingToRelock => "waiting to re-lock in wait()",
+            LockAction::ParkingToWaitFor => "parking to wait for",
+        }
+    }
 }
 
 /// A lock line under a frame.
@@ -316,16 +340,17 @@ fn parse_lock_ref(s: &str) -> Option<LockRef> {
 }
 
 fn parse_lock_event(s: &str) -> Option<LockEvent> {
-    const ACTIONS: [(&str, LockAction); 5] = [
-        ("waiting to re-lock in wait()", LockAction::WaitingToRelock),
-        ("waiting to lock", LockAction::WaitingToLock),
-        ("parking to wait for", LockAction::ParkingToWaitFor),
-        ("waiting on", LockAction::WaitingOn),
-        ("locked", LockAction::Locked),
+    // Longest first: "waiting to re-lock in wait()" before "waiting to lock".
+    const ACTIONS: [LockAction; 5] = [
+        LockAction::WaitingToRelock,
+        LockAction::WaitingToLock,
+        LockAction::ParkingToWaitFor,
+        LockAction::WaitingOn,
+        LockAction::Locked,
     ];
     let (rest, action) = ACTIONS
         .iter()
-        .find_map(|(prefix, action)| s.strip_prefix(prefix).map(|rest| (rest, *action)))?;
+        .find_map(|&action| s.strip_prefix(action.verb()).map(|rest| (rest, action)))?;
     Some(LockEvent {
         action,
         lock: parse_lock_ref(rest)?,

@@ -204,6 +204,11 @@ pub fn check_jvm(pid: u32) -> Result<PathBuf, Error> {
     Ok(exe)
 }
 
+/// The number a `/proc` directory entry is named after (a pid, LWP or fd), if it is one.
+pub fn numeric_name<T: std::str::FromStr>(entry: &fs::DirEntry) -> Option<T> {
+    entry.file_name().to_str()?.parse().ok()
+}
+
 /// Reads every task of `pid`. Tasks that exit while we read them are skipped.
 pub fn read_tasks(pid: u32) -> Result<Vec<Task>, Error> {
     let dir = PathBuf::from(format!("/proc/{pid}/task"));
@@ -221,7 +226,7 @@ pub fn read_tasks(pid: u32) -> Result<Vec<Task>, Error> {
     let ticks = clock_ticks();
     let mut tasks: Vec<Task> = entries
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|e| numeric_name::<u32>(&e))
         .filter_map(|lwp| read_task(&dir.join(lwp.to_string()), lwp, ticks))
         .collect();
     tasks.sort_by_key(|t| t.lwp);

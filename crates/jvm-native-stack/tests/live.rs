@@ -218,17 +218,22 @@ fn filters_select_threads_and_gdb_only_those() {
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(stdout.contains("ObjectMonitor::"), "{stdout}");
     assert!(!stdout.contains("--full shows them"), "{stdout}");
-    // Kernel state letters filter too: only the spinner is running.
-    let running = run_json(
-        &jvm,
-        &[
-            "--state",
-            "R",
-            "--no-gdb",
-            "--name",
-            "^spinner$|^blocked-1$",
-        ],
-    );
+    // Kernel state letters filter too: only the spinner is running. It sleeps for a moment
+    // at each safepoint (jstack's dump is one), so a busy machine gets a few tries.
+    let args = [
+        "--state",
+        "R",
+        "--no-gdb",
+        "--name",
+        "^spinner$|^blocked-1$",
+    ];
+    let mut running = run_json(&jvm, &args);
+    for _ in 0..4 {
+        if thread_names(&running["threads"]) == ["spinner"] {
+            break;
+        }
+        running = run_json(&jvm, &args);
+    }
     assert_eq!(thread_names(&running["threads"]), ["spinner"]);
     // The owner is not selected, but gdb still backtraced it for the diagnosis.
     let chain = blocked["findings"]
