@@ -15,6 +15,10 @@ pub struct ThreadDump {
     pub threads: Vec<JavaThread>,
     /// Each "Found one Java-level deadlock" section.
     pub deadlocks: Vec<Deadlock>,
+    /// Complete dumps that came before this one in the same text (a JVM's stdout after
+    /// several `kill -3`): only the last dump is kept.
+    #[serde(skip)]
+    pub earlier_dumps: usize,
 }
 
 /// One thread of a Java thread dump.
@@ -247,6 +251,14 @@ pub fn parse_text(text: &str) -> ThreadDump {
         let line = raw.trim_end_matches('\r');
         let trimmed = line.trim();
         if line.starts_with("Full thread dump") {
+            if dump.banner.is_some() || current.is_some() || !dump.threads.is_empty() {
+                // A log with several dumps: mixing them would count every thread twice.
+                dump = ThreadDump {
+                    earlier_dumps: dump.earlier_dumps + 1,
+                    ..ThreadDump::default()
+                };
+                current = None;
+            }
             let jvm = line
                 .trim_start_matches("Full thread dump")
                 .trim()

@@ -73,7 +73,16 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
                     ),
                 });
             }
-            (merge::merge(None, dump, Vec::new()), None)
+            let earlier = dump.earlier_dumps;
+            let mut snapshot = merge::merge(None, dump, Vec::new());
+            if earlier > 0 {
+                snapshot.warnings.push(format!(
+                    "{} holds {} thread dumps; showing the last one",
+                    path.display(),
+                    earlier + 1
+                ));
+            }
+            (snapshot, None)
         }
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };

@@ -143,6 +143,36 @@ fn saved_sigquit_dumps_of_jdk11_and_jdk21_are_diagnosed() {
 }
 
 #[test]
+fn a_log_with_several_dumps_shows_the_last_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stdout.log");
+    let text = std::fs::read_to_string(dump("jdk11-sigquit.txt")).unwrap()
+        + &std::fs::read_to_string(dump("jdk21-sigquit.txt")).unwrap();
+    std::fs::write(&log, text).unwrap();
+    let warning = "stdout.log holds 2 thread dumps; showing the last one";
+    jnstack()
+        .arg("--from-file")
+        .arg(&log)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "jnstack: saved dump, OpenJDK 64-Bit Server VM (21.0.8+9-LTS mixed mode): 28 threads, 28 shown\n",
+        ))
+        .stdout(predicate::str::contains(warning))
+        .stdout(predicate::str::contains("3 threads are BLOCKED"))
+        .stderr(predicate::str::contains(warning));
+    let out = jnstack()
+        .arg("--from-file")
+        .arg(&log)
+        .arg("--json")
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(report["warnings"][0].as_str().unwrap().ends_with(warning));
+    assert_eq!(report["threads"].as_array().unwrap().len(), 28);
+}
+
+#[test]
 fn nid_filter_accepts_hex_and_decimal() {
     for nid in ["0x1611", "5649"] {
         let out = jnstack()

@@ -202,6 +202,22 @@ fn heap_summary_right_after_the_last_thread_is_not_part_of_it() {
     assert!(last.frames.is_empty() && last.ownable_synchronizers.is_empty());
 }
 
+#[test]
+fn a_log_with_several_dumps_keeps_the_last() {
+    // A JVM's stdout after two `kill -3`: here JDK 11's dump, then JDK 21's.
+    let text = dump_fixture("jdk11-sigquit.txt") + &dump_fixture("jdk21-sigquit.txt");
+    let d = dump::parse(&text).unwrap();
+    assert_eq!(d.earlier_dumps, 1);
+    assert_eq!(
+        d.banner.as_deref(),
+        Some("OpenJDK 64-Bit Server VM (21.0.8+9-LTS mixed mode)")
+    );
+    assert_eq!(d.threads.len(), 28);
+    assert_eq!(d.deadlocks.len(), 1);
+    assert_eq!(d.deadlocks[0].edges[0].waiting_for, "0x00000000ffe4d188");
+    assert_eq!(get(&d, "pipe-writer").nid, Some(30690));
+}
+
 /// The JDK 21 dump, also printed on SIGQUIT: decimal nids and `#18 [30690]` headers.
 #[test]
 fn jdk21_sigquit_dump_has_decimal_nids_and_os_ids() {
