@@ -131,14 +131,35 @@ fn build(jdk: PathBuf) -> Fixture {
 
 /// The fixture for the default JDK, built once per test run.
 pub fn fixture_default() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| build(default_jdk()))
+    remove_fixtures_at_exit();
+    FIXTURE_DEFAULT.get_or_init(|| build(default_jdk()))
 }
 
 /// The fixture for JDK 25, built once per test run.
 pub fn fixture_25() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| build(jdk25()))
+    remove_fixtures_at_exit();
+    FIXTURE_25.get_or_init(|| build(jdk25()))
+}
+
+static FIXTURE_DEFAULT: OnceLock<Fixture> = OnceLock::new();
+static FIXTURE_25: OnceLock<Fixture> = OnceLock::new();
+
+/// Statics are never dropped, so their temp dirs would stay in /tmp after every run:
+/// remove them when the test binary exits (libtest ends through `exit`, also on failure).
+fn remove_fixtures_at_exit() {
+    extern "C" fn remove_fixtures() {
+        for fixture in [FIXTURE_DEFAULT.get(), FIXTURE_25.get()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir_all(fixture.dir.path());
+        }
+    }
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    // SAFETY: atexit only stores the function pointer; the handler does not unwind.
+    REGISTERED.call_once(|| unsafe {
+        libc::atexit(remove_fixtures);
+    });
 }
 
 /// A child process killed (after a SIGCONT, in case a test stopped it) and reaped on drop,
@@ -173,7 +194,8 @@ pub fn wait_until<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> 
 /// How long a fixture JVM may take to start all its threads on a loaded CI machine.
 const READY_WITHIN: Duration = Duration::from_secs(120);
 
-/// A running fixture JVM; killed and reaped on drop, whatever the test did.
+/// A running fixture JVM; killed and reaped on drop, whatever the test did. It must not
+/// outlive the thread that started it (the kernel's PDEATHSIG follows that thread).
 pub struct Jvm {
     child: KillOnDrop,
     /// Its pid.
