@@ -233,9 +233,10 @@ fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
         kind: FindingKind::MonitorChain,
         problem: true,
         text: format!(
-            "{} wait to lock {}, but no thread in the dump holds it (it may have been released \
+            "{} {} to lock {}, but no thread in the dump holds it (it may have been released \
              between samples). Take another dump to confirm.",
             names.join(", "),
+            if list.len() == 1 { "waits" } else { "wait" },
             lock
         ),
         lock: Some(lock.clone()),
@@ -489,6 +490,21 @@ fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_thread_waiting_for_a_lock_nobody_holds() {
+        let dump = crate::dump::parse_text(
+            "\"w\" #2 prio=5 os_prio=0 tid=0x1 nid=0x2 waiting for monitor entry  [0x0]\n   java.lang.Thread.State: BLOCKED (on object monitor)\n\tat X.run(X.java:1)\n\t- waiting to lock <0x0a> (a java.lang.Object)\n",
+        );
+        let findings = diagnose(&crate::merge::merge(None, dump, Vec::new()), None);
+        assert!(
+            findings[0]
+                .text
+                .starts_with("\"w\" waits to lock <0x0a> (a java.lang.Object), but no thread"),
+            "{}",
+            findings[0].text
+        );
+    }
 
     #[test]
     fn jdk_natives_are_not_jni() {

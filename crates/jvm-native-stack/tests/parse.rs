@@ -356,3 +356,26 @@ fn check_diagnosis(name: &str) {
         .iter()
         .any(|f| f.threads.iter().any(|t| t.name.starts_with("deadlock-"))));
 }
+
+#[test]
+fn blocked_threads_whose_lock_nobody_holds() {
+    // As if the owner released the monitor between the JVM printing its stack and theirs.
+    let full = dump_fixture("jdk21-sigquit.txt");
+    let text = full.replace("\t- locked <0x00000000fffc81f8> (a java.lang.Object)\n", "");
+    assert_ne!(text, full);
+    let findings = diagnose(&merge(None, dump::parse(&text).unwrap(), Vec::new()), None);
+    let f = findings
+        .iter()
+        .find(|f| f.kind == FindingKind::MonitorChain && f.owner.is_none())
+        .unwrap_or_else(|| panic!("no unowned-lock finding: {findings:#?}"));
+    assert!(f.problem);
+    assert_eq!(f.lock.as_ref().unwrap().address, "0x00000000fffc81f8");
+    assert!(
+        f.text.starts_with(
+            "\"blocked-1\", \"blocked-2\", \"blocked-3\" wait to lock \
+             <0x00000000fffc81f8> (a java.lang.Object), but no thread in the dump holds it"
+        ),
+        "{}",
+        f.text
+    );
+}
