@@ -65,13 +65,6 @@ pub fn describe(t: &Thread) -> String {
     }
 }
 
-fn lock_text(lock: &LockRef) -> String {
-    match &lock.class {
-        Some(class) => format!("<{}> (a {class})", lock.address),
-        None => format!("<{}>", lock.address),
-    }
-}
-
 /// Threads whose native frames the diagnosis wants: lock owners and deadlocked threads.
 pub fn interesting_lwps(snapshot: &Snapshot) -> BTreeSet<u32> {
     let owners = lock_owners(snapshot);
@@ -128,9 +121,7 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
                     };
                     format!(
                         "\"{}\" waits for {} held by \"{}\"",
-                        e.thread,
-                        lock_text(&lock),
-                        e.held_by
+                        e.thread, lock, e.held_by
                     )
                 })
                 .collect();
@@ -212,7 +203,7 @@ fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
         };
         let mut text = format!(
             "{count} {verb} {}: {}. It is held by {}, {}",
-            lock_text(lock),
+            lock,
             names.join(", "),
             describe(owner),
             owner_activity(owner)
@@ -242,10 +233,11 @@ fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
         kind: FindingKind::MonitorChain,
         problem: true,
         text: format!(
-            "{} wait to lock {}, but no thread in the dump holds it (it may have been released \
+            "{} {} to lock {}, but no thread in the dump holds it (it may have been released \
              between samples). Take another dump to confirm.",
             names.join(", "),
-            lock_text(lock)
+            if list.len() == 1 { "waits" } else { "wait" },
+            lock
         ),
         lock: Some(lock.clone()),
         owner: None,
@@ -386,7 +378,7 @@ fn chain_tail(snapshot: &Snapshot, owners: &BTreeMap<&str, usize>, start: usize)
         out.push_str(&format!(
             " \"{}\" itself waits for {} held by {}.",
             snapshot.threads[cur].name,
-            lock_text(&w.lock),
+            w.lock,
             describe(&snapshot.threads[next])
         ));
         if !seen.insert(next) {
@@ -498,6 +490,21 @@ fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_thread_waiting_for_a_lock_nobody_holds() {
+        let dump = crate::dump::parse_text(
+            "\"w\" #2 prio=5 os_prio=0 tid=0x1 nid=0x2 waiting for monitor entry  [0x0]\n   java.lang.Thread.State: BLOCKED (on object monitor)\n\tat X.run(X.java:1)\n\t- waiting to lock <0x0a> (a java.lang.Object)\n",
+        );
+        let findings = diagnose(&crate::merge::merge(None, dump, Vec::new()), None);
+        assert!(
+            findings[0]
+                .text
+                .starts_with("\"w\" waits to lock <0x0a> (a java.lang.Object), but no thread"),
+            "{}",
+            findings[0].text
+        );
+    }
 
     #[test]
     fn jdk_natives_are_not_jni() {

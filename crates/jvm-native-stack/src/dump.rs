@@ -15,6 +15,10 @@ pub struct ThreadDump {
     pub threads: Vec<JavaThread>,
     /// Each "Found one Java-level deadlock" section.
     pub deadlocks: Vec<Deadlock>,
+    /// Complete dumps that came before this one in the same text (a JVM's stdout after
+    /// several `kill -3`): only the last dump is kept.
+    #[serde(skip)]
+    pub earlier_dumps: usize,
 }
 
 /// One thread of a Java thread dump.
@@ -72,6 +76,17 @@ pub struct LockRef {
     pub class: Option<String>,
 }
 
+impl std::fmt::Display for LockRef {
+    /// As the dump prints it: `<0x000000076ce5b140> (a java.lang.Object)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{}>", self.address)?;
+        match &self.class {
+            Some(class) => write!(f, " (a {class})"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What a thread does with a lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,6 +101,19 @@ pub enum LockAction {
     WaitingToRelock,
     /// `- parking to wait for <…>`: parked on a `java.util.concurrent` lock.
     ParkingToWaitFor,
+}
+
+impl LockAction {
+    /// The words the dump prints before the lock (`waiting to lock`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            LockAction::Locked => "locked",
+            LockAction::WaitingToLock => "waiting to lock",
+            LockAction::WaitingOn => "waiting on",
+            LockAction::WaitingToRelock => "waiting to re-lock in wait()",
+            LockAction::ParkingToWaitFor => "parking to wait for",
+        }
+    }
 }
 
 /// A lock line under a frame.
@@ -145,13 +173,13 @@ impl JavaThread {
 
     /// The lock this thread is blocked or parked on, if any.
     pub fn waiting_for(&self) -> Option<&LockEvent> {
-        self.lock_events().find(|e| {
-            matches!(
-                e.action,
-                LockAction::WaitingToLock
-                    | LockAction::ParkingToWaitFor
-                    | LockAction::WaitingToRelock
-            )
+        // JDK 11 prints "waiting to re-lock in wait()" for every thread still inside
+        // `Object.wait()`, notified or not: only a BLOCKED one really contends for it.
+        let relocking = self.state.as_deref().is_none_or(|s| s == "BLOCKED");
+        self.lock_events().find(|e| match e.action {
+            LockAction::WaitingToLock | LockAction::ParkingToWaitFor => true,
+            LockAction::WaitingToRelock => relocking,
+            LockAction::Locked | LockAction::WaitingOn => false,
         })
     }
 
@@ -223,6 +251,14 @@ pub fn parse_text(text: &str) -> ThreadDump {
         let line = raw.trim_end_matches('\r');
         let trimmed = line.trim();
         if line.starts_with("Full thread dump") {
+            if dump.banner.is_some() || current.is_some() || !dump.threads.is_empty() {
+                // A log with several dumps: mixing them would count every thread twice.
+                dump = ThreadDump {
+                    earlier_dumps: dump.earlier_dumps + 1,
+                    ..ThreadDump::default()
+                };
+                current = None;
+            }
             let jvm = line
                 .trim_start_matches("Full thread dump")
                 .trim()
@@ -316,16 +352,17 @@ fn parse_lock_ref(s: &str) -> Option<LockRef> {
 }
 
 fn parse_lock_event(s: &str) -> Option<LockEvent> {
-    const ACTIONS: [(&str, LockAction); 5] = [
-        ("waiting to re-lock in wait()", LockAction::WaitingToRelock),
-        ("waiting to lock", LockAction::WaitingToLock),
-        ("parking to wait for", LockAction::ParkingToWaitFor),
-        ("waiting on", LockAction::WaitingOn),
-        ("locked", LockAction::Locked),
+    // Longest first: "waiting to re-lock in wait()" before "waiting to lock".
+    const ACTIONS: [LockAction; 5] = [
+        LockAction::WaitingToRelock,
+        LockAction::WaitingToLock,
+        LockAction::ParkingToWaitFor,
+        LockAction::WaitingOn,
+        LockAction::Locked,
     ];
     let (rest, action) = ACTIONS
         .iter()
-        .find_map(|(prefix, action)| s.strip_prefix(prefix).map(|rest| (rest, *action)))?;
+        .find_map(|&action| s.strip_prefix(action.verb()).map(|rest| (rest, action)))?;
     Some(LockEvent {
         action,
         lock: parse_lock_ref(rest)?,
@@ -422,5 +459,20 @@ mod tests {
             .map(|l| l.address.as_str())
             .collect();
         assert_eq!(owned, vec!["0x0b"]);
+    }
+
+    #[test]
+    fn relock_line_is_a_wait_only_while_blocked() {
+        let text = "\"w\" #2 prio=5 os_prio=0 tid=0x1 nid=0x2 waiting for monitor entry  [0x0]\n   java.lang.Thread.State: BLOCKED (on object monitor)\n\tat java.lang.Object.wait(Native Method)\n\t- waiting on <0x0a> (a java.lang.Object)\n\tat X.run(X.java:1)\n\t- waiting to re-lock in wait() <0x0a> (a java.lang.Object)\n";
+        let notified = parse_text(text);
+        let w = notified.threads[0].waiting_for().unwrap();
+        assert_eq!(
+            (w.action, w.lock.address.as_str()),
+            (LockAction::WaitingToRelock, "0x0a")
+        );
+        // JDK 11 prints the same line for a thread still waiting for notify().
+        let waiting = parse_text(&text.replace("BLOCKED", "WAITING"));
+        assert!(waiting.threads[0].waiting_for().is_none());
+        assert!(waiting.threads[0].owned_locks().is_empty());
     }
 }

@@ -7,6 +7,8 @@ use std::os::unix::fs::OpenOptionsExt;
 
 use serde::Serialize;
 
+use crate::proc::numeric_name;
+
 /// The target of one file descriptor.
 #[derive(Debug, Clone, Serialize)]
 pub struct FdTarget {
@@ -80,11 +82,7 @@ pub fn read_ends(pipe: &str) -> Vec<PipeEnd> {
         return ends;
     };
     for entry in procs.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
+        let Some(pid) = numeric_name::<u32>(&entry) else {
             continue;
         };
         if pid == me {
@@ -95,11 +93,7 @@ pub fn read_ends(pipe: &str) -> Vec<PipeEnd> {
         };
         for fd_entry in fds.flatten() {
             let is_pipe = fs::read_link(fd_entry.path()).is_ok_and(|t| t.as_os_str() == pipe);
-            let Some(fd) = fd_entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<i32>().ok())
-            else {
+            let Some(fd) = numeric_name::<i32>(&fd_entry) else {
                 continue;
             };
             if is_pipe && opened_read_only(pid, fd) {

@@ -73,7 +73,16 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
                     ),
                 });
             }
-            (merge::merge(None, dump, Vec::new()), None)
+            let earlier = dump.earlier_dumps;
+            let mut snapshot = merge::merge(None, dump, Vec::new());
+            if earlier > 0 {
+                snapshot.warnings.push(format!(
+                    "{} holds {} thread dumps; showing the last one",
+                    path.display(),
+                    earlier + 1
+                ));
+            }
+            (snapshot, None)
         }
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };
@@ -127,9 +136,13 @@ fn live(
             Ok(Ok(Some(bt))) => Ok(bt),
             Ok(Ok(None)) => gdb::classic(runner, gdb_config, pid, &lwps, cancel),
             Ok(Err(e)) => Err(e),
-            Err(_) => Err(Error::GdbFailed {
-                details: "the gdb runner thread panicked".into(),
-            }),
+            Err(_) => {
+                // gated() never reached its own resume(): never leave the JVM stopped.
+                gdb::resume(pid);
+                Err(Error::GdbFailed {
+                    details: "the gdb runner thread panicked".into(),
+                })
+            }
         };
         match result {
             Ok(bt) => {

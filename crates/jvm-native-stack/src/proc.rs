@@ -204,6 +204,11 @@ pub fn check_jvm(pid: u32) -> Result<PathBuf, Error> {
     Ok(exe)
 }
 
+/// The number a `/proc` directory entry is named after (a pid, LWP or fd), if it is one.
+pub fn numeric_name<T: std::str::FromStr>(entry: &fs::DirEntry) -> Option<T> {
+    entry.file_name().to_str()?.parse().ok()
+}
+
 /// Reads every task of `pid`. Tasks that exit while we read them are skipped.
 pub fn read_tasks(pid: u32) -> Result<Vec<Task>, Error> {
     let dir = PathBuf::from(format!("/proc/{pid}/task"));
@@ -221,7 +226,7 @@ pub fn read_tasks(pid: u32) -> Result<Vec<Task>, Error> {
     let ticks = clock_ticks();
     let mut tasks: Vec<Task> = entries
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|e| numeric_name::<u32>(&e))
         .filter_map(|lwp| read_task(&dir.join(lwp.to_string()), lwp, ticks))
         .collect();
     tasks.sort_by_key(|t| t.lwp);
@@ -243,7 +248,7 @@ fn read_task(dir: &Path, lwp: u32, ticks: u64) -> Option<Task> {
         lwp,
         comm: comm.trim_end_matches('\n').to_string(),
         state,
-        cpu_ms: cpu_ticks * 1000 / ticks.max(1),
+        cpu_ms: cpu_ticks.saturating_mul(1000) / ticks.max(1),
         cpu_percent: None,
         wchan,
         syscall,
@@ -260,7 +265,7 @@ pub fn parse_stat(stat: &str) -> Option<(char, u64)> {
     // cmajflt utime(11) stime(12).
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((state, utime + stime))
+    Some((state, utime.saturating_add(stime)))
 }
 
 fn clock_ticks() -> u64 {
@@ -281,7 +286,12 @@ pub fn sample(pid: u32, interval: Duration, cancel: &AtomicBool) -> Result<Vec<T
         if cancel.load(Ordering::SeqCst) {
             return Err(Error::Interrupted);
         }
-        std::thread::sleep((interval - start.elapsed()).min(Duration::from_millis(20)));
+        // saturating: time passes between the check above and this subtraction.
+        std::thread::sleep(
+            interval
+                .saturating_sub(start.elapsed())
+                .min(Duration::from_millis(20)),
+        );
     }
     let mut after = read_tasks(pid)?;
     let secs = start.elapsed().as_secs_f64().max(1e-3);

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::backtrace::{GdbTiming, NativeFrame};
 use crate::diagnose::Finding;
-use crate::dump::{Deadlock, LockAction};
+use crate::dump::Deadlock;
 use crate::inspect::Outcome;
 use crate::merge::Thread;
 
@@ -189,24 +189,11 @@ fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style) 
         for frame in &java.frames {
             let _ = writeln!(out, "    at {}", sanitize(&frame.text));
             for lock in &frame.locks {
-                let verb = match lock.action {
-                    LockAction::Locked => "locked",
-                    LockAction::WaitingToLock => "waiting to lock",
-                    LockAction::WaitingOn => "waiting on",
-                    LockAction::WaitingToRelock => "waiting to re-lock in wait()",
-                    LockAction::ParkingToWaitFor => "parking to wait for",
-                };
-                let class = lock
-                    .lock
-                    .class
-                    .as_deref()
-                    .map(|c| format!(" (a {c})"))
-                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "    - {verb} <{}>{}",
-                    sanitize(&lock.lock.address),
-                    sanitize(&class)
+                    "    - {} {}",
+                    lock.action.verb(),
+                    sanitize(&lock.lock.to_string())
                 );
             }
         }

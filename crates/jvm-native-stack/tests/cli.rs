@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::harness::{fixtures, jnstack};
+use crate::harness::{fixtures, jnstack, thread_names};
 
 fn dump(name: &str) -> String {
     fixtures().join("dumps").join(name).display().to_string()
@@ -81,6 +81,97 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
     assert_eq!(report["deadlocks"][0]["edges"].as_array().unwrap().len(), 2);
 }
 
+/// JDK 11 and 21 dumps as the JVM prints them on SIGQUIT, end to end: text and JSON.
+#[test]
+fn saved_sigquit_dumps_of_jdk11_and_jdk21_are_diagnosed() {
+    // (fixture, the pipe-writer's LWP, its nid, the lock it holds)
+    let cases = [
+        ("jdk11-sigquit.txt", 30651, "0x77bb", "0x00000000fffbd410"),
+        ("jdk21-sigquit.txt", 30690, "0x77e2", "0x00000000fffc81f8"),
+    ];
+    for (name, lwp, nid, lock) in cases {
+        jnstack()
+            .args(["--from-file", &dump(name)])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains(
+                "Java-level deadlock between \"deadlock-a\" and \"deadlock-b\"",
+            ))
+            .stdout(predicate::str::contains(format!(
+                "3 threads are BLOCKED waiting to lock <{lock}> (a java.lang.Object): \
+                 \"blocked-1\", \"blocked-2\", \"blocked-3\". \
+                 It is held by \"pipe-writer\" (LWP {lwp}, nid {nid})"
+            )))
+            .stdout(predicate::str::contains("Heap").not());
+        let out = jnstack()
+            .args(["--from-file", &dump(name), "--json"])
+            .assert()
+            .code(1);
+        let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let findings = report["findings"].as_array().unwrap();
+        assert_eq!(findings[0]["kind"], "deadlock", "{name}");
+        assert_eq!(
+            thread_names(&findings[0]["threads"]),
+            ["deadlock-a", "deadlock-b"],
+            "{name}"
+        );
+        let chain = findings
+            .iter()
+            .find(|f| f["kind"] == "monitor_chain" && f["owner"]["name"] == "pipe-writer")
+            .unwrap_or_else(|| panic!("{name}: no chain for pipe-writer"));
+        assert_eq!(chain["owner"]["lwp"], lwp, "{name}");
+        assert_eq!(chain["lock"]["address"], lock, "{name}");
+        assert_eq!(
+            thread_names(&chain["threads"]),
+            ["blocked-1", "blocked-2", "blocked-3"],
+            "{name}"
+        );
+        // idle-wait is inside Object.wait(): not an owner, not a waiter.
+        assert!(
+            !findings.iter().any(|f| f["owner"]["name"] == "idle-wait"
+                || thread_names(&f["threads"]).contains(&"idle-wait")),
+            "{name}"
+        );
+        let writer = report["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "pipe-writer")
+            .unwrap();
+        assert_eq!((&writer["lwp"], &writer["nid"]), (&lwp.into(), &nid.into()));
+    }
+}
+
+#[test]
+fn a_log_with_several_dumps_shows_the_last_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stdout.log");
+    let text = std::fs::read_to_string(dump("jdk11-sigquit.txt")).unwrap()
+        + &std::fs::read_to_string(dump("jdk21-sigquit.txt")).unwrap();
+    std::fs::write(&log, text).unwrap();
+    let warning = "stdout.log holds 2 thread dumps; showing the last one";
+    jnstack()
+        .arg("--from-file")
+        .arg(&log)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "jnstack: saved dump, OpenJDK 64-Bit Server VM (21.0.8+9-LTS mixed mode): 28 threads, 28 shown\n",
+        ))
+        .stdout(predicate::str::contains(warning))
+        .stdout(predicate::str::contains("3 threads are BLOCKED"))
+        .stderr(predicate::str::contains(warning));
+    let out = jnstack()
+        .arg("--from-file")
+        .arg(&log)
+        .arg("--json")
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(report["warnings"][0].as_str().unwrap().ends_with(warning));
+    assert_eq!(report["threads"].as_array().unwrap().len(), 28);
+}
+
 #[test]
 fn nid_filter_accepts_hex_and_decimal() {
     for nid in ["0x1611", "5649"] {
@@ -95,13 +186,11 @@ fn nid_filter_accepts_hex_and_decimal() {
             .assert()
             .code(1);
         let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-        let names: Vec<&str> = report["threads"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, vec!["Thread-6"], "--nid {nid}");
+        assert_eq!(
+            thread_names(&report["threads"]),
+            ["Thread-6"],
+            "--nid {nid}"
+        );
     }
 }
 
@@ -226,26 +315,26 @@ fn gdb_missing_suggests_no_gdb() {
 
 #[test]
 fn usage_errors_name_the_flag() {
-    jnstack()
-        .args(["--from-file", &dump("jdk8-post.txt"), "--name", "("])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid --name regex"));
-    jnstack()
-        .args(["--from-file", &dump("jdk8-post.txt"), "--state", "SLEEPY"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid --state"));
-    jnstack()
-        .args(["1", "--gdb-timeout", "soon"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid duration"));
-    jnstack()
-        .args(["--nid", "0xZZ", "1"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid nid"));
+    let post = dump("jdk8-post.txt");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--from-file", &post, "--name", "("],
+            "invalid --name regex",
+        ),
+        (
+            &["--from-file", &post, "--state", "SLEEPY"],
+            "invalid --state",
+        ),
+        (&["1", "--gdb-timeout", "soon"], "invalid duration"),
+        (&["--nid", "0xZZ", "1"], "invalid nid"),
+    ];
+    for (args, message) in cases {
+        jnstack()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
 }
 
 /// Snapshot of the whole text report for the post's excerpt (reviewed by hand; regenerate

@@ -2,9 +2,10 @@
 //! fake programs on PATH. The JVM (or a stand-in process) must always end up running.
 
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use jvm_native_stack::runner::{Job, Output, RunError, Runner};
 use jvm_native_stack::{proc, Error};
 use predicates::prelude::*;
 
-use crate::harness::{fixture_default, jnstack, require, Jvm};
+use crate::harness::{fixture_default, jnstack, require, wait_until, Jvm, KillOnDrop};
 
 /// A runner whose programs all time out, after stopping `victim` the way a gdb killed
 /// mid-attach leaves it.
@@ -37,30 +38,15 @@ impl Runner for StopsThenTimesOut {
     }
 }
 
-struct Victim(Child);
-
-impl Drop for Victim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
+/// Waits until `pid` is in scheduler state `want`; returns the last state seen.
 fn wait_for_state(pid: u32, want: char, within: Duration) -> Option<char> {
-    let mut state = None;
-    for _ in 0..within.as_millis() / 10 {
-        state = proc::process_state(pid);
-        if state == Some(want) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    state
+    wait_until(within, || proc::process_state(pid).filter(|&s| s == want))
+        .or_else(|| proc::process_state(pid))
 }
 
 #[test]
 fn gdb_timeout_through_the_seam_resumes_the_process() {
-    let victim = Victim(
+    let victim = KillOnDrop(
         Command::new("sleep")
             .arg("60")
             .stdout(Stdio::null())
@@ -85,7 +71,7 @@ fn gdb_timeout_through_the_seam_resumes_the_process() {
     .unwrap_err();
     assert!(matches!(err, Error::GdbTimeout { .. }), "{err}");
     assert_eq!(
-        wait_for_state(pid, 'S', Duration::from_secs(2)),
+        wait_for_state(pid, 'S', Duration::from_secs(10)),
         Some('S'),
         "process {pid} left stopped"
     );
@@ -231,14 +217,17 @@ fn ptrace_refusal_explains_the_fixes() {
 fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_and_exits_130() {
     let jvm = Jvm::start(fixture_default(), false);
     let (_dir, path) = fake_gdb(STOPPING_GDB);
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
-        .env("PATH", path)
-        .env("JAVA_HOME", &jvm.jdk)
-        .args([&jvm.pid.to_string(), "--gdb-timeout", "60s"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    // Killed on drop: a failed assertion must not leave jnstack and its fake gdb behind.
+    let mut child = KillOnDrop(
+        Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
+            .env("PATH", path)
+            .env("JAVA_HOME", &jvm.jdk)
+            .args([&jvm.pid.to_string(), "--gdb-timeout", "60s"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     // Wait until the fake gdb has stopped the JVM, then press "Ctrl-C".
     assert_eq!(
         wait_for_state(jvm.pid, 'T', Duration::from_secs(90)),
@@ -246,21 +235,15 @@ fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_and_exits_130() {
         "fake gdb never stopped the JVM"
     );
     let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &child.0.id().to_string()])
         .status();
-    let mut status = None;
-    for _ in 0..200 {
-        status = child.try_wait().unwrap();
-        if status.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let status = wait_until(Duration::from_secs(30), || child.0.try_wait().unwrap())
+        .unwrap_or_else(|| panic!("jnstack did not exit within 30 s of SIGINT"));
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.0.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
     }
-    let Some(status) = status else {
-        let _ = child.kill();
-        panic!("jnstack did not exit within 10 s of SIGINT");
-    };
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status.code(), Some(130), "{stderr}");
     jvm.assert_running_and_answering();
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{fixture_25, fixture_default, jnstack, require, Fixture, Jvm};
+use crate::harness::{fixture_25, fixture_default, jnstack, require, thread_names, Fixture, Jvm};
 
 const BLOCKED: [&str; 3] = ["blocked-1", "blocked-2", "blocked-3"];
 
@@ -110,13 +110,7 @@ fn hang_is_diagnosed(fixture: &Fixture) {
     let chain = chains[0];
     assert_eq!(chain["owner"]["name"], "pipe-writer");
     assert_eq!(chain["lock"]["address"], lock.as_str());
-    let waiters: BTreeSet<&str> = chain["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(waiters, BTREE(&BLOCKED));
+    assert_eq!(name_set(&chain["threads"]), BTreeSet::from(BLOCKED));
     let text = chain["text"].as_str().unwrap();
     assert!(text.contains("in the system call write("), "{text}");
     assert!(text.contains("which is full"), "{text}");
@@ -158,21 +152,15 @@ fn hang_is_diagnosed(fixture: &Fixture) {
 
     // The spinner tops --top 1.
     let top = run_json(&jvm, &["--top", "1", "--sample", "1s"]);
-    let names: Vec<&str> = top["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, vec!["spinner"]);
+    assert_eq!(thread_names(&top["threads"]), ["spinner"]);
     assert!(top["threads"][0]["task"]["cpu_percent"].as_f64().is_some());
 
     jvm.assert_running_and_answering();
 }
 
-#[allow(non_snake_case)]
-fn BTREE<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
-    names.iter().copied().collect()
+/// The names of a JSON array of threads, as a set (order is not part of the contract).
+fn name_set(threads: &Value) -> BTreeSet<&str> {
+    thread_names(threads).into_iter().collect()
 }
 
 #[test]
@@ -209,24 +197,15 @@ fn filters_select_threads_and_gdb_only_those() {
     let all = run_json(&jvm, &["--no-gdb"]);
     let lwp = thread(&all, "idle-sleep")["lwp"].as_u64().unwrap();
     let by_nid = run_json(&jvm, &["--nid", &format!("{lwp:#x}")]);
-    let names: Vec<&str> = by_nid["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, vec!["idle-sleep"]);
+    assert_eq!(thread_names(&by_nid["threads"]), ["idle-sleep"]);
     assert!(by_nid["threads"][0]["native_frames"].is_array());
     let by_tid = run_json(&jvm, &["--tid", &lwp.to_string(), "--no-gdb"]);
     assert_eq!(by_tid["threads"][0]["name"], "idle-sleep");
     let blocked = run_json(&jvm, &["--state", "blocked", "--name", "^blocked-[12]$"]);
-    let names: BTreeSet<&str> = blocked["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, BTREE(&["blocked-1", "blocked-2"]));
+    assert_eq!(
+        name_set(&blocked["threads"]),
+        BTreeSet::from(["blocked-1", "blocked-2"])
+    );
     for t in blocked["threads"].as_array().unwrap() {
         assert!(t["native_frames"].is_array());
     }
@@ -239,24 +218,23 @@ fn filters_select_threads_and_gdb_only_those() {
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(stdout.contains("ObjectMonitor::"), "{stdout}");
     assert!(!stdout.contains("--full shows them"), "{stdout}");
-    // Kernel state letters filter too: only the spinner is running.
-    let running = run_json(
-        &jvm,
-        &[
-            "--state",
-            "R",
-            "--no-gdb",
-            "--name",
-            "^spinner$|^blocked-1$",
-        ],
-    );
-    let names: Vec<&str> = running["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, vec!["spinner"]);
+    // Kernel state letters filter too: only the spinner is running. It sleeps for a moment
+    // at each safepoint (jstack's dump is one), so a busy machine gets a few tries.
+    let args = [
+        "--state",
+        "R",
+        "--no-gdb",
+        "--name",
+        "^spinner$|^blocked-1$",
+    ];
+    let mut running = run_json(&jvm, &args);
+    for _ in 0..4 {
+        if thread_names(&running["threads"]) == ["spinner"] {
+            break;
+        }
+        running = run_json(&jvm, &args);
+    }
+    assert_eq!(thread_names(&running["threads"]), ["spinner"]);
     // The owner is not selected, but gdb still backtraced it for the diagnosis.
     let chain = blocked["findings"]
         .as_array()
@@ -289,13 +267,10 @@ fn deadlock_and_reentrant_lock_on_jdk25() {
         .iter()
         .find(|f| f["kind"] == "deadlock")
         .expect("deadlock finding");
-    let names: BTreeSet<&str> = deadlock["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, BTREE(&["deadlock-a", "deadlock-b"]));
+    assert_eq!(
+        name_set(&deadlock["threads"]),
+        BTreeSet::from(["deadlock-a", "deadlock-b"])
+    );
     let parked = findings
         .iter()
         .find(|f| f["kind"] == "monitor_chain" && f["owner"]["name"] == "rlock-holder")

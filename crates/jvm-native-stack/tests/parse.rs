@@ -1,8 +1,9 @@
 //! The dump parser and the diagnosis on real dumps captured from JDK 8 (the post),
-//! JDK 17 and Temurin 25, in both jstack and jcmd flavours, plus the JSON format.
+//! JDK 11 and 21 (printed on SIGQUIT), JDK 17 and Temurin 25 (jstack and jcmd flavours),
+//! plus the JSON format.
 
 use jvm_native_stack::diagnose::{diagnose, FindingKind};
-use jvm_native_stack::dump::{self, JavaThread, LockAction, ThreadDump};
+use jvm_native_stack::dump::{self, JavaThread, LockAction, LockRef, ThreadDump};
 use jvm_native_stack::merge::merge;
 
 use crate::harness::dump_fixture;
@@ -49,7 +50,16 @@ fn jdk8_post_excerpt() {
     assert_eq!(owner.frames.len(), 3);
 }
 
-fn check_fixture_dump(name: &str, decimal_nids: bool) {
+/// Threads inside `Object.wait()` on each JDK's fixture dump, and the lock line the JDK
+/// prints for the monitor they released: `- locked`, or on JDK 11 `- waiting to re-lock`.
+const WAIT_TRAP_17_25: &[(&str, LockAction)] = &[
+    ("idle-wait", LockAction::Locked),
+    ("Finalizer", LockAction::Locked),
+    ("Common-Cleaner", LockAction::Locked),
+];
+
+/// Checks what every fixture dump of the Hang program (with "extras") must show.
+fn check_fixture_dump(name: &str, decimal_nids: bool, wait_trap: &[(&str, LockAction)]) {
     let text = dump_fixture(name);
     let d = parse(name);
     assert_eq!(d.threads.len(), header_count(&text), "{name}");
@@ -82,15 +92,24 @@ fn check_fixture_dump(name: &str, decimal_nids: bool) {
         assert_eq!(t.waiting_for().unwrap().lock.address, lock);
     }
     // The Object.wait() trap: "- locked" is printed, but the monitor was released.
-    for waiter in ["idle-wait", "Finalizer", "Common-Cleaner"] {
+    for &(waiter, printed) in wait_trap {
         let t = get(&d, waiter);
+        let waited_on = t
+            .lock_events()
+            .find(|e| e.action == LockAction::WaitingOn)
+            .unwrap_or_else(|| panic!("{name}: {waiter} is not in wait()"));
         assert!(
-            t.lock_events().any(|e| e.action == LockAction::Locked),
-            "{waiter}"
+            t.lock_events()
+                .any(|e| e.action == printed && e.lock == waited_on.lock),
+            "{name}: {waiter} has no {printed:?} line for its wait() monitor"
         );
         assert!(
             t.owned_locks().is_empty(),
             "{name}: {waiter} does not own its wait() monitor"
+        );
+        assert!(
+            t.waiting_for().is_none(),
+            "{name}: {waiter} waits for a notify, not for a lock"
         );
     }
     assert!(get(&d, "idle-wait").daemon);
@@ -120,21 +139,139 @@ fn check_fixture_dump(name: &str, decimal_nids: bool) {
     assert_eq!(edges[1].waiting_for, a_holds);
 }
 
+/// The JDK 11 dump was printed by the JVM itself on SIGQUIT (`kill -3`, with
+/// `-XX:+PrintConcurrentLocks`): a timestamp, the fixture's own "READY" line before it and a
+/// heap summary after it, none of which is a thread.
+#[test]
+fn jdk11_sigquit_dump_has_hex_nids_and_relock_lines_in_wait() {
+    let wait_trap = [
+        ("idle-wait", LockAction::WaitingToRelock),
+        ("Finalizer", LockAction::WaitingToRelock),
+        ("Common-Cleaner", LockAction::WaitingToRelock),
+    ];
+    check_fixture_dump("jdk11-sigquit.txt", false, &wait_trap);
+    let d = parse("jdk11-sigquit.txt");
+    assert_eq!(
+        d.banner.as_deref(),
+        Some("OpenJDK 64-Bit Server VM (11.0.13+8 mixed mode)")
+    );
+    assert_eq!(d.threads.len(), 27);
+    let t = get(&d, "pipe-writer");
+    assert_eq!(
+        (t.number, t.os_thread_id, t.nid),
+        (Some(10), None, Some(0x77bb))
+    );
+    assert_eq!(t.tid.as_deref(), Some("0x00007f874819e800"));
+    assert_eq!((t.cpu_ms, t.elapsed_s), (Some(0.22), Some(1.35)));
+    assert_eq!(get(&d, "spinner").cpu_ms, Some(1318.42));
+    let idle = get(&d, "idle-wait");
+    assert_eq!(idle.header_state, "in Object.wait()");
+    assert_eq!(
+        (idle.state.as_deref(), idle.state_detail.as_deref()),
+        (Some("WAITING"), Some("on object monitor"))
+    );
+    assert_eq!(
+        get(&d, "rlock-holder").ownable_synchronizers,
+        [LockRef {
+            address: "0x00000000ffe5a338".into(),
+            class: Some("java.util.concurrent.locks.ReentrantLock$NonfairSync".into()),
+        }]
+    );
+    let edges = &d.deadlocks[0].edges;
+    assert_eq!(edges[0].waiting_for, "0x00000000ffe4b6d0");
+    assert_eq!(edges[1].waiting_for, "0x00000000ffe4b6c0");
+    // The last thread before the footer gets nothing from "JNI global refs" or the heap.
+    let last = d.threads.last().unwrap();
+    assert_eq!(last.name, "VM Periodic Task Thread");
+    assert_eq!(last.header_state, "waiting on condition");
+    assert!(last.frames.is_empty() && last.state.is_none());
+}
+
+#[test]
+fn heap_summary_right_after_the_last_thread_is_not_part_of_it() {
+    // Without a deadlock the heap summary follows the thread list directly.
+    let text = dump_fixture("jdk11-sigquit.txt");
+    let start = text.find("Found one Java-level deadlock").unwrap();
+    let end = text.find("Found 1 deadlock.").unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    let d = dump::parse(&text).unwrap();
+    assert!(d.deadlocks.is_empty());
+    assert_eq!(d.threads.len(), 27);
+    let last = d.threads.last().unwrap();
+    assert_eq!(last.name, "VM Periodic Task Thread");
+    assert!(last.frames.is_empty() && last.ownable_synchronizers.is_empty());
+}
+
+#[test]
+fn a_log_with_several_dumps_keeps_the_last() {
+    // A JVM's stdout after two `kill -3`: here JDK 11's dump, then JDK 21's.
+    let text = dump_fixture("jdk11-sigquit.txt") + &dump_fixture("jdk21-sigquit.txt");
+    let d = dump::parse(&text).unwrap();
+    assert_eq!(d.earlier_dumps, 1);
+    assert_eq!(
+        d.banner.as_deref(),
+        Some("OpenJDK 64-Bit Server VM (21.0.8+9-LTS mixed mode)")
+    );
+    assert_eq!(d.threads.len(), 28);
+    assert_eq!(d.deadlocks.len(), 1);
+    assert_eq!(d.deadlocks[0].edges[0].waiting_for, "0x00000000ffe4d188");
+    assert_eq!(get(&d, "pipe-writer").nid, Some(30690));
+}
+
+/// The JDK 21 dump, also printed on SIGQUIT: decimal nids and `#18 [30690]` headers.
+#[test]
+fn jdk21_sigquit_dump_has_decimal_nids_and_os_ids() {
+    let wait_trap = [
+        ("idle-wait", LockAction::Locked),
+        ("Finalizer", LockAction::Locked),
+    ];
+    check_fixture_dump("jdk21-sigquit.txt", true, &wait_trap);
+    let d = parse("jdk21-sigquit.txt");
+    assert_eq!(
+        d.banner.as_deref(),
+        Some("OpenJDK 64-Bit Server VM (21.0.8+9-LTS mixed mode)")
+    );
+    assert_eq!(d.threads.len(), 28);
+    let t = get(&d, "pipe-writer");
+    assert_eq!(
+        (t.number, t.os_thread_id, t.nid),
+        (Some(18), Some(30690), Some(30690))
+    );
+    assert_eq!((t.cpu_ms, t.elapsed_s), (Some(0.47), Some(1.35)));
+    let vm = get(&d, "VM Thread");
+    assert_eq!(
+        (vm.number, vm.os_thread_id, vm.nid),
+        (None, None, Some(30679))
+    );
+    // JDK 21's Common-Cleaner parks on a Condition instead of Object.wait(): nobody owns it.
+    let cleaner = get(&d, "Common-Cleaner").waiting_for().unwrap();
+    assert_eq!(cleaner.action, LockAction::ParkingToWaitFor);
+    assert_eq!(cleaner.lock.address, "0x00000000fffc3308");
+    assert!(!d
+        .threads
+        .iter()
+        .any(|t| t.owned_locks().contains(&&cleaner.lock)));
+    let edges = &d.deadlocks[0].edges;
+    assert_eq!(edges[0].waiting_for, "0x00000000ffe4d188");
+    assert_eq!(edges[1].waiting_for, "0x00000000ffe4d178");
+    assert_eq!(d.threads.last().unwrap().name, "GC Thread#0");
+}
+
 #[test]
 fn jdk17_jstack_dump() {
-    check_fixture_dump("jdk17.txt", false);
+    check_fixture_dump("jdk17.txt", false, WAIT_TRAP_17_25);
     let d = parse("jdk17.txt");
     assert_eq!(get(&d, "pipe-writer").nid, Some(0x1695));
 }
 
 #[test]
 fn jdk17_jcmd_dump() {
-    check_fixture_dump("jdk17-jcmd.txt", false);
+    check_fixture_dump("jdk17-jcmd.txt", false, WAIT_TRAP_17_25);
 }
 
 #[test]
 fn jdk25_jstack_dump_has_decimal_nids_and_os_ids() {
-    check_fixture_dump("jdk25.txt", true);
+    check_fixture_dump("jdk25.txt", true, WAIT_TRAP_17_25);
     let d = parse("jdk25.txt");
     let t = get(&d, "pipe-writer");
     assert_eq!(
@@ -145,7 +282,7 @@ fn jdk25_jstack_dump_has_decimal_nids_and_os_ids() {
 
 #[test]
 fn jdk25_jcmd_dump() {
-    check_fixture_dump("jdk25-jcmd.txt", true);
+    check_fixture_dump("jdk25-jcmd.txt", true, WAIT_TRAP_17_25);
 }
 
 #[test]
@@ -168,8 +305,22 @@ fn jdk25_json_dump_with_virtual_threads() {
 }
 
 #[test]
-fn diagnosis_of_saved_dump() {
-    let d = parse("jdk17.txt");
+fn diagnosis_of_saved_jdk17_dump() {
+    check_diagnosis("jdk17.txt");
+}
+
+#[test]
+fn diagnosis_of_saved_jdk11_dump() {
+    check_diagnosis("jdk11-sigquit.txt");
+}
+
+#[test]
+fn diagnosis_of_saved_jdk21_dump() {
+    check_diagnosis("jdk21-sigquit.txt");
+}
+
+fn check_diagnosis(name: &str) {
+    let d = parse(name);
     let snapshot = merge(None, d, Vec::new());
     let findings = diagnose(&snapshot, None);
     let kinds: Vec<FindingKind> = findings.iter().map(|f| f.kind).collect();
@@ -204,4 +355,27 @@ fn diagnosis_of_saved_dump() {
     assert!(!chains
         .iter()
         .any(|f| f.threads.iter().any(|t| t.name.starts_with("deadlock-"))));
+}
+
+#[test]
+fn blocked_threads_whose_lock_nobody_holds() {
+    // As if the owner released the monitor between the JVM printing its stack and theirs.
+    let full = dump_fixture("jdk21-sigquit.txt");
+    let text = full.replace("\t- locked <0x00000000fffc81f8> (a java.lang.Object)\n", "");
+    assert_ne!(text, full);
+    let findings = diagnose(&merge(None, dump::parse(&text).unwrap(), Vec::new()), None);
+    let f = findings
+        .iter()
+        .find(|f| f.kind == FindingKind::MonitorChain && f.owner.is_none())
+        .unwrap_or_else(|| panic!("no unowned-lock finding: {findings:#?}"));
+    assert!(f.problem);
+    assert_eq!(f.lock.as_ref().unwrap().address, "0x00000000fffc81f8");
+    assert!(
+        f.text.starts_with(
+            "\"blocked-1\", \"blocked-2\", \"blocked-3\" wait to lock \
+             <0x00000000fffc81f8> (a java.lang.Object), but no thread in the dump holds it"
+        ),
+        "{}",
+        f.text
+    );
 }

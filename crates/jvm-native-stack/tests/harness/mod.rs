@@ -1,12 +1,16 @@
 //! Test harness: locates the JDKs, builds the JNI fixture once per JDK, starts fixture
-//! JVMs that are always killed (Drop), and runs the `jnstack` binary with a time limit.
+//! JVMs that are always killed (Drop, and SIGKILL if the test thread dies without
+//! unwinding), runs the `jnstack` binary with a time limit, and waits with deadlines.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 /// Directory with the fixture sources and saved dumps.
 pub fn fixtures() -> PathBuf {
@@ -127,19 +131,73 @@ fn build(jdk: PathBuf) -> Fixture {
 
 /// The fixture for the default JDK, built once per test run.
 pub fn fixture_default() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| build(default_jdk()))
+    remove_fixtures_at_exit();
+    FIXTURE_DEFAULT.get_or_init(|| build(default_jdk()))
 }
 
 /// The fixture for JDK 25, built once per test run.
 pub fn fixture_25() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| build(jdk25()))
+    remove_fixtures_at_exit();
+    FIXTURE_25.get_or_init(|| build(jdk25()))
 }
 
-/// A running fixture JVM; killed and reaped on drop, whatever the test did.
+static FIXTURE_DEFAULT: OnceLock<Fixture> = OnceLock::new();
+static FIXTURE_25: OnceLock<Fixture> = OnceLock::new();
+
+/// Statics are never dropped, so their temp dirs would stay in /tmp after every run:
+/// remove them when the test binary exits (libtest ends through `exit`, also on failure).
+fn remove_fixtures_at_exit() {
+    extern "C" fn remove_fixtures() {
+        for fixture in [FIXTURE_DEFAULT.get(), FIXTURE_25.get()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir_all(fixture.dir.path());
+        }
+    }
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    // SAFETY: atexit only stores the function pointer; the handler does not unwind.
+    REGISTERED.call_once(|| unsafe {
+        libc::atexit(remove_fixtures);
+    });
+}
+
+/// A child process killed (after a SIGCONT, in case a test stopped it) and reaped on drop,
+/// whatever the test did.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `probe` every 20 ms until it returns `Some`, for at most `within` of wall time
+/// (a loaded machine makes each poll slower, not the deadline shorter).
+pub fn wait_until<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How long a fixture JVM may take to start all its threads on a loaded CI machine.
+const READY_WITHIN: Duration = Duration::from_secs(120);
+
+/// A running fixture JVM; killed and reaped on drop, whatever the test did. It must not
+/// outlive the thread that started it (the kernel's PDEATHSIG follows that thread).
 pub struct Jvm {
-    child: Child,
+    child: KillOnDrop,
     /// Its pid.
     pub pid: u32,
     /// The JDK it runs on.
@@ -164,9 +222,19 @@ impl Jvm {
         if extras {
             cmd.arg("extras");
         }
-        let mut child = cmd.spawn().unwrap();
-        let pid = child.id();
-        let stdout = child.stdout.take().unwrap();
+        // SAFETY: prctl is async-signal-safe. If the test thread that spawned the JVM dies
+        // without running Drop (the harness is killed), the kernel kills the JVM too.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = KillOnDrop(cmd.spawn().unwrap());
+        let pid = child.0.id();
+        let stdout = child.0.stdout.take().expect("stdout is piped");
         let jvm = Jvm {
             child,
             pid,
@@ -180,25 +248,39 @@ impl Jvm {
                 }
             }
         });
-        // On timeout the panic drops `jvm`, which kills it.
-        rx.recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("fixture JVM {pid} did not print READY within 60 s"));
-        jvm
+        // On failure the panic drops `jvm`, which kills it.
+        match rx.recv_timeout(READY_WITHIN) {
+            Ok(()) => jvm,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("fixture JVM {pid} did not print READY within {READY_WITHIN:?}")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let mut jvm = jvm;
+                let status = wait_until(Duration::from_secs(10), || {
+                    jvm.child.0.try_wait().ok().flatten()
+                });
+                panic!("fixture JVM {pid} closed its stdout before READY (exit: {status:?}); see its stderr above")
+            }
+        }
     }
 
     /// Scheduler state of every task of the JVM.
     pub fn task_states(&self) -> Vec<(u32, char)> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid))
+            .unwrap_or_else(|e| panic!("fixture JVM {} is gone: {e}", self.pid));
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(format!("/proc/{}/task", self.pid))
-            .unwrap()
-            .flatten()
-        {
+        for entry in tasks.flatten() {
+            // A thread may exit between the listing and the read.
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
                 continue;
             };
-            let after = &stat[stat.rfind(')').unwrap() + 2..];
-            let lwp = entry.file_name().to_str().unwrap().parse().unwrap();
-            out.push((lwp, after.chars().next().unwrap()));
+            let state = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].trim_start().chars().next());
+            let lwp = entry.file_name().to_str().and_then(|n| n.parse().ok());
+            if let (Some(lwp), Some(state)) = (lwp, state) {
+                out.push((lwp, state));
+            }
         }
         out
     }
@@ -206,22 +288,20 @@ impl Jvm {
     /// Asserts no thread is stopped or traced, and that jstack still gets a dump.
     pub fn assert_running_and_answering(&self) {
         // A just-detached thread can take a moment to leave tracing stop.
-        let mut stopped = Vec::new();
-        for _ in 0..100 {
-            stopped = self
-                .task_states()
+        let stopped = || -> Vec<(u32, char)> {
+            self.task_states()
                 .into_iter()
                 .filter(|(_, s)| matches!(s, 'T' | 't'))
-                .collect();
-            if stopped.is_empty() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+                .collect()
+        };
+        let resumed = wait_until(Duration::from_secs(10), || {
+            stopped().is_empty().then_some(())
+        });
         assert!(
-            stopped.is_empty(),
-            "JVM {} left with stopped threads: {stopped:?}",
-            self.pid
+            resumed.is_some(),
+            "JVM {} left with stopped threads 10 s after jnstack: {:?}",
+            self.pid,
+            stopped()
         );
         let out = output_within(
             Command::new(self.jdk.join("bin/jstack")).arg(self.pid.to_string()),
@@ -262,20 +342,19 @@ fn output_within(cmd: &mut Command, limit: Duration) -> std::process::Output {
     }
 }
 
-impl Drop for Jvm {
-    fn drop(&mut self) {
-        // SIGCONT first: a SIGKILLed stopped process dies anyway, but be explicit.
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.pid.to_string()])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `jnstack` with a hard time limit so a hang fails the test instead of CI.
 pub fn jnstack() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("jnstack").unwrap();
     cmd.timeout(Duration::from_secs(180)).env("NO_COLOR", "1");
     cmd
+}
+
+/// The `name` of each element of a JSON array of threads (report threads or a finding's).
+pub fn thread_names(threads: &Value) -> Vec<&str> {
+    threads
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array of threads: {threads}"))
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or_else(|| panic!("no name: {t}")))
+        .collect()
 }
