@@ -4,10 +4,11 @@
 //! code, and a line with nothing but comment text and comment markers is a comment. String
 //! contents are code, so comment markers inside strings are ignored.
 //!
-//! Fast path: one multi-pattern search over the whole file finds the "important syntax" (block
-//! comment, string and doc-string openers, line-block starts). A line outside any comment or
-//! string with none of it is classified by its first non-blank bytes alone; only the other lines
-//! go through the byte-level state machine.
+//! Fast path: from a line that starts outside comments and strings, one multi-pattern search
+//! over the rest of the file finds the next "important syntax" (block-comment, string and
+//! doc-string openers, line-block starts; see `language::Important`). Every line before it is
+//! classified by its first non-blank bytes alone; only the line holding it, and lines inside
+//! comments and strings, go through the byte-level state machine.
 
 use std::ops::AddAssign;
 
