@@ -4,10 +4,11 @@
 //! code, and a line with nothing but comment text and comment markers is a comment. String
 //! contents are code, so comment markers inside strings are ignored.
 //!
-//! Fast path: one multi-pattern search over the whole file finds the "important syntax" (block
-//! comment, string and doc-string openers, line-block starts). A line outside any comment or
-//! string with none of it is classified by its first non-blank bytes alone; only the other lines
-//! go through the byte-level state machine.
+//! Fast path: from a line that starts outside comments and strings, one multi-pattern search
+//! over the rest of the file finds the next "important syntax" (block-comment, string and
+//! doc-string openers, line-block starts; see `language::Important`). Every line before it is
+//! classified by its first non-blank bytes alone; only the line holding it, and lines inside
+//! comments and strings, go through the byte-level state machine.
 
 use std::ops::AddAssign;
 
@@ -82,7 +83,19 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     let mut state = State::Normal;
     let mut start = 0;
     while start < bytes.len() {
-        let end = find_byte(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        // The first byte that is not blank: a whitespace-only line is blank in any state (and
+        // changes no state), and the search for the line's end can start there.
+        let first = start
+            + bytes[start..]
+                .iter()
+                .take_while(|&&b| is_inline_ws(b))
+                .count();
+        if first == bytes.len() || bytes[first] == b'\n' {
+            counts.blanks += 1;
+            start = first + 1;
+            continue;
+        }
+        let end = find_byte(b'\n', &bytes[first..]).map_or(bytes.len(), |i| first + i);
         let line = &bytes[start..end];
         let plain = state == State::Normal && {
             if next_important < start {
@@ -95,7 +108,7 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
             next_important >= end
         };
         let kind = if plain {
-            classify_plain(lang, line)
+            classify_plain(lang, &bytes[first..end])
         } else {
             classify_full(lang, line, &mut state)
         };
@@ -108,6 +121,11 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     }
     counts.lines = counts.code + counts.comments + counts.blanks;
     counts
+}
+
+/// Whitespace within a line (everything [`is_ws`] accepts but the newline).
+fn is_inline_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
 }
 
 fn is_ws(b: u8) -> bool {
@@ -167,13 +185,9 @@ fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|&b| is_ws(b))
 }
 
-/// A line outside comments and strings with no important syntax: only a leading line-comment
-/// marker can make it anything but code.
-fn classify_plain(lang: &Language, line: &[u8]) -> Kind {
-    let Some(first) = line.iter().position(|&b| !is_ws(b)) else {
-        return Kind::Blank;
-    };
-    let rest = &line[first..];
+/// A non-blank line outside comments and strings with no important syntax, from its first
+/// non-blank byte on: only a leading line-comment marker makes it anything but code.
+fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
     if lang.line_comments.iter().any(|c| has_prefix(rest, c)) {
         Kind::Comment
     } else {

@@ -444,3 +444,50 @@ fn strip_position(msg: &str) -> String {
         None => msg.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name_for(langs: &Languages, line: &str) -> Option<String> {
+        langs
+            .for_shebang(line.as_bytes())
+            .map(|i| langs.name(i).to_string())
+    }
+
+    #[test]
+    fn shebang_interpreters_are_found_through_env_and_versions() {
+        let langs = Languages::builtin();
+        let py = Some("Python".to_string());
+        assert_eq!(name_for(&langs, "#!/usr/bin/env python3"), py);
+        assert_eq!(name_for(&langs, "#!/usr/bin/python3.11 -u"), py);
+        assert_eq!(name_for(&langs, "#!/usr/bin/env -S python3 -u"), py);
+        assert_eq!(
+            name_for(&langs, "#! /bin/sh -e\r"),
+            Some("Shell".to_string())
+        );
+        assert_eq!(
+            name_for(&langs, "#!/usr/bin/perl -w"),
+            Some("Perl".to_string())
+        );
+        assert_eq!(name_for(&langs, "#!/usr/bin/env"), None);
+        assert_eq!(name_for(&langs, "#!/opt/unknown"), None);
+        assert_eq!(name_for(&langs, "# not a shebang"), None);
+    }
+
+    #[test]
+    fn file_names_match_exactly_and_extensions_in_any_case() {
+        let langs = Languages::builtin();
+        let name = |p: &str| {
+            langs
+                .for_path(Path::new(p))
+                .map(|i| langs.name(i).to_string())
+        };
+        assert_eq!(name("src/Makefile"), Some("Makefile".to_string()));
+        assert_eq!(name("x/CMakeLists.txt"), Some("CMake".to_string()));
+        assert_eq!(name("include/foo.h"), Some("C Header".to_string()));
+        assert_eq!(name("MAIN.C"), Some("C".to_string()));
+        assert_eq!(name("notes.txt"), None);
+        assert_eq!(name("build"), None);
+    }
+}

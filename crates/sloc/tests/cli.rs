@@ -424,6 +424,11 @@ fn syntax_file_errors_name_the_file_and_exit_2() {
         .stderr(
             "sloc: cannot read syntax file missing.json: No such file or directory (os error 2)\n",
         );
+    d.sloc()
+        .args(["-c", "."])
+        .assert()
+        .code(2)
+        .stderr(contains("sloc: cannot read syntax file .: Is a directory"));
     d.write(
         "bad.json",
         "{\n  \"hs\": {\n    \"output_as\": \"Haskell\",\n  }\n}\n",
