@@ -70,6 +70,26 @@ fn hang_is_diagnosed(fixture: &Fixture) {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert!(native_only.contains(&"native-sleeper"), "{native_only:?}");
+    // …and the diagnosis points out the pthread the JVM does not know (not the launcher).
+    let unknown = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "native_only")
+        .unwrap_or_else(|| panic!("no native_only finding: {}", report["findings"]));
+    assert!(
+        thread_names(&unknown["threads"]).contains(&"native-sleeper"),
+        "{unknown}"
+    );
+    assert!(
+        !thread_names(&unknown["threads"]).contains(&"java"),
+        "{unknown}"
+    );
+    let text = unknown["text"].as_str().unwrap();
+    assert!(
+        text.contains("\"native-sleeper\"") && text.contains("nanosleep"),
+        "{text}"
+    );
 
     // The owner sits in write() on the full pipe, and gdb shows it.
     let owner = thread(&report, "pipe-writer");
