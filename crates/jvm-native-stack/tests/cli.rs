@@ -243,6 +243,16 @@ fn control_characters_in_names_are_escaped() {
 }
 
 #[test]
+fn control_characters_in_error_messages_are_escaped() {
+    jnstack()
+        .args(["--from-file", "/nonexistent/evil\x1b[2J.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/evil\\u{1b}[2J.txt"))
+        .stderr(predicate::str::contains("\x1b").not());
+}
+
+#[test]
 fn not_a_dump_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.txt");
