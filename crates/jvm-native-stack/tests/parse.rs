@@ -1,6 +1,6 @@
 //! The dump parser and the diagnosis on real dumps captured from JDK 8 (the post),
-//! JDK 11 and 21 (printed on SIGQUIT), JDK 17 and Temurin 25 (jstack and jcmd flavours),
-//! plus the JSON format.
+//! JDK 11 and 21 (jstack, and printed by the JVM on SIGQUIT), JDK 17 and Temurin 25
+//! (jstack and jcmd flavours), plus the JSON format.
 
 use jvm_native_stack::diagnose::{diagnose, FindingKind};
 use jvm_native_stack::dump::{self, JavaThread, LockAction, LockRef, ThreadDump};
@@ -56,6 +56,19 @@ const WAIT_TRAP_17_25: &[(&str, LockAction)] = &[
     ("idle-wait", LockAction::Locked),
     ("Finalizer", LockAction::Locked),
     ("Common-Cleaner", LockAction::Locked),
+];
+
+/// JDK 11 prints `- waiting to re-lock in wait()` instead of `- locked` in wait().
+const WAIT_TRAP_11: &[(&str, LockAction)] = &[
+    ("idle-wait", LockAction::WaitingToRelock),
+    ("Finalizer", LockAction::WaitingToRelock),
+    ("Common-Cleaner", LockAction::WaitingToRelock),
+];
+
+/// JDK 21's Common-Cleaner parks on a Condition instead of calling `Object.wait()`.
+const WAIT_TRAP_21: &[(&str, LockAction)] = &[
+    ("idle-wait", LockAction::Locked),
+    ("Finalizer", LockAction::Locked),
 ];
 
 /// Checks what every fixture dump of the Hang program (with "extras") must show.
@@ -144,12 +157,7 @@ fn check_fixture_dump(name: &str, decimal_nids: bool, wait_trap: &[(&str, LockAc
 /// heap summary after it, none of which is a thread.
 #[test]
 fn jdk11_sigquit_dump_has_hex_nids_and_relock_lines_in_wait() {
-    let wait_trap = [
-        ("idle-wait", LockAction::WaitingToRelock),
-        ("Finalizer", LockAction::WaitingToRelock),
-        ("Common-Cleaner", LockAction::WaitingToRelock),
-    ];
-    check_fixture_dump("jdk11-sigquit.txt", false, &wait_trap);
+    check_fixture_dump("jdk11-sigquit.txt", false, WAIT_TRAP_11);
     let d = parse("jdk11-sigquit.txt");
     assert_eq!(
         d.banner.as_deref(),
@@ -221,11 +229,7 @@ fn a_log_with_several_dumps_keeps_the_last() {
 /// The JDK 21 dump, also printed on SIGQUIT: decimal nids and `#18 [30690]` headers.
 #[test]
 fn jdk21_sigquit_dump_has_decimal_nids_and_os_ids() {
-    let wait_trap = [
-        ("idle-wait", LockAction::Locked),
-        ("Finalizer", LockAction::Locked),
-    ];
-    check_fixture_dump("jdk21-sigquit.txt", true, &wait_trap);
+    check_fixture_dump("jdk21-sigquit.txt", true, WAIT_TRAP_21);
     let d = parse("jdk21-sigquit.txt");
     assert_eq!(
         d.banner.as_deref(),
@@ -255,6 +259,30 @@ fn jdk21_sigquit_dump_has_decimal_nids_and_os_ids() {
     assert_eq!(edges[0].waiting_for, "0x00000000ffe4d188");
     assert_eq!(edges[1].waiting_for, "0x00000000ffe4d178");
     assert_eq!(d.threads.last().unwrap().name, "GC Thread#0");
+}
+
+#[test]
+fn jdk11_jstack_dump() {
+    check_fixture_dump("jdk11.txt", false, WAIT_TRAP_11);
+    let d = parse("jdk11.txt");
+    let t = get(&d, "pipe-writer");
+    assert_eq!(
+        (t.number, t.os_thread_id, t.nid),
+        (Some(10), None, Some(0x1979))
+    );
+    assert_eq!((t.cpu_ms, t.elapsed_s), (Some(0.41), Some(2.09)));
+}
+
+#[test]
+fn jdk21_jstack_dump() {
+    check_fixture_dump("jdk21.txt", true, WAIT_TRAP_21);
+    let d = parse("jdk21.txt");
+    let t = get(&d, "pipe-writer");
+    assert_eq!(
+        (t.number, t.os_thread_id, t.nid),
+        (Some(18), Some(6619), Some(6619))
+    );
+    assert_eq!((t.cpu_ms, t.elapsed_s), (Some(0.17), Some(1.83)));
 }
 
 #[test]
