@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::harness::{fixtures, jnstack, thread_names};
+use crate::harness::{fixtures, jnstack, report_thread, thread_names};
 
 fn dump(name: &str) -> String {
     fixtures().join("dumps").join(name).display().to_string()
@@ -132,12 +132,7 @@ fn saved_sigquit_dumps_of_jdk11_and_jdk21_are_diagnosed() {
                 || thread_names(&f["threads"]).contains(&"idle-wait")),
             "{name}"
         );
-        let writer = report["threads"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == "pipe-writer")
-            .unwrap();
+        let writer = report_thread(&report, "pipe-writer");
         assert_eq!((&writer["lwp"], &writer["nid"]), (&lwp.into(), &nid.into()));
     }
 }

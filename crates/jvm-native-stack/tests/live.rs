@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{fixture_25, fixture_default, jnstack, require, thread_names, Fixture, Jvm};
+use crate::harness::{
+    fixture_25, fixture_default, jnstack, report_thread, require, thread_names, Fixture, Jvm,
+};
 
 const BLOCKED: [&str; 3] = ["blocked-1", "blocked-2", "blocked-3"];
 
@@ -26,15 +28,6 @@ fn run_json(jvm: &Jvm, extra: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}"))
-}
-
-fn thread<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == name)
-        .unwrap_or_else(|| panic!("no thread {name:?} in report"))
 }
 
 /// The whole post scenario, asserted on the JSON and the text report.
@@ -92,7 +85,7 @@ fn hang_is_diagnosed(fixture: &Fixture) {
     );
 
     // The owner sits in write() on the full pipe, and gdb shows it.
-    let owner = thread(&report, "pipe-writer");
+    let owner = report_thread(&report, "pipe-writer");
     let frames: Vec<&str> = owner["native_frames"]
         .as_array()
         .unwrap_or_else(|| panic!("no native frames for the owner: {owner}"))
@@ -215,7 +208,7 @@ fn no_gdb_still_finds_the_syscall_and_never_stops_the_jvm() {
 fn filters_select_threads_and_gdb_only_those() {
     let jvm = Jvm::start(fixture_default(), false);
     let all = run_json(&jvm, &["--no-gdb"]);
-    let lwp = thread(&all, "idle-sleep")["lwp"].as_u64().unwrap();
+    let lwp = report_thread(&all, "idle-sleep")["lwp"].as_u64().unwrap();
     let by_nid = run_json(&jvm, &["--nid", &format!("{lwp:#x}")]);
     assert_eq!(thread_names(&by_nid["threads"]), ["idle-sleep"]);
     assert!(by_nid["threads"][0]["native_frames"].is_array());

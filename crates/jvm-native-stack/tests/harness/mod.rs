@@ -358,3 +358,13 @@ pub fn thread_names(threads: &Value) -> Vec<&str> {
         .map(|t| t["name"].as_str().unwrap_or_else(|| panic!("no name: {t}")))
         .collect()
 }
+
+/// The thread called `name` in a `--json` report.
+pub fn report_thread<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["threads"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no threads in report: {report}"))
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no thread {name:?} in report"))
+}
