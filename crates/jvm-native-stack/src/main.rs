@@ -37,7 +37,8 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for w in &outcome.snapshot.warnings {
-        eprintln!("jnstack: warning: {w}");
+        // Warnings quote gdb's output and file names: no raw control characters.
+        eprintln!("jnstack: warning: {}", report::sanitize(w));
     }
     let problem = outcome.findings.iter().any(|f| f.problem);
     Ok(if problem {
@@ -80,7 +81,8 @@ fn main() -> ExitCode {
                 eprintln!("jnstack: interrupted");
                 return ExitCode::from(130);
             }
-            eprintln!("jnstack: {e:#}");
+            // Errors may quote jstack's or gdb's output.
+            eprintln!("jnstack: {}", report::sanitize(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -1,11 +1,13 @@
 //! The binary on saved dumps and on error paths: exit codes and messages that name the fix.
 
+use std::io::Read;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::harness::{fixtures, jnstack, thread_names};
+use crate::harness::{fixtures, jnstack, report_thread, thread_names, wait_until, KillOnDrop};
 
 fn dump(name: &str) -> String {
     fixtures().join("dumps").join(name).display().to_string()
@@ -132,12 +134,7 @@ fn saved_sigquit_dumps_of_jdk11_and_jdk21_are_diagnosed() {
                 || thread_names(&f["threads"]).contains(&"idle-wait")),
             "{name}"
         );
-        let writer = report["threads"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == "pipe-writer")
-            .unwrap();
+        let writer = report_thread(&report, "pipe-writer");
         assert_eq!((&writer["lwp"], &writer["nid"]), (&lwp.into(), &nid.into()));
     }
 }
@@ -240,6 +237,16 @@ fn control_characters_in_names_are_escaped() {
         .code(0)
         .stdout(predicate::str::contains("\"evil\\u{1b}[2J\""))
         .stdout(predicate::str::contains("\x1b[2J").not());
+}
+
+#[test]
+fn control_characters_in_error_messages_are_escaped() {
+    jnstack()
+        .args(["--from-file", "/nonexistent/evil\x1b[2J.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/evil\\u{1b}[2J.txt"))
+        .stderr(predicate::str::contains("\x1b").not());
 }
 
 #[test]
@@ -375,25 +382,23 @@ fn color_always_paints_headers_and_never_json() {
 
 #[test]
 fn closed_stdout_pipe_exits_0_quietly() {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
-        .args(["--from-file", &dump("jdk17.txt")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let mut child = KillOnDrop(
+        Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
+            .args(["--from-file", &dump("jdk17.txt")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
     );
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    drop(child.0.stdout.take());
+    let status = wait_until(Duration::from_secs(60), || child.0.try_wait().unwrap())
+        .unwrap_or_else(|| panic!("jnstack did not exit within 60 s after its stdout closed"));
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.0.stderr.take() {
+        pipe.read_to_string(&mut stderr).unwrap();
+    }
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }
 
 #[test]

@@ -14,6 +14,7 @@ use jvm_native_stack::jdk::{self, JdkSearch};
 use jvm_native_stack::runner::{Job, Output, RunError, Runner};
 use jvm_native_stack::{proc, Error};
 use predicates::prelude::*;
+use serde_json::Value;
 
 use crate::harness::{fixture_default, jnstack, require, wait_until, Jvm, KillOnDrop};
 
@@ -25,9 +26,6 @@ struct StopsThenTimesOut {
 
 impl Runner for StopsThenTimesOut {
     fn run(&self, job: &Job, _cancel: &AtomicBool) -> Result<Output, RunError> {
-        if job.args.iter().any(|a| a == "--configuration") {
-            return Ok(Output::default());
-        }
         let _ = Command::new("kill")
             .args(["-STOP", &self.victim.to_string()])
             .status();
@@ -196,9 +194,7 @@ fn real_gdb_killed_mid_attach_leaves_the_jvm_running() {
 #[test]
 fn ptrace_refusal_explains_the_fixes() {
     let jvm = Jvm::start(fixture_default(), false);
-    let (_dir, path) = fake_gdb(
-        "case \"$1\" in --configuration) exit 0;; esac\necho 'ptrace: Operation not permitted.' >&2\nexit 1\n",
-    );
+    let (_dir, path) = fake_gdb("echo 'ptrace: Operation not permitted.' >&2\nexit 1\n");
     jnstack()
         .env("PATH", path)
         .env("JAVA_HOME", &jvm.jdk)
@@ -266,5 +262,39 @@ fn failing_jstack_falls_back_to_jcmd() {
         .stdout(
             predicate::str::contains("\"pipe-writer\"").and(predicate::str::contains("write(")),
         );
+    jvm.assert_running_and_answering();
+}
+
+#[test]
+fn gdb_without_python_falls_back_to_thread_apply_all_bt() {
+    let real = require("gdb", "apt-get install gdb");
+    let jvm = Jvm::start(fixture_default(), false);
+    // Refuses the gated Python mode the way a gdb built without Python does, and is the
+    // real gdb for the classic `thread apply all bt` run that follows.
+    let (_dir, path) = fake_gdb(&format!(
+        "case \" $* \" in *python*)
+  echo 'Python scripting is not supported in this copy of GDB.' >&2; exit 1;;
+esac
+exec '{}' \"$@\"
+",
+        real.display()
+    ));
+    let out = jnstack()
+        .env("PATH", path)
+        .env("JAVA_HOME", &jvm.jdk)
+        .args([&jvm.pid.to_string(), "--json", "--name", "^pipe-writer$"])
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let frames: Vec<&str> = report["threads"][0]["native_frames"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no native frames: {report}"))
+        .iter()
+        .map(|f| f["function"].as_str().unwrap())
+        .collect();
+    assert!(frames.contains(&"Java_Hang_writeToFullPipe"), "{frames:?}");
+    assert!(frames.iter().any(|f| f.ends_with("write")), "{frames:?}");
+    // Phase timings come from the Python script only.
+    assert!(report["gdb_timing"].is_null(), "{}", report["gdb_timing"]);
     jvm.assert_running_and_answering();
 }

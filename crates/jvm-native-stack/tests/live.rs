@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{fixture_25, fixture_default, jnstack, require, thread_names, Fixture, Jvm};
+use crate::harness::{
+    fixture_25, fixture_default, jnstack, report_thread, require, thread_names, Fixture, Jvm,
+};
 
 const BLOCKED: [&str; 3] = ["blocked-1", "blocked-2", "blocked-3"];
 
@@ -26,15 +28,6 @@ fn run_json(jvm: &Jvm, extra: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}"))
-}
-
-fn thread<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == name)
-        .unwrap_or_else(|| panic!("no thread {name:?} in report"))
 }
 
 /// The whole post scenario, asserted on the JSON and the text report.
@@ -70,9 +63,29 @@ fn hang_is_diagnosed(fixture: &Fixture) {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert!(native_only.contains(&"native-sleeper"), "{native_only:?}");
+    // …and the diagnosis points out the pthread the JVM does not know (not the launcher).
+    let unknown = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "native_only")
+        .unwrap_or_else(|| panic!("no native_only finding: {}", report["findings"]));
+    assert!(
+        thread_names(&unknown["threads"]).contains(&"native-sleeper"),
+        "{unknown}"
+    );
+    assert!(
+        !thread_names(&unknown["threads"]).contains(&"java"),
+        "{unknown}"
+    );
+    let text = unknown["text"].as_str().unwrap();
+    assert!(
+        text.contains("\"native-sleeper\"") && text.contains("nanosleep"),
+        "{text}"
+    );
 
     // The owner sits in write() on the full pipe, and gdb shows it.
-    let owner = thread(&report, "pipe-writer");
+    let owner = report_thread(&report, "pipe-writer");
     let frames: Vec<&str> = owner["native_frames"]
         .as_array()
         .unwrap_or_else(|| panic!("no native frames for the owner: {owner}"))
@@ -195,7 +208,7 @@ fn no_gdb_still_finds_the_syscall_and_never_stops_the_jvm() {
 fn filters_select_threads_and_gdb_only_those() {
     let jvm = Jvm::start(fixture_default(), false);
     let all = run_json(&jvm, &["--no-gdb"]);
-    let lwp = thread(&all, "idle-sleep")["lwp"].as_u64().unwrap();
+    let lwp = report_thread(&all, "idle-sleep")["lwp"].as_u64().unwrap();
     let by_nid = run_json(&jvm, &["--nid", &format!("{lwp:#x}")]);
     assert_eq!(thread_names(&by_nid["threads"]), ["idle-sleep"]);
     assert!(by_nid["threads"][0]["native_frames"].is_array());

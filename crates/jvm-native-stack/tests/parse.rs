@@ -1,6 +1,6 @@
 //! The dump parser and the diagnosis on real dumps captured from JDK 8 (the post),
-//! JDK 11 and 21 (printed on SIGQUIT), JDK 17 and Temurin 25 (jstack and jcmd flavours),
-//! plus the JSON format.
+//! JDK 11 and 21 (jstack, and printed by the JVM on SIGQUIT), JDK 17 and Temurin 25
+//! (jstack and jcmd flavours), plus the JSON format.
 
 use jvm_native_stack::diagnose::{diagnose, FindingKind};
 use jvm_native_stack::dump::{self, JavaThread, LockAction, LockRef, ThreadDump};
@@ -42,8 +42,12 @@ fn jdk8_post_excerpt() {
         (w.action, w.lock.address.as_str()),
         (LockAction::WaitingToLock, "0x000000076ce5b140")
     );
+    // JDK 8 prints no cpu= or elapsed=.
+    assert_eq!(
+        header(&d, "Thread-6"),
+        (Some(16), None, Some(5649), None, None)
+    );
     let owner = get(&d, "Thread-6");
-    assert_eq!(owner.nid, Some(5649));
     assert_eq!(owner.tid.as_deref(), Some("0x00007fde040ef800"));
     assert!(owner.in_native_method());
     assert_eq!(owner.owned_locks()[0].address, "0x000000076ce5b140");
@@ -58,8 +62,25 @@ const WAIT_TRAP_17_25: &[(&str, LockAction)] = &[
     ("Common-Cleaner", LockAction::Locked),
 ];
 
+/// JDK 11 prints `- waiting to re-lock in wait()` instead of `- locked` in wait().
+const WAIT_TRAP_11: &[(&str, LockAction)] = &[
+    ("idle-wait", LockAction::WaitingToRelock),
+    ("Finalizer", LockAction::WaitingToRelock),
+    ("Common-Cleaner", LockAction::WaitingToRelock),
+];
+
+/// JDK 21's Common-Cleaner parks on a Condition instead of calling `Object.wait()`.
+const WAIT_TRAP_21: &[(&str, LockAction)] = &[
+    ("idle-wait", LockAction::Locked),
+    ("Finalizer", LockAction::Locked),
+];
+
 /// Checks what every fixture dump of the Hang program (with "extras") must show.
-fn check_fixture_dump(name: &str, decimal_nids: bool, wait_trap: &[(&str, LockAction)]) {
+fn check_fixture_dump(
+    name: &str,
+    decimal_nids: bool,
+    wait_trap: &[(&str, LockAction)],
+) -> ThreadDump {
     let text = dump_fixture(name);
     let d = parse(name);
     assert_eq!(d.threads.len(), header_count(&text), "{name}");
@@ -137,6 +158,21 @@ fn check_fixture_dump(name: &str, decimal_nids: bool, wait_trap: &[(&str, LockAc
     assert_eq!(edges[0].class.as_deref(), Some("java.lang.Object"));
     let a_holds = get(&d, "deadlock-a").owned_locks()[0].address.clone();
     assert_eq!(edges[1].waiting_for, a_holds);
+    d
+}
+
+/// A thread's header values as read by eye: `#id`, `[os id]`, nid, `cpu=` ms, `elapsed=` s.
+type Header = (
+    Option<u64>,
+    Option<u32>,
+    Option<u32>,
+    Option<f64>,
+    Option<f64>,
+);
+
+fn header(d: &ThreadDump, name: &str) -> Header {
+    let t = get(d, name);
+    (t.number, t.os_thread_id, t.nid, t.cpu_ms, t.elapsed_s)
 }
 
 /// The JDK 11 dump was printed by the JVM itself on SIGQUIT (`kill -3`, with
@@ -144,25 +180,20 @@ fn check_fixture_dump(name: &str, decimal_nids: bool, wait_trap: &[(&str, LockAc
 /// heap summary after it, none of which is a thread.
 #[test]
 fn jdk11_sigquit_dump_has_hex_nids_and_relock_lines_in_wait() {
-    let wait_trap = [
-        ("idle-wait", LockAction::WaitingToRelock),
-        ("Finalizer", LockAction::WaitingToRelock),
-        ("Common-Cleaner", LockAction::WaitingToRelock),
-    ];
-    check_fixture_dump("jdk11-sigquit.txt", false, &wait_trap);
-    let d = parse("jdk11-sigquit.txt");
+    let d = check_fixture_dump("jdk11-sigquit.txt", false, WAIT_TRAP_11);
     assert_eq!(
         d.banner.as_deref(),
         Some("OpenJDK 64-Bit Server VM (11.0.13+8 mixed mode)")
     );
     assert_eq!(d.threads.len(), 27);
-    let t = get(&d, "pipe-writer");
     assert_eq!(
-        (t.number, t.os_thread_id, t.nid),
-        (Some(10), None, Some(0x77bb))
+        header(&d, "pipe-writer"),
+        (Some(10), None, Some(0x77bb), Some(0.22), Some(1.35))
     );
-    assert_eq!(t.tid.as_deref(), Some("0x00007f874819e800"));
-    assert_eq!((t.cpu_ms, t.elapsed_s), (Some(0.22), Some(1.35)));
+    assert_eq!(
+        get(&d, "pipe-writer").tid.as_deref(),
+        Some("0x00007f874819e800")
+    );
     assert_eq!(get(&d, "spinner").cpu_ms, Some(1318.42));
     let idle = get(&d, "idle-wait");
     assert_eq!(idle.header_state, "in Object.wait()");
@@ -221,23 +252,16 @@ fn a_log_with_several_dumps_keeps_the_last() {
 /// The JDK 21 dump, also printed on SIGQUIT: decimal nids and `#18 [30690]` headers.
 #[test]
 fn jdk21_sigquit_dump_has_decimal_nids_and_os_ids() {
-    let wait_trap = [
-        ("idle-wait", LockAction::Locked),
-        ("Finalizer", LockAction::Locked),
-    ];
-    check_fixture_dump("jdk21-sigquit.txt", true, &wait_trap);
-    let d = parse("jdk21-sigquit.txt");
+    let d = check_fixture_dump("jdk21-sigquit.txt", true, WAIT_TRAP_21);
     assert_eq!(
         d.banner.as_deref(),
         Some("OpenJDK 64-Bit Server VM (21.0.8+9-LTS mixed mode)")
     );
     assert_eq!(d.threads.len(), 28);
-    let t = get(&d, "pipe-writer");
     assert_eq!(
-        (t.number, t.os_thread_id, t.nid),
-        (Some(18), Some(30690), Some(30690))
+        header(&d, "pipe-writer"),
+        (Some(18), Some(30690), Some(30690), Some(0.47), Some(1.35))
     );
-    assert_eq!((t.cpu_ms, t.elapsed_s), (Some(0.47), Some(1.35)));
     let vm = get(&d, "VM Thread");
     assert_eq!(
         (vm.number, vm.os_thread_id, vm.nid),
@@ -258,10 +282,30 @@ fn jdk21_sigquit_dump_has_decimal_nids_and_os_ids() {
 }
 
 #[test]
+fn jdk11_jstack_dump() {
+    let d = check_fixture_dump("jdk11.txt", false, WAIT_TRAP_11);
+    assert_eq!(
+        header(&d, "pipe-writer"),
+        (Some(10), None, Some(0x1979), Some(0.41), Some(2.09))
+    );
+}
+
+#[test]
+fn jdk21_jstack_dump() {
+    let d = check_fixture_dump("jdk21.txt", true, WAIT_TRAP_21);
+    assert_eq!(
+        header(&d, "pipe-writer"),
+        (Some(18), Some(6619), Some(6619), Some(0.17), Some(1.83))
+    );
+}
+
+#[test]
 fn jdk17_jstack_dump() {
-    check_fixture_dump("jdk17.txt", false, WAIT_TRAP_17_25);
-    let d = parse("jdk17.txt");
-    assert_eq!(get(&d, "pipe-writer").nid, Some(0x1695));
+    let d = check_fixture_dump("jdk17.txt", false, WAIT_TRAP_17_25);
+    assert_eq!(
+        header(&d, "pipe-writer"),
+        (Some(12), None, Some(0x1695), Some(0.14), Some(0.73))
+    );
 }
 
 #[test]
@@ -271,12 +315,10 @@ fn jdk17_jcmd_dump() {
 
 #[test]
 fn jdk25_jstack_dump_has_decimal_nids_and_os_ids() {
-    check_fixture_dump("jdk25.txt", true, WAIT_TRAP_17_25);
-    let d = parse("jdk25.txt");
-    let t = get(&d, "pipe-writer");
+    let d = check_fixture_dump("jdk25.txt", true, WAIT_TRAP_17_25);
     assert_eq!(
-        (t.number, t.os_thread_id, t.nid),
-        (Some(21), Some(5968), Some(5968))
+        header(&d, "pipe-writer"),
+        (Some(21), Some(5968), Some(5968), Some(0.21), Some(0.88))
     );
 }
 

@@ -88,9 +88,8 @@ pub struct Fixture {
 }
 
 fn run_ok(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    // javac on a loaded 2-core machine can take a while, but not forever.
+    let out = output_within(cmd, Duration::from_secs(300));
     assert!(
         out.status.success(),
         "{cmd:?} failed:\n{}{}",
@@ -168,11 +167,17 @@ pub struct KillOnDrop(pub Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        // Only while not yet reaped: after that its pid may belong to someone else.
+        if let Ok(None) = self.0.try_wait() {
+            if let Ok(pid) = libc::pid_t::try_from(self.0.id()) {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe {
+                    libc::kill(pid, libc::SIGCONT);
+                }
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 
@@ -319,12 +324,12 @@ impl Jvm {
 }
 
 /// Runs `cmd` to completion, killing it (and failing the test) after `limit`.
-fn output_within(cmd: &mut Command, limit: Duration) -> std::process::Output {
+pub fn output_within(cmd: &mut Command, limit: Duration) -> std::process::Output {
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
     // wait_with_output drains both pipes, so a large dump cannot block the child.
@@ -357,4 +362,14 @@ pub fn thread_names(threads: &Value) -> Vec<&str> {
         .iter()
         .map(|t| t["name"].as_str().unwrap_or_else(|| panic!("no name: {t}")))
         .collect()
+}
+
+/// The thread called `name` in a `--json` report.
+pub fn report_thread<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["threads"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no threads in report: {report}"))
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no thread {name:?} in report"))
 }
