@@ -65,6 +65,8 @@ enum State {
     },
     /// Inside string `idx` (code).
     Str(usize),
+    /// Inside a delimited raw string (code); its end is kept beside the state.
+    Delimited,
     /// Inside doc string `idx` (comment).
     Doc(usize),
     /// Inside line block `idx` (POD): ends at a line starting with its end marker.
@@ -81,6 +83,8 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     // scanned line are never looked at.
     let mut next_important = lang.important.find(bytes).unwrap_or(usize::MAX);
     let mut state = State::Normal;
+    // The end of the delimited raw string `state` is in (`)xyz"`), which varies per literal.
+    let mut raw_end = Vec::new();
     let mut start = 0;
     while start < bytes.len() {
         // The first byte that is not blank: a whitespace-only line is blank in any state (and
@@ -110,7 +114,7 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
         let kind = if plain {
             classify_plain(lang, &bytes[first..end])
         } else {
-            classify_full(lang, line, &mut state)
+            classify_full(lang, line, &mut state, &mut raw_end)
         };
         match kind {
             Kind::Blank => counts.blanks += 1,
@@ -218,8 +222,9 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
     }
 }
 
-/// The byte-level state machine for one line; `state` carries over to the next line.
-fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
+/// The byte-level state machine for one line; `state` (and `raw_end` with it) carries over to
+/// the next line.
+fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut Vec<u8>) -> Kind {
     if let State::LineBlock(idx) = *state {
         if line.starts_with(&lang.line_blocks[idx].1) {
             *state = State::Normal;
@@ -287,6 +292,37 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
                         *state = State::Str(*idx);
                         i += p.len();
                     }
+                    Some((p, Opener::Delimited(idx))) => {
+                        code = true;
+                        let d = &lang.delimited[*idx];
+                        let after = i + p.len();
+                        match d.delimiter_len(&line[after..]) {
+                            Some(n) => {
+                                raw_end.clear();
+                                raw_end.extend_from_slice(&d.close);
+                                raw_end.extend_from_slice(&line[after..after + n]);
+                                raw_end.extend_from_slice(&d.suffix);
+                                *state = State::Delimited;
+                                i = after + n + d.open.len();
+                            }
+                            // Not a raw string after all: the prefix is code, and its last
+                            // byte may still open an ordinary string (`R"` then `"`).
+                            None => i += 1,
+                        }
+                    }
+                }
+            }
+            State::Delimited => {
+                code = true;
+                i = next_candidate(line, i, raw_end[0], None);
+                if i == line.len() {
+                    break;
+                }
+                if has_prefix(&line[i..], raw_end) {
+                    *state = State::Normal;
+                    i += raw_end.len();
+                } else {
+                    i += 1;
                 }
             }
             State::Block { idx, depth } => {

@@ -28,6 +28,9 @@ pub struct Builtin {
     pub strings: &'static [BuiltinString],
     /// Raw strings (no escapes).
     pub raw_strings: &'static [(&'static str, &'static str)],
+    /// Raw strings with a per-literal delimiter: prefix, open, close, suffix.
+    pub delimited_raw_strings:
+        &'static [(&'static str, &'static str, &'static str, &'static str)],
     /// Doc strings (comments at the start of a line).
     pub doc_strings: &'static [(&'static str, &'static str)],
     /// Comment blocks whose markers begin a line.
@@ -81,6 +84,11 @@ impl Builtin {
                 })
                 .collect(),
             raw_strings: own_pairs(self.raw_strings),
+            delimited_raw_strings: self
+                .delimited_raw_strings
+                .iter()
+                .map(|&(p, o, c, s)| (p.into(), o.into(), c.into(), s.into()))
+                .collect(),
             doc_strings: own_pairs(self.doc_strings),
             line_blocks: own_pairs(self.line_blocks),
             filenames: own(self.filenames),
@@ -105,6 +113,40 @@ pub struct StringSpec {
 /// A `(start, end)` marker pair as bytes.
 pub type Pair = (Box<[u8]>, Box<[u8]>);
 
+/// A raw string whose delimiter is chosen per literal: `prefix DELIM open … close DELIM suffix`
+/// (C++ `R"xyz(…)xyz"`).
+#[derive(Debug, Clone)]
+pub struct Delimited {
+    /// What starts it (`R"`).
+    pub prefix: Box<[u8]>,
+    /// What follows the delimiter at the start (`(`).
+    pub open: Box<[u8]>,
+    /// What precedes the delimiter at the end (`)`).
+    pub close: Box<[u8]>,
+    /// What follows the delimiter at the end (`"`).
+    pub suffix: Box<[u8]>,
+}
+
+impl Delimited {
+    /// The longest delimiter, as C++ allows.
+    const MAX: usize = 16;
+
+    /// The length of the delimiter at the start of `rest` (just after the prefix), if `rest`
+    /// really opens such a string: at most 16 bytes, none of them whitespace, a backslash or
+    /// the first byte of `close` or `suffix`, then `open`.
+    pub fn delimiter_len(&self, rest: &[u8]) -> Option<usize> {
+        for (k, &b) in rest.iter().enumerate().take(Self::MAX + 1) {
+            if rest[k..].starts_with(&self.open) {
+                return Some(k);
+            }
+            if b.is_ascii_whitespace() || b == b'\\' || b == self.close[0] || b == self.suffix[0] {
+                return None;
+            }
+        }
+        None
+    }
+}
+
 /// What a marker found in normal code opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opener {
@@ -116,6 +158,8 @@ pub enum Opener {
     Str(usize),
     /// Doc string: a comment if it begins its line, else string number `i`.
     Doc(usize),
+    /// Delimited raw string number `i`, if a valid delimiter follows.
+    Delimited(usize),
 }
 
 /// How to find the next important syntax in a file.
@@ -178,6 +222,8 @@ pub struct Language {
     pub nested: bool,
     /// Strings, raw strings and the string form of doc strings.
     pub strings: Vec<StringSpec>,
+    /// Raw strings with a per-literal delimiter.
+    pub delimited: Vec<Delimited>,
     /// Comment blocks whose markers begin a line.
     pub line_blocks: Vec<Pair>,
     /// Every opener, longest first.
@@ -198,6 +244,7 @@ impl Language {
             || !raw.line_blocks.is_empty();
         let mut strings = Vec::new();
         let mut doc_strings = Vec::new();
+        let mut delimited = Vec::new();
         // Without comment syntax a string cannot hide anything, so skip the work.
         if has_comments {
             for s in &raw.strings {
@@ -214,6 +261,14 @@ impl Language {
                     end: b(e),
                     escape: None,
                     multiline: true,
+                });
+            }
+            for (p, o, c, s) in &raw.delimited_raw_strings {
+                delimited.push(Delimited {
+                    prefix: b(p),
+                    open: b(o),
+                    close: b(c),
+                    suffix: b(s),
                 });
             }
             for (s, e) in &raw.doc_strings {
@@ -242,6 +297,9 @@ impl Language {
             };
             openers.push((s.start.clone(), kind));
         }
+        for (i, d) in delimited.iter().enumerate() {
+            openers.push((d.prefix.clone(), Opener::Delimited(i)));
+        }
         let mut patterns: Vec<Box<[u8]>> = openers.iter().map(|(p, _)| p.clone()).collect();
         patterns.extend(line_blocks.iter().map(|(s, _)| s.clone()));
         for c in &line_comments {
@@ -269,6 +327,7 @@ impl Language {
             blocks,
             nested: raw.nested,
             strings,
+            delimited,
             line_blocks,
             openers,
             opener_first,

@@ -42,6 +42,10 @@ pub struct RawSyntax {
     /// Raw strings: like `strings` but without escapes (Rust `r#"…"#`, Go backticks).
     #[serde(default)]
     pub raw_strings: Vec<(String, String)>,
+    /// Raw strings whose delimiter is chosen per literal, as `[prefix, open, close, suffix]`:
+    /// C++ `R"xyz(…)xyz"` is `["R\"", "(", ")", "\""]`.
+    #[serde(default)]
+    pub delimited_raw_strings: Vec<(String, String, String, String)>,
     /// Doc strings: counted as comments when nothing but whitespace precedes them on their line,
     /// as ordinary (code) strings otherwise (Python `"""…"""`).
     #[serde(default)]
@@ -122,6 +126,13 @@ impl RawSyntax {
                 return bad(field, "contains an empty marker");
             }
         }
+        let quads = &self.delimited_raw_strings;
+        if quads
+            .iter()
+            .any(|(p, o, c, s)| [p, o, c, s].iter().any(|m| m.is_empty()))
+        {
+            return bad("delimited_raw_strings", "contains an empty marker");
+        }
         for s in &self.strings {
             if s.start.is_empty() || s.end.is_empty() {
                 return bad("strings", "contains an empty marker");
@@ -144,6 +155,9 @@ impl RawSyntax {
         }
         for (s, e) in &self.line_blocks {
             markers.extend([s, e]);
+        }
+        for (p, o, c, s) in quads {
+            markers.extend([p, o, c, s]);
         }
         for s in &self.strings {
             markers.extend([&s.start, &s.end]);

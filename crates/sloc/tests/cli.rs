@@ -398,20 +398,23 @@ fn extended_syntax_fields_work_from_a_comment_file() {
         r#"{"zz": {"output_as": "Zed", "whole_line": ["!!"], "block": [["<<", ">>"]],
             "nested": true, "strings": [{"start": "~", "end": "~", "escape": "^"}],
             "raw_strings": [["@@", "@@"]], "doc_strings": [["%%", "%%"]],
+            "delimited_raw_strings": [["Q{", "[", "]", "}"]],
             "line_blocks": [["=doc", "=end"]], "filenames": ["Zedfile"], "shebangs": ["zed"]}}"#,
     );
     // Line 1 code (the string hides `!!`), 2 comment (nested), 3 comment (doc string), 4-6
     // comment (line block), 7 code (the raw string hides `<<`), 8 code (the escaped `~` keeps the
-    // string open over `<<`), 9 code (so no block comment was opened on line 8).
+    // string open over `<<`), 9 code (so no block comment was opened on line 8), 10-11 code
+    // (a raw string with delimiter `k`, which `]}` does not end), 12 comment.
     d.write(
         "a.zz",
-        "x ~ !! ~\n<< a << b >> c >>\n%% doc %%\n=doc\nanything\n=end\ny @@ << @@\nz ~^~ << ~\nw\n",
+        "x ~ !! ~\n<< a << b >> c >>\n%% doc %%\n=doc\nanything\n=end\ny @@ << @@\nz ~^~ << ~\nw\n\
+         v Q{k[ << ]}\n]k}\n!! c\n",
     );
     d.write("Zedfile", "!! c\n");
     // `#!` is not a Zed comment: two code lines.
     d.write("script", "#!/usr/bin/zed\nq\n");
     let v = d.json(&["-c", "ext.json", "-e", "*.json"]);
-    assert_eq!(nums(lang(&v, "Zed").unwrap()), [3, 12, 6, 6, 0]);
+    assert_eq!(nums(lang(&v, "Zed").unwrap()), [3, 15, 8, 7, 0]);
 }
 
 #[test]
