@@ -138,13 +138,14 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
     let _ = writeln!(
         out,
         "    Builtin {{ key: {key:?}, output_as: {:?}, other_extns: {}, whole_line: {}, blocks: {}, \
-         nested: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, doc_strings: {}, line_blocks: {}, \
+         nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, doc_strings: {}, line_blocks: {}, \
          filenames: {}, shebangs: {} }},",
         raw.output_as,
         strs(&lower(&raw.other_extns)),
         strs(&line),
         pairs(&raw.all_blocks()),
         raw.nested,
+        raw.word_comments,
         string_parts.join(", "),
         pairs(&raw.raw_strings),
         quads(&raw.delimited_raw_strings),

@@ -208,6 +208,11 @@ fn next_candidate(line: &[u8], from: usize, a: u8, b: Option<u8>) -> usize {
     found.map_or(line.len(), |i| from + i)
 }
 
+/// Bytes after which a shell word begins.
+fn is_word_break(b: u8) -> bool {
+    is_ws(b) || matches!(b, b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>')
+}
+
 fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|&b| is_ws(b))
 }
@@ -267,6 +272,13 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut 
                 let rest = &line[i..];
                 match lang.openers.iter().find(|(p, _)| has_prefix(rest, p)) {
                     None => {
+                        code = true;
+                        i += 1;
+                    }
+                    // In a shell, `#` inside a word (`$#`, `${x#y}`, `a#b`) is not a comment.
+                    Some((_, Opener::Line))
+                        if lang.word_comments && i > 0 && !is_word_break(line[i - 1]) =>
+                    {
                         code = true;
                         i += 1;
                     }

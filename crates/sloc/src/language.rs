@@ -24,6 +24,8 @@ pub struct Builtin {
     pub blocks: &'static [(&'static str, &'static str)],
     /// Whether block comments nest.
     pub nested: bool,
+    /// Whether line comments begin only at the start of a word.
+    pub word_comments: bool,
     /// String literals.
     pub strings: &'static [BuiltinString],
     /// Raw strings (no escapes).
@@ -73,6 +75,7 @@ impl Builtin {
             whole_line: own(self.whole_line),
             block: own_pairs(self.blocks),
             nested: self.nested,
+            word_comments: self.word_comments,
             strings: self
                 .strings
                 .iter()
@@ -220,6 +223,8 @@ pub struct Language {
     pub blocks: Vec<Pair>,
     /// Whether block comments nest.
     pub nested: bool,
+    /// Whether line comments begin only at the start of a word.
+    pub word_comments: bool,
     /// Strings, raw strings and the string form of doc strings.
     pub strings: Vec<StringSpec>,
     /// Raw strings with a per-literal delimiter.
@@ -326,6 +331,7 @@ impl Language {
             line_comments,
             blocks,
             nested: raw.nested,
+            word_comments: raw.word_comments,
             strings,
             delimited,
             line_blocks,

@@ -36,6 +36,9 @@ pub struct RawSyntax {
     /// Whether block comments nest (Rust, Haskell, Swift, Scala, Kotlin).
     #[serde(default)]
     pub nested: bool,
+    /// Line comments begin only at the start of a word, as in shells (`$#`, `${x#y}`).
+    #[serde(default)]
+    pub word_comments: bool,
     /// String literals: their content is code and hides comment markers.
     #[serde(default)]
     pub strings: Vec<RawString>,
