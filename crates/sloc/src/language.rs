@@ -486,20 +486,111 @@ pub fn load_syntax_file(path: &Path) -> Result<SyntaxFile, SlocError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: SyntaxFile = serde_json::from_str(&text).map_err(|e| SlocError::InvalidJson {
+    let invalid = |reason: String| SlocError::InvalidEntry {
         path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        reason: strip_position(&e.to_string()),
+        reason,
+    };
+    if text.trim().is_empty() {
+        return Err(invalid(
+            "the file is empty; it must hold a JSON object such as \
+             {\"ext\": {\"output_as\": \"Name\"}}"
+                .to_string(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let file: SyntaxFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        SlocError::InvalidJson {
+            path: path.to_path_buf(),
+            line: inner.line(),
+            column: inner.column(),
+            reason: format!(
+                "{}{}",
+                where_in_file(e.path(), inner.classify()),
+                strip_position(&inner.to_string())
+            ),
+        }
     })?;
+    let keys: KeyList = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let mut claimed: HashMap<String, &str> = HashMap::new();
+    for key in &keys.0 {
+        if claimed.insert(key.to_lowercase(), key).is_some() {
+            return Err(invalid(format!(
+                "entry \"{key}\" appears twice; merge the two into one"
+            )));
+        }
+    }
     for (key, raw) in &file {
-        raw.validate(key)
-            .map_err(|reason| SlocError::InvalidEntry {
-                path: path.to_path_buf(),
-                reason,
-            })?;
+        raw.validate(key).map_err(invalid)?;
+        for ext in &raw.other_extns {
+            let ext_l = ext.to_lowercase();
+            if let Some(other) = claimed.insert(ext_l, key).filter(|o| o != key) {
+                return Err(invalid(format!(
+                    "extension \"{ext}\" is claimed by both entries \"{other}\" and \"{key}\"; \
+                     keep it in one of them"
+                )));
+            }
+        }
     }
     Ok(file)
+}
+
+/// Where an error is: "entry "x", field `strings[0].start`: " inside an entry, what the top
+/// level must be for a wrong type there, nothing for a syntax error.
+fn where_in_file(
+    path: &serde_path_to_error::Path,
+    category: serde_json::error::Category,
+) -> String {
+    use serde_path_to_error::Segment;
+    let mut segments = path.iter();
+    let Some(Segment::Map { key }) = segments.next() else {
+        return match category {
+            serde_json::error::Category::Data => {
+                "the top level must be an object keyed by extension: ".to_string()
+            }
+            _ => String::new(),
+        };
+    };
+    let mut field = String::new();
+    for s in segments {
+        match s {
+            Segment::Seq { index } => field.push_str(&format!("[{index}]")),
+            Segment::Map { key } if field.is_empty() => field.push_str(key),
+            Segment::Map { key } => field.push_str(&format!(".{key}")),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    if field.is_empty() {
+        format!("entry \"{key}\": ")
+    } else {
+        format!("entry \"{key}\", field `{field}`: ")
+    }
+}
+
+/// The top-level keys of a syntax file in order, duplicates kept (a map would drop them).
+struct KeyList(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(k);
+                }
+                Ok(KeyList(keys))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 /// serde_json appends " at line L column C"; the error message gives those separately.

@@ -14,7 +14,10 @@ pub type SyntaxFile = BTreeMap<String, RawSyntax>;
 /// One language entry as written in JSON. Every field but `output_as` is optional, so the blog
 /// post's entries (`output_as`, `other_extns`, `start`, `end`, `whole_line`) parse unchanged.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an object with at least \"output_as\""
+)]
 pub struct RawSyntax {
     /// Language name shown in reports.
     pub output_as: String,
@@ -92,6 +95,17 @@ impl RawSyntax {
         let bad = |field: &str, why: &str| Err(format!("entry \"{key}\": `{field}` {why}"));
         if key.is_empty() {
             return Err("an entry has an empty extension as its key".to_string());
+        }
+        if let Some(bare) = key.strip_prefix('.') {
+            return Err(format!(
+                "entry \"{key}\": extensions are written without the dot: \"{bare}\""
+            ));
+        }
+        if let Some(ext) = self.other_extns.iter().find(|e| e.starts_with('.')) {
+            return bad(
+                "other_extns",
+                &format!("has \"{ext}\": extensions are written without the dot"),
+            );
         }
         if self.output_as.trim().is_empty() {
             return bad("output_as", "is empty");

@@ -451,7 +451,8 @@ fn syntax_file_errors_name_the_file_and_exit_2() {
         .assert()
         .code(2)
         .stderr(contains(
-            "type.json at line 1, column 50: invalid type: string \"--\"",
+            "type.json at line 1, column 50: entry \"hs\", field `whole_line`: invalid type: \
+             string \"--\"",
         ));
     d.write(
         "empty.json",
@@ -648,4 +649,72 @@ fn generate_prints_a_man_page_and_completions() {
     assert!(run("elvish").contains("sloc"));
     assert!(run("powershell").contains("sloc"));
     d.sloc().args(["--generate", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn syntax_file_errors_name_the_entry_and_field_and_the_fix() {
+    let d = Dir::new();
+    let cases = [
+        (
+            r#"{"x": {"output_as": "X", "strings": [{"start": 1, "end": "'"}]}}"#,
+            "at line 1, column 48: entry \"x\", field `strings[0].start`: invalid type: \
+             integer `1`, expected a string",
+        ),
+        (
+            r#"{"x": 3}"#,
+            "entry \"x\": invalid type: integer `3`, expected an object with at least \"output_as\"",
+        ),
+        (
+            r#"[{"output_as": "X"}]"#,
+            "the top level must be an object keyed by extension: invalid type: sequence",
+        ),
+        (
+            "",
+            "the file is empty; it must hold a JSON object such as {\"ext\": {\"output_as\": \"Name\"}}",
+        ),
+        (
+            r#"{"x": {"output_as": "X"}, "x": {"output_as": "Y"}}"#,
+            "entry \"x\" appears twice; merge the two into one",
+        ),
+        (
+            r#"{".py": {"output_as": "X"}}"#,
+            "entry \".py\": extensions are written without the dot: \"py\"",
+        ),
+        (
+            r#"{"x": {"output_as": "X", "other_extns": [".y"]}}"#,
+            "entry \"x\": `other_extns` has \".y\": extensions are written without the dot",
+        ),
+        (
+            r#"{"a": {"output_as": "A", "other_extns": ["q"]}, "b": {"output_as": "B", "other_extns": ["Q"]}}"#,
+            "extension \"Q\" is claimed by both entries \"a\" and \"b\"; keep it in one of them",
+        ),
+    ];
+    for (json, message) in cases {
+        d.write("s.json", json);
+        let out = d.sloc().args(["-c", "s.json"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{json}: {stderr}");
+        assert!(
+            stderr.starts_with("sloc: invalid syntax file s.json") && stderr.contains(message),
+            "{json}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{json}: {stderr}");
+    }
+}
+
+#[test]
+fn a_comment_file_entry_takes_over_a_builtin_and_another_languages_extension() {
+    let d = Dir::new();
+    // `c` replaces C's syntax; `other_extns: ["rs"]` takes `.rs` away from Rust.
+    d.write(
+        "s.json",
+        r##"{"c": {"output_as": "MyC", "whole_line": ["#"]},
+            "foo": {"output_as": "Foo", "other_extns": ["rs"], "whole_line": [";"]}}"##,
+    );
+    d.write("a.c", "int x; // not a comment here\n# comment\n");
+    d.write("b.rs", "; comment\nfn main() {}\n");
+    let v = d.json(&["-c", "s.json", "-e", "*.json"]);
+    assert_eq!(nums(lang(&v, "MyC").unwrap()), [1, 2, 1, 1, 0]);
+    assert_eq!(nums(lang(&v, "Foo").unwrap()), [1, 2, 1, 1, 0]);
+    assert!(lang(&v, "C").is_none() && lang(&v, "Rust").is_none());
 }
