@@ -718,3 +718,75 @@ fn a_comment_file_entry_takes_over_a_builtin_and_another_languages_extension() {
     assert_eq!(nums(lang(&v, "Foo").unwrap()), [1, 2, 1, 1, 0]);
     assert!(lang(&v, "C").is_none() && lang(&v, "Rust").is_none());
 }
+
+#[test]
+fn anchored_excludes_match_from_each_root_and_from_the_current_directory() {
+    let d = Dir::new();
+    d.write("src/a.c", "int a;\n");
+    d.write("src/gen/g.c", "int g;\n");
+    d.write("lib/l.c", "int l;\n");
+    d.write("lib/gen/h.c", "int h;\n");
+    let files = |args: &[&str]| -> Vec<String> {
+        let v = d.json(&[&["--by-file"], args].concat());
+        let mut paths: Vec<String> = lang(&v, "C").map_or(Vec::new(), |c| {
+            c["reports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["path"].as_str().unwrap().replace("./", ""))
+                .collect()
+        });
+        paths.sort();
+        paths
+    };
+    // Relative to the current directory, with several roots and with a leading `./`.
+    assert_eq!(
+        files(&["src", "lib", "-e", "src/gen"]),
+        ["lib/gen/h.c", "lib/l.c", "src/a.c"]
+    );
+    assert_eq!(files(&["-e", "./src"]), ["lib/gen/h.c", "lib/l.c"]);
+    // Relative to the root given, even an absolute one.
+    let root = d.path().join("lib");
+    let abs = files(&[root.to_str().unwrap(), "-e", "gen"]);
+    assert_eq!(abs.len(), 1);
+    assert!(abs[0].ends_with("lib/l.c"), "{abs:?}");
+    let abs = files(&[d.path().to_str().unwrap(), "-e", "lib/gen", "-e", "src/"]);
+    assert_eq!(abs.len(), 1);
+    assert!(abs[0].ends_with("lib/l.c"), "{abs:?}");
+}
+
+#[test]
+fn a_symlink_loop_with_follow_warns_and_counts_the_rest_once() {
+    let d = small_tree();
+    std::os::unix::fs::symlink("..", d.path().join("src/loop")).unwrap();
+    d.sloc()
+        .args(["--follow", "--format", "csv"])
+        .assert()
+        .code(1)
+        .stdout(contains("C,2,9,5,2,2"))
+        .stderr(contains("sloc: warning: File system loop found").and(contains("src/loop")));
+}
+
+#[test]
+fn a_fifo_is_not_a_file_and_does_not_block_the_walk() {
+    let d = small_tree();
+    let fifo = d.path().join("src/pipe.c");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo (coreutils) is needed by this test");
+    assert!(status.success());
+    // Opening a FIFO for reading would wait for a writer forever: it must be skipped unread.
+    d.sloc()
+        .args(["--format", "csv"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout(contains("C,2,9,5,2,2"));
+    d.sloc()
+        .args(["--format", "csv", "src/pipe.c"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout(contains("Total,0,0,0,0,0"));
+}
