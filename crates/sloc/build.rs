@@ -113,6 +113,15 @@ fn pairs(items: &[(String, String)]) -> String {
     format!("&[{}]", parts.join(", "))
 }
 
+fn quads(items: &[(String, String, String, String)]) -> String {
+    let sorted = longest_first(items, |(p, ..)| p.len());
+    let parts: Vec<String> = sorted
+        .iter()
+        .map(|(p, o, c, s)| format!("({p:?}, {o:?}, {c:?}, {s:?})"))
+        .collect();
+    format!("&[{}]", parts.join(", "))
+}
+
 fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
     let line = longest_first(&raw.whole_line, |s| s.len());
     let strings = longest_first(&raw.strings, |s| s.start.len());
@@ -129,15 +138,17 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
     let _ = writeln!(
         out,
         "    Builtin {{ key: {key:?}, output_as: {:?}, other_extns: {}, whole_line: {}, blocks: {}, \
-         nested: {}, strings: &[{}], raw_strings: {}, doc_strings: {}, line_blocks: {}, \
+         nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, doc_strings: {}, line_blocks: {}, \
          filenames: {}, shebangs: {} }},",
         raw.output_as,
         strs(&lower(&raw.other_extns)),
         strs(&line),
         pairs(&raw.all_blocks()),
         raw.nested,
+        raw.word_comments,
         string_parts.join(", "),
         pairs(&raw.raw_strings),
+        quads(&raw.delimited_raw_strings),
         pairs(&raw.doc_strings),
         pairs(&raw.line_blocks),
         strs(&raw.filenames),

@@ -65,6 +65,8 @@ enum State {
     },
     /// Inside string `idx` (code).
     Str(usize),
+    /// Inside a delimited raw string (code); its end is kept beside the state.
+    Delimited,
     /// Inside doc string `idx` (comment).
     Doc(usize),
     /// Inside line block `idx` (POD): ends at a line starting with its end marker.
@@ -81,6 +83,8 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     // scanned line are never looked at.
     let mut next_important = lang.important.find(bytes).unwrap_or(usize::MAX);
     let mut state = State::Normal;
+    // The end of the delimited raw string `state` is in (`)xyz"`), which varies per literal.
+    let mut raw_end = Vec::new();
     let mut start = 0;
     while start < bytes.len() {
         // The first byte that is not blank: a whitespace-only line is blank in any state (and
@@ -110,7 +114,7 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
         let kind = if plain {
             classify_plain(lang, &bytes[first..end])
         } else {
-            classify_full(lang, line, &mut state)
+            classify_full(lang, line, &mut state, &mut raw_end)
         };
         match kind {
             Kind::Blank => counts.blanks += 1,
@@ -204,6 +208,11 @@ fn next_candidate(line: &[u8], from: usize, a: u8, b: Option<u8>) -> usize {
     found.map_or(line.len(), |i| from + i)
 }
 
+/// Bytes after which a shell word begins.
+fn is_word_break(b: u8) -> bool {
+    is_ws(b) || matches!(b, b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>')
+}
+
 fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|&b| is_ws(b))
 }
@@ -218,8 +227,9 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
     }
 }
 
-/// The byte-level state machine for one line; `state` carries over to the next line.
-fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
+/// The byte-level state machine for one line; `state` (and `raw_end` with it) carries over to
+/// the next line.
+fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut Vec<u8>) -> Kind {
     if let State::LineBlock(idx) = *state {
         if line.starts_with(&lang.line_blocks[idx].1) {
             *state = State::Normal;
@@ -265,6 +275,13 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
                         code = true;
                         i += 1;
                     }
+                    // In a shell, `#` inside a word (`$#`, `${x#y}`, `a#b`) is not a comment.
+                    Some((_, Opener::Line))
+                        if lang.word_comments && i > 0 && !is_word_break(line[i - 1]) =>
+                    {
+                        code = true;
+                        i += 1;
+                    }
                     Some((_, Opener::Line)) => break,
                     Some((p, Opener::Block(idx))) => {
                         *state = State::Block {
@@ -287,6 +304,37 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State) -> Kind {
                         *state = State::Str(*idx);
                         i += p.len();
                     }
+                    Some((p, Opener::Delimited(idx))) => {
+                        code = true;
+                        let d = &lang.delimited[*idx];
+                        let after = i + p.len();
+                        match d.delimiter_len(&line[after..]) {
+                            Some(n) => {
+                                raw_end.clear();
+                                raw_end.extend_from_slice(&d.close);
+                                raw_end.extend_from_slice(&line[after..after + n]);
+                                raw_end.extend_from_slice(&d.suffix);
+                                *state = State::Delimited;
+                                i = after + n + d.open.len();
+                            }
+                            // Not a raw string after all: the prefix is code, and its last
+                            // byte may still open an ordinary string (`R"` then `"`).
+                            None => i += 1,
+                        }
+                    }
+                }
+            }
+            State::Delimited => {
+                code = true;
+                i = next_candidate(line, i, raw_end[0], None);
+                if i == line.len() {
+                    break;
+                }
+                if has_prefix(&line[i..], raw_end) {
+                    *state = State::Normal;
+                    i += raw_end.len();
+                } else {
+                    i += 1;
                 }
             }
             State::Block { idx, depth } => {

@@ -24,10 +24,15 @@ pub struct Builtin {
     pub blocks: &'static [(&'static str, &'static str)],
     /// Whether block comments nest.
     pub nested: bool,
+    /// Whether line comments begin only at the start of a word.
+    pub word_comments: bool,
     /// String literals.
     pub strings: &'static [BuiltinString],
     /// Raw strings (no escapes).
     pub raw_strings: &'static [(&'static str, &'static str)],
+    /// Raw strings with a per-literal delimiter: prefix, open, close, suffix.
+    pub delimited_raw_strings:
+        &'static [(&'static str, &'static str, &'static str, &'static str)],
     /// Doc strings (comments at the start of a line).
     pub doc_strings: &'static [(&'static str, &'static str)],
     /// Comment blocks whose markers begin a line.
@@ -70,6 +75,7 @@ impl Builtin {
             whole_line: own(self.whole_line),
             block: own_pairs(self.blocks),
             nested: self.nested,
+            word_comments: self.word_comments,
             strings: self
                 .strings
                 .iter()
@@ -81,6 +87,11 @@ impl Builtin {
                 })
                 .collect(),
             raw_strings: own_pairs(self.raw_strings),
+            delimited_raw_strings: self
+                .delimited_raw_strings
+                .iter()
+                .map(|&(p, o, c, s)| (p.into(), o.into(), c.into(), s.into()))
+                .collect(),
             doc_strings: own_pairs(self.doc_strings),
             line_blocks: own_pairs(self.line_blocks),
             filenames: own(self.filenames),
@@ -105,6 +116,40 @@ pub struct StringSpec {
 /// A `(start, end)` marker pair as bytes.
 pub type Pair = (Box<[u8]>, Box<[u8]>);
 
+/// A raw string whose delimiter is chosen per literal: `prefix DELIM open … close DELIM suffix`
+/// (C++ `R"xyz(…)xyz"`).
+#[derive(Debug, Clone)]
+pub struct Delimited {
+    /// What starts it (`R"`).
+    pub prefix: Box<[u8]>,
+    /// What follows the delimiter at the start (`(`).
+    pub open: Box<[u8]>,
+    /// What precedes the delimiter at the end (`)`).
+    pub close: Box<[u8]>,
+    /// What follows the delimiter at the end (`"`).
+    pub suffix: Box<[u8]>,
+}
+
+impl Delimited {
+    /// The longest delimiter, as C++ allows.
+    const MAX: usize = 16;
+
+    /// The length of the delimiter at the start of `rest` (just after the prefix), if `rest`
+    /// really opens such a string: at most 16 bytes, none of them whitespace, a backslash or
+    /// the first byte of `close` or `suffix`, then `open`.
+    pub fn delimiter_len(&self, rest: &[u8]) -> Option<usize> {
+        for (k, &b) in rest.iter().enumerate().take(Self::MAX + 1) {
+            if rest[k..].starts_with(&self.open) {
+                return Some(k);
+            }
+            if b.is_ascii_whitespace() || b == b'\\' || b == self.close[0] || b == self.suffix[0] {
+                return None;
+            }
+        }
+        None
+    }
+}
+
 /// What a marker found in normal code opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opener {
@@ -116,6 +161,8 @@ pub enum Opener {
     Str(usize),
     /// Doc string: a comment if it begins its line, else string number `i`.
     Doc(usize),
+    /// Delimited raw string number `i`, if a valid delimiter follows.
+    Delimited(usize),
 }
 
 /// How to find the next important syntax in a file.
@@ -176,8 +223,12 @@ pub struct Language {
     pub blocks: Vec<Pair>,
     /// Whether block comments nest.
     pub nested: bool,
+    /// Whether line comments begin only at the start of a word.
+    pub word_comments: bool,
     /// Strings, raw strings and the string form of doc strings.
     pub strings: Vec<StringSpec>,
+    /// Raw strings with a per-literal delimiter.
+    pub delimited: Vec<Delimited>,
     /// Comment blocks whose markers begin a line.
     pub line_blocks: Vec<Pair>,
     /// Every opener, longest first.
@@ -198,6 +249,7 @@ impl Language {
             || !raw.line_blocks.is_empty();
         let mut strings = Vec::new();
         let mut doc_strings = Vec::new();
+        let mut delimited = Vec::new();
         // Without comment syntax a string cannot hide anything, so skip the work.
         if has_comments {
             for s in &raw.strings {
@@ -214,6 +266,14 @@ impl Language {
                     end: b(e),
                     escape: None,
                     multiline: true,
+                });
+            }
+            for (p, o, c, s) in &raw.delimited_raw_strings {
+                delimited.push(Delimited {
+                    prefix: b(p),
+                    open: b(o),
+                    close: b(c),
+                    suffix: b(s),
                 });
             }
             for (s, e) in &raw.doc_strings {
@@ -242,6 +302,9 @@ impl Language {
             };
             openers.push((s.start.clone(), kind));
         }
+        for (i, d) in delimited.iter().enumerate() {
+            openers.push((d.prefix.clone(), Opener::Delimited(i)));
+        }
         let mut patterns: Vec<Box<[u8]>> = openers.iter().map(|(p, _)| p.clone()).collect();
         patterns.extend(line_blocks.iter().map(|(s, _)| s.clone()));
         for c in &line_comments {
@@ -268,7 +331,9 @@ impl Language {
             line_comments,
             blocks,
             nested: raw.nested,
+            word_comments: raw.word_comments,
             strings,
+            delimited,
             line_blocks,
             openers,
             opener_first,
@@ -421,20 +486,111 @@ pub fn load_syntax_file(path: &Path) -> Result<SyntaxFile, SlocError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: SyntaxFile = serde_json::from_str(&text).map_err(|e| SlocError::InvalidJson {
+    let invalid = |reason: String| SlocError::InvalidEntry {
         path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        reason: strip_position(&e.to_string()),
+        reason,
+    };
+    if text.trim().is_empty() {
+        return Err(invalid(
+            "the file is empty; it must hold a JSON object such as \
+             {\"ext\": {\"output_as\": \"Name\"}}"
+                .to_string(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let file: SyntaxFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        SlocError::InvalidJson {
+            path: path.to_path_buf(),
+            line: inner.line(),
+            column: inner.column(),
+            reason: format!(
+                "{}{}",
+                where_in_file(e.path(), inner.classify()),
+                strip_position(&inner.to_string())
+            ),
+        }
     })?;
+    let keys: KeyList = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let mut claimed: HashMap<String, &str> = HashMap::new();
+    for key in &keys.0 {
+        if claimed.insert(key.to_lowercase(), key).is_some() {
+            return Err(invalid(format!(
+                "entry \"{key}\" appears twice; merge the two into one"
+            )));
+        }
+    }
     for (key, raw) in &file {
-        raw.validate(key)
-            .map_err(|reason| SlocError::InvalidEntry {
-                path: path.to_path_buf(),
-                reason,
-            })?;
+        raw.validate(key).map_err(invalid)?;
+        for ext in &raw.other_extns {
+            let ext_l = ext.to_lowercase();
+            if let Some(other) = claimed.insert(ext_l, key).filter(|o| o != key) {
+                return Err(invalid(format!(
+                    "extension \"{ext}\" is claimed by both entries \"{other}\" and \"{key}\"; \
+                     keep it in one of them"
+                )));
+            }
+        }
     }
     Ok(file)
+}
+
+/// Where an error is: "entry "x", field `strings[0].start`: " inside an entry, what the top
+/// level must be for a wrong type there, nothing for a syntax error.
+fn where_in_file(
+    path: &serde_path_to_error::Path,
+    category: serde_json::error::Category,
+) -> String {
+    use serde_path_to_error::Segment;
+    let mut segments = path.iter();
+    let Some(Segment::Map { key }) = segments.next() else {
+        return match category {
+            serde_json::error::Category::Data => {
+                "the top level must be an object keyed by extension: ".to_string()
+            }
+            _ => String::new(),
+        };
+    };
+    let mut field = String::new();
+    for s in segments {
+        match s {
+            Segment::Seq { index } => field.push_str(&format!("[{index}]")),
+            Segment::Map { key } if field.is_empty() => field.push_str(key),
+            Segment::Map { key } => field.push_str(&format!(".{key}")),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    if field.is_empty() {
+        format!("entry \"{key}\": ")
+    } else {
+        format!("entry \"{key}\", field `{field}`: ")
+    }
+}
+
+/// The top-level keys of a syntax file in order, duplicates kept (a map would drop them).
+struct KeyList(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(k);
+                }
+                Ok(KeyList(keys))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 /// serde_json appends " at line L column C"; the error message gives those separately.

@@ -14,7 +14,10 @@ pub type SyntaxFile = BTreeMap<String, RawSyntax>;
 /// One language entry as written in JSON. Every field but `output_as` is optional, so the blog
 /// post's entries (`output_as`, `other_extns`, `start`, `end`, `whole_line`) parse unchanged.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an object with at least \"output_as\""
+)]
 pub struct RawSyntax {
     /// Language name shown in reports.
     pub output_as: String,
@@ -36,12 +39,19 @@ pub struct RawSyntax {
     /// Whether block comments nest (Rust, Haskell, Swift, Scala, Kotlin).
     #[serde(default)]
     pub nested: bool,
+    /// Line comments begin only at the start of a word, as in shells (`$#`, `${x#y}`).
+    #[serde(default)]
+    pub word_comments: bool,
     /// String literals: their content is code and hides comment markers.
     #[serde(default)]
     pub strings: Vec<RawString>,
     /// Raw strings: like `strings` but without escapes (Rust `r#"…"#`, Go backticks).
     #[serde(default)]
     pub raw_strings: Vec<(String, String)>,
+    /// Raw strings whose delimiter is chosen per literal, as `[prefix, open, close, suffix]`:
+    /// C++ `R"xyz(…)xyz"` is `["R\"", "(", ")", "\""]`.
+    #[serde(default)]
+    pub delimited_raw_strings: Vec<(String, String, String, String)>,
     /// Doc strings: counted as comments when nothing but whitespace precedes them on their line,
     /// as ordinary (code) strings otherwise (Python `"""…"""`).
     #[serde(default)]
@@ -86,6 +96,17 @@ impl RawSyntax {
         if key.is_empty() {
             return Err("an entry has an empty extension as its key".to_string());
         }
+        if let Some(bare) = key.strip_prefix('.') {
+            return Err(format!(
+                "entry \"{key}\": extensions are written without the dot: \"{bare}\""
+            ));
+        }
+        if let Some(ext) = self.other_extns.iter().find(|e| e.starts_with('.')) {
+            return bad(
+                "other_extns",
+                &format!("has \"{ext}\": extensions are written without the dot"),
+            );
+        }
         if self.output_as.trim().is_empty() {
             return bad("output_as", "is empty");
         }
@@ -122,6 +143,13 @@ impl RawSyntax {
                 return bad(field, "contains an empty marker");
             }
         }
+        let quads = &self.delimited_raw_strings;
+        if quads
+            .iter()
+            .any(|(p, o, c, s)| [p, o, c, s].iter().any(|m| m.is_empty()))
+        {
+            return bad("delimited_raw_strings", "contains an empty marker");
+        }
         for s in &self.strings {
             if s.start.is_empty() || s.end.is_empty() {
                 return bad("strings", "contains an empty marker");
@@ -144,6 +172,9 @@ impl RawSyntax {
         }
         for (s, e) in &self.line_blocks {
             markers.extend([s, e]);
+        }
+        for (p, o, c, s) in quads {
+            markers.extend([p, o, c, s]);
         }
         for s in &self.strings {
             markers.extend([&s.start, &s.end]);

@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ignore::overrides::OverrideBuilder;
+use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
 use crate::count::{count, is_binary, Counts};
@@ -74,22 +74,47 @@ pub fn validate(opts: &WalkOptions) -> Result<(), SlocError> {
             return Err(SlocError::MissingPath { path: p.clone() });
         }
     }
-    build_overrides(opts).map(|_| ())
+    Excludes::new(opts).map(|_| ())
 }
 
-fn build_overrides(opts: &WalkOptions) -> Result<ignore::overrides::Override, SlocError> {
-    let root = opts.paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let mut b = OverrideBuilder::new(root);
-    for g in &opts.excludes {
-        b.add(&format!("!{g}")).map_err(|e| SlocError::BadGlob {
-            glob: g.clone(),
-            reason: e.to_string(),
-        })?;
+/// The `--exclude` globs, gitignore-style. A glob with a slash is anchored, and a path matches
+/// it relative to the root it was reached from (`sloc ~/linux -e drivers/gpu`) or to the
+/// current directory (`sloc src lib -e src/gen`), so every root gets its own matcher.
+struct Excludes {
+    /// One matcher per root and one for the current directory.
+    matchers: Vec<Override>,
+}
+
+impl Excludes {
+    fn new(opts: &WalkOptions) -> Result<Excludes, SlocError> {
+        let mut roots: Vec<&Path> = opts.paths.iter().map(PathBuf::as_path).collect();
+        roots.push(Path::new("."));
+        let matchers = roots
+            .into_iter()
+            .map(|root| {
+                let mut b = OverrideBuilder::new(root);
+                for g in &opts.excludes {
+                    // The walker's paths lose a leading `./`, so `-e ./vendor` must too.
+                    let glob = g.strip_prefix("./").unwrap_or(g);
+                    b.add(&format!("!{glob}")).map_err(|e| SlocError::BadGlob {
+                        glob: g.clone(),
+                        reason: e.to_string(),
+                    })?;
+                }
+                b.build().map_err(|e| SlocError::BadGlob {
+                    glob: opts.excludes.join(" "),
+                    reason: e.to_string(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Excludes { matchers })
     }
-    b.build().map_err(|e| SlocError::BadGlob {
-        glob: opts.excludes.join(" "),
-        reason: e.to_string(),
-    })
+
+    fn excluded(&self, path: &Path, is_dir: bool) -> bool {
+        self.matchers
+            .iter()
+            .any(|m| m.matched(path, is_dir).is_ignore())
+    }
 }
 
 /// Walks `opts.paths` and counts every file of a known language.
@@ -113,8 +138,13 @@ pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
         // unpacked tarball may ship a .gitignore that ignores everything); .ignore always does.
         .require_git(true)
         .follow_links(opts.follow)
-        .threads(opts.threads)
-        .overrides(build_overrides(opts)?);
+        .threads(opts.threads);
+    if !opts.excludes.is_empty() {
+        let excludes = Excludes::new(opts)?;
+        builder.filter_entry(move |e| {
+            !excludes.excluded(e.path(), e.file_type().is_some_and(|t| t.is_dir()))
+        });
+    }
     let shared = Shared {
         langs,
         by_file: opts.by_file,

@@ -398,20 +398,24 @@ fn extended_syntax_fields_work_from_a_comment_file() {
         r#"{"zz": {"output_as": "Zed", "whole_line": ["!!"], "block": [["<<", ">>"]],
             "nested": true, "strings": [{"start": "~", "end": "~", "escape": "^"}],
             "raw_strings": [["@@", "@@"]], "doc_strings": [["%%", "%%"]],
+            "delimited_raw_strings": [["Q{", "[", "]", "}"]],
+            "word_comments": false,
             "line_blocks": [["=doc", "=end"]], "filenames": ["Zedfile"], "shebangs": ["zed"]}}"#,
     );
     // Line 1 code (the string hides `!!`), 2 comment (nested), 3 comment (doc string), 4-6
     // comment (line block), 7 code (the raw string hides `<<`), 8 code (the escaped `~` keeps the
-    // string open over `<<`), 9 code (so no block comment was opened on line 8).
+    // string open over `<<`), 9 code (so no block comment was opened on line 8), 10-11 code
+    // (a raw string with delimiter `k`, which `]}` does not end), 12 comment.
     d.write(
         "a.zz",
-        "x ~ !! ~\n<< a << b >> c >>\n%% doc %%\n=doc\nanything\n=end\ny @@ << @@\nz ~^~ << ~\nw\n",
+        "x ~ !! ~\n<< a << b >> c >>\n%% doc %%\n=doc\nanything\n=end\ny @@ << @@\nz ~^~ << ~\nw\n\
+         v Q{k[ << ]}\n]k}\n!! c\n",
     );
     d.write("Zedfile", "!! c\n");
     // `#!` is not a Zed comment: two code lines.
     d.write("script", "#!/usr/bin/zed\nq\n");
     let v = d.json(&["-c", "ext.json", "-e", "*.json"]);
-    assert_eq!(nums(lang(&v, "Zed").unwrap()), [3, 12, 6, 6, 0]);
+    assert_eq!(nums(lang(&v, "Zed").unwrap()), [3, 15, 8, 7, 0]);
 }
 
 #[test]
@@ -447,7 +451,8 @@ fn syntax_file_errors_name_the_file_and_exit_2() {
         .assert()
         .code(2)
         .stderr(contains(
-            "type.json at line 1, column 50: invalid type: string \"--\"",
+            "type.json at line 1, column 50: entry \"hs\", field `whole_line`: invalid type: \
+             string \"--\"",
         ));
     d.write(
         "empty.json",
@@ -644,4 +649,144 @@ fn generate_prints_a_man_page_and_completions() {
     assert!(run("elvish").contains("sloc"));
     assert!(run("powershell").contains("sloc"));
     d.sloc().args(["--generate", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn syntax_file_errors_name_the_entry_and_field_and_the_fix() {
+    let d = Dir::new();
+    let cases = [
+        (
+            r#"{"x": {"output_as": "X", "strings": [{"start": 1, "end": "'"}]}}"#,
+            "at line 1, column 48: entry \"x\", field `strings[0].start`: invalid type: \
+             integer `1`, expected a string",
+        ),
+        (
+            r#"{"x": 3}"#,
+            "entry \"x\": invalid type: integer `3`, expected an object with at least \"output_as\"",
+        ),
+        (
+            r#"[{"output_as": "X"}]"#,
+            "the top level must be an object keyed by extension: invalid type: sequence",
+        ),
+        (
+            "",
+            "the file is empty; it must hold a JSON object such as {\"ext\": {\"output_as\": \"Name\"}}",
+        ),
+        (
+            r#"{"x": {"output_as": "X"}, "x": {"output_as": "Y"}}"#,
+            "entry \"x\" appears twice; merge the two into one",
+        ),
+        (
+            r#"{".py": {"output_as": "X"}}"#,
+            "entry \".py\": extensions are written without the dot: \"py\"",
+        ),
+        (
+            r#"{"x": {"output_as": "X", "other_extns": [".y"]}}"#,
+            "entry \"x\": `other_extns` has \".y\": extensions are written without the dot",
+        ),
+        (
+            r#"{"a": {"output_as": "A", "other_extns": ["q"]}, "b": {"output_as": "B", "other_extns": ["Q"]}}"#,
+            "extension \"Q\" is claimed by both entries \"a\" and \"b\"; keep it in one of them",
+        ),
+    ];
+    for (json, message) in cases {
+        d.write("s.json", json);
+        let out = d.sloc().args(["-c", "s.json"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{json}: {stderr}");
+        assert!(
+            stderr.starts_with("sloc: invalid syntax file s.json") && stderr.contains(message),
+            "{json}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{json}: {stderr}");
+    }
+}
+
+#[test]
+fn a_comment_file_entry_takes_over_a_builtin_and_another_languages_extension() {
+    let d = Dir::new();
+    // `c` replaces C's syntax; `other_extns: ["rs"]` takes `.rs` away from Rust.
+    d.write(
+        "s.json",
+        r##"{"c": {"output_as": "MyC", "whole_line": ["#"]},
+            "foo": {"output_as": "Foo", "other_extns": ["rs"], "whole_line": [";"]}}"##,
+    );
+    d.write("a.c", "int x; // not a comment here\n# comment\n");
+    d.write("b.rs", "; comment\nfn main() {}\n");
+    let v = d.json(&["-c", "s.json", "-e", "*.json"]);
+    assert_eq!(nums(lang(&v, "MyC").unwrap()), [1, 2, 1, 1, 0]);
+    assert_eq!(nums(lang(&v, "Foo").unwrap()), [1, 2, 1, 1, 0]);
+    assert!(lang(&v, "C").is_none() && lang(&v, "Rust").is_none());
+}
+
+#[test]
+fn anchored_excludes_match_from_each_root_and_from_the_current_directory() {
+    let d = Dir::new();
+    d.write("src/a.c", "int a;\n");
+    d.write("src/gen/g.c", "int g;\n");
+    d.write("lib/l.c", "int l;\n");
+    d.write("lib/gen/h.c", "int h;\n");
+    let files = |args: &[&str]| -> Vec<String> {
+        let v = d.json(&[&["--by-file"], args].concat());
+        let mut paths: Vec<String> = lang(&v, "C").map_or(Vec::new(), |c| {
+            c["reports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["path"].as_str().unwrap().replace("./", ""))
+                .collect()
+        });
+        paths.sort();
+        paths
+    };
+    // Relative to the current directory, with several roots and with a leading `./`.
+    assert_eq!(
+        files(&["src", "lib", "-e", "src/gen"]),
+        ["lib/gen/h.c", "lib/l.c", "src/a.c"]
+    );
+    assert_eq!(files(&["-e", "./src"]), ["lib/gen/h.c", "lib/l.c"]);
+    // Relative to the root given, even an absolute one.
+    let root = d.path().join("lib");
+    let abs = files(&[root.to_str().unwrap(), "-e", "gen"]);
+    assert_eq!(abs.len(), 1);
+    assert!(abs[0].ends_with("lib/l.c"), "{abs:?}");
+    let abs = files(&[d.path().to_str().unwrap(), "-e", "lib/gen", "-e", "src/"]);
+    assert_eq!(abs.len(), 1);
+    assert!(abs[0].ends_with("lib/l.c"), "{abs:?}");
+}
+
+#[test]
+fn a_symlink_loop_with_follow_warns_and_counts_the_rest_once() {
+    let d = small_tree();
+    std::os::unix::fs::symlink("..", d.path().join("src/loop")).unwrap();
+    d.sloc()
+        .args(["--follow", "--format", "csv"])
+        .assert()
+        .code(1)
+        .stdout(contains("C,2,9,5,2,2"))
+        .stderr(contains("sloc: warning: File system loop found").and(contains("src/loop")));
+}
+
+#[test]
+fn a_fifo_is_not_a_file_and_does_not_block_the_walk() {
+    let d = small_tree();
+    let fifo = d.path().join("src/pipe.c");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo (coreutils) is needed by this test");
+    assert!(status.success());
+    // Opening a FIFO for reading would wait for a writer forever: it must be skipped unread.
+    d.sloc()
+        .args(["--format", "csv"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout(contains("C,2,9,5,2,2"));
+    d.sloc()
+        .args(["--format", "csv", "src/pipe.c"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stdout(contains("Total,0,0,0,0,0"));
 }
