@@ -58,9 +58,9 @@ pub struct Outcome {
 pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<Outcome, Error> {
     let (snapshot, pid) = match &plan.source {
         Source::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::ReadDump {
+            let text = std::fs::read_to_string(path).map_err(|error| Error::ReadDump {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let dump = dump::parse(&text).map_err(|e| Error::BadDump {
                 reason: format!("{}: {e}", path.display()),
@@ -152,6 +152,11 @@ fn live(
                     }
                 }
                 snapshot.gdb_timing = bt.timing;
+            }
+            Err(Error::GdbTimeout { .. } | Error::GdbFailed { .. })
+                if !crate::proc::is_alive(pid) =>
+            {
+                return Err(Error::Exited { pid });
             }
             Err(e @ (Error::GdbTimeout { .. } | Error::GdbFailed { .. })) => {
                 snapshot
