@@ -86,6 +86,19 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         }
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };
+    let mut snapshot = snapshot;
+    // A mistyped --tid/--nid would otherwise show just "0 shown".
+    for lwp in &plan.filter.lwps {
+        if !snapshot.threads.iter().any(|t| t.lwp == Some(*lwp)) {
+            let place = match pid {
+                Some(pid) => format!("process {pid} (see /proc/{pid}/task)"),
+                None => "the dump".to_string(),
+            };
+            snapshot.warnings.push(format!(
+                "--tid/--nid {lwp} (nid {lwp:#x}) matches no thread of {place}"
+            ));
+        }
+    }
     let selected = plan.filter.select(&snapshot.threads);
     let findings = diagnose::diagnose(&snapshot, pid);
     Ok(Outcome {

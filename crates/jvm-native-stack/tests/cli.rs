@@ -192,6 +192,18 @@ fn nid_filter_accepts_hex_and_decimal() {
 }
 
 #[test]
+fn a_nid_that_matches_no_thread_is_a_warning() {
+    jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt"), "--nid", "0x2a"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("0 shown"))
+        .stderr(predicate::str::contains(
+            "warning: --tid/--nid 42 (nid 0x2a) matches no thread of the dump",
+        ));
+}
+
+#[test]
 fn virtual_threads_from_json_dump() {
     let out = jnstack()
         .args([
