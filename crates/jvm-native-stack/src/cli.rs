@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Parser, ValueEnum};
 use jvm_native_stack::dump;
 use jvm_native_stack::gdb::GdbConfig;
@@ -39,10 +39,10 @@ pub struct Cli {
     #[arg(long)]
     no_gdb: bool,
     /// Kill gdb (and resume the JVM) after this long, e.g. 30s, 500ms.
-    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = parse_gdb_timeout)]
     gdb_timeout: Duration,
-    /// Measure CPU % per thread over this interval, e.g. 1s.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    /// Measure CPU % per thread over this interval (at least 100ms), e.g. 1s.
+    #[arg(long, value_name = "DUR", value_parser = parse_sample)]
     sample: Option<Duration>,
     /// Show only this Linux thread id (decimal); repeatable.
     #[arg(long, value_name = "TID")]
@@ -56,8 +56,8 @@ pub struct Cli {
     /// Show only threads in this Java state (BLOCKED, RUNNABLE, …) or kernel state (R, S, D).
     #[arg(long, value_name = "STATE")]
     state: Vec<String>,
-    /// Show only the N threads using the most CPU.
-    #[arg(long, value_name = "N")]
+    /// Show only the N threads using the most CPU (N ≥ 1).
+    #[arg(long, value_name = "N", value_parser = parse_top)]
     top: Option<usize>,
     /// Show JVM-internal native frames instead of folding them, and read the debug info
     /// (source lines) of system and JDK libraries too (slower).
@@ -135,6 +135,54 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}"))
 }
 
+/// `--gdb-timeout`: a duration above zero (a zero timeout kills gdb before it can attach).
+fn parse_gdb_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be more than 0, e.g. 30s (to skip gdb, pass --no-gdb)".into());
+    }
+    Ok(d)
+}
+
+/// Shortest `--sample`: CPU time is counted in 10 ms clock ticks, so a shorter interval
+/// gives percentages that are mostly rounding noise.
+const MIN_SAMPLE: Duration = Duration::from_millis(100);
+
+/// `--sample`: a duration of at least [`MIN_SAMPLE`].
+fn parse_sample(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < MIN_SAMPLE {
+        return Err("must be at least 100ms (CPU time is counted in 10 ms ticks), e.g. 1s".into());
+    }
+    Ok(d)
+}
+
+/// `--top`: at least one thread.
+fn parse_top(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (the diagnosis is always printed)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a number of threads, e.g. 5")),
+    }
+}
+
+/// One line for an invalid `--name` regex (the regex crate's message spans several lines
+/// with a caret diagram).
+fn regex_error(pattern: &str, e: &regex::Error) -> String {
+    let reason = match e {
+        regex::Error::Syntax(text) => text
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or("syntax error")
+            .to_string(),
+        other => other.to_string(),
+    };
+    format!(
+        "invalid --name regex {pattern:?}: {reason} (escape special characters with a backslash, e.g. \"worker\\(1\\)\")"
+    )
+}
+
 /// Parses a `--nid` value, hex (`0x1611`) or decimal (`5649`).
 fn parse_nid(s: &str) -> Result<u32, String> {
     dump::parse_nid(s)
@@ -148,12 +196,20 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
         (None, Some(pid)) => Source::Pid(pid),
         (None, None) => bail!("give a pid or --from-file DUMP"),
     };
-    let name = cli
-        .name
-        .as_deref()
-        .map(regex::Regex::new)
-        .transpose()
-        .context("invalid --name regex")?;
+    let name = match cli.name.as_deref() {
+        Some(pattern) => Some(
+            regex::Regex::new(pattern).map_err(|e| anyhow::anyhow!(regex_error(pattern, &e)))?,
+        ),
+        None => None,
+    };
+    if let Some(dir) = &cli.jdk {
+        let has_tool = ["jstack", "jcmd"]
+            .iter()
+            .any(|tool| jvm_native_stack::runner::is_executable(&dir.join("bin").join(tool)));
+        if !has_tool {
+            return Err(jvm_native_stack::Error::BadJdkDir { dir: dir.clone() }.into());
+        }
+    }
     const STATES: [&str; 11] = [
         "NEW",
         "RUNNABLE",
@@ -240,5 +296,31 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert!(parse_duration("5h").is_err());
         assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn zero_and_tiny_values_are_refused() {
+        assert!(parse_gdb_timeout("0").unwrap_err().contains("--no-gdb"));
+        assert!(parse_gdb_timeout("0ms").is_err());
+        assert_eq!(parse_gdb_timeout("1ms"), Ok(Duration::from_millis(1)));
+        assert!(parse_sample("0").is_err());
+        assert!(parse_sample("50ms").unwrap_err().contains("at least 100ms"));
+        assert_eq!(parse_sample("100ms"), Ok(Duration::from_millis(100)));
+        assert!(parse_top("0").unwrap_err().contains("at least 1"));
+        assert!(parse_top("x").is_err());
+        assert_eq!(parse_top("3"), Ok(3));
+    }
+
+    #[test]
+    fn invalid_regex_is_one_line() {
+        // Built at run time: clippy rejects invalid regex literals.
+        let pattern = String::from("(");
+        let e = regex::Regex::new(&pattern).unwrap_err();
+        let msg = regex_error("(", &e);
+        assert!(!msg.contains('\n'), "{msg}");
+        assert!(
+            msg.starts_with("invalid --name regex \"(\": unclosed group"),
+            "{msg}"
+        );
     }
 }

@@ -269,6 +269,10 @@ fn check(result: Result<Output, RunError>, pid: u32) -> Result<Output, Error> {
         }
     };
     let all = format!("{}\n{}", output.stdout, output.stderr);
+    // gdb says "Operation not permitted" also when the process exits mid-attach.
+    if all.contains("ptrace:") && !crate::proc::is_alive(pid) {
+        return Err(Error::Exited { pid });
+    }
     if all.contains("ptrace: Operation not permitted")
         || all.contains("Could not attach to process")
     {

@@ -58,9 +58,9 @@ pub struct Outcome {
 pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<Outcome, Error> {
     let (snapshot, pid) = match &plan.source {
         Source::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::ReadDump {
+            let text = std::fs::read_to_string(path).map_err(|error| Error::ReadDump {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let dump = dump::parse(&text).map_err(|e| Error::BadDump {
                 reason: format!("{}: {e}", path.display()),
@@ -86,6 +86,19 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         }
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };
+    let mut snapshot = snapshot;
+    // A mistyped --tid/--nid would otherwise show just "0 shown".
+    for lwp in &plan.filter.lwps {
+        if !snapshot.threads.iter().any(|t| t.lwp == Some(*lwp)) {
+            let place = match pid {
+                Some(pid) => format!("process {pid} (see /proc/{pid}/task)"),
+                None => "the dump".to_string(),
+            };
+            snapshot.warnings.push(format!(
+                "--tid/--nid {lwp} (nid {lwp:#x}) matches no thread of {place}"
+            ));
+        }
+    }
     let selected = plan.filter.select(&snapshot.threads);
     let findings = diagnose::diagnose(&snapshot, pid);
     Ok(Outcome {
@@ -152,6 +165,11 @@ fn live(
                     }
                 }
                 snapshot.gdb_timing = bt.timing;
+            }
+            Err(Error::GdbTimeout { .. } | Error::GdbFailed { .. })
+                if !crate::proc::is_alive(pid) =>
+            {
+                return Err(Error::Exited { pid });
             }
             Err(e @ (Error::GdbTimeout { .. } | Error::GdbFailed { .. })) => {
                 snapshot

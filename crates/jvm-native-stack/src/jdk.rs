@@ -82,10 +82,33 @@ pub fn thread_dump(
     if failures.is_empty() {
         return Err(Error::JdkToolsMissing);
     }
+    // A JVM that exits mid-attach makes jstack say "No such process" or "Connection
+    // refused": that is not a permission problem.
+    if !crate::proc::is_alive(pid) {
+        return Err(Error::Exited { pid });
+    }
+    let details = failures.join("; ");
     Err(Error::JstackFailed {
         pid,
-        details: failures.join("; "),
+        fix: fix_for(pid, &details),
+        details,
     })
+}
+
+/// How to fix a failed attach, from what jstack/jcmd said.
+fn fix_for(pid: u32, details: &str) -> String {
+    if details.contains("does not support the attach mechanism") {
+        format!(
+            "The JVM runs with -XX:+DisableAttachMechanism, so no tool can attach: make it print \
+             a dump with `kill -3 {pid}` (it goes to the JVM's stdout or log) and run \
+             `jnstack --from-file LOG`"
+        )
+    } else {
+        format!(
+            "Run jnstack as the JVM's user (sudo -u <user> jnstack {pid}) with the target's own \
+             JDK (--jdk DIR)"
+        )
+    }
 }
 
 /// The first few non-empty lines of a tool's output, joined for a one-line error.

@@ -29,6 +29,20 @@ pub enum Error {
         /// The pid asked for.
         pid: u32,
     },
+    /// The process has exited but its parent has not reaped it yet.
+    #[error("process {pid} has already exited (it is a zombie its parent has not reaped yet): there is nothing left to inspect")]
+    Zombie {
+        /// The pid asked for.
+        pid: u32,
+    },
+    /// The process exited while jnstack was inspecting it.
+    #[error(
+        "process {pid} exited while jnstack was inspecting it: there is nothing left to inspect"
+    )]
+    Exited {
+        /// The pid asked for.
+        pid: u32,
+    },
     /// The process does not have libjvm.so mapped.
     #[error("process {pid} ({}) is not a JVM (libjvm.so is not loaded): list Java processes with `jps -l`", exe.display())]
     NotAJvm {
@@ -38,25 +52,35 @@ pub enum Error {
         exe: PathBuf,
     },
     /// A /proc file of the target could not be read.
-    #[error("cannot read /proc/{pid}/{what}: {source} (run jnstack as the JVM's user or as root)")]
+    #[error("cannot read /proc/{pid}/{what}: {error}{}: run jnstack as the JVM's user (sudo -u <user> jnstack {pid}) or as root", owner.as_ref().map(|o| format!(" (owned by {o})")).unwrap_or_default())]
     ProcUnreadable {
         /// The pid.
         pid: u32,
         /// Which file.
         what: &'static str,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (part of the message, so not a `source`: printed once).
+        error: std::io::Error,
+        /// The user owning the process, when /proc tells.
+        owner: Option<String>,
     },
     /// Neither jstack nor jcmd was found.
     #[error("neither jstack nor jcmd found: pass --jdk DIR or set JAVA_HOME to the target's JDK (a JRE has no jstack)")]
     JdkToolsMissing,
     /// jstack and jcmd both failed.
-    #[error("jstack/jcmd could not take a thread dump of process {pid}: {details}. Run jnstack as the JVM's user (sudo -u <user> jnstack {pid}) with the target's own JDK (--jdk DIR)")]
+    #[error("jstack/jcmd could not take a thread dump of process {pid}: {details}. {fix}")]
     JstackFailed {
         /// The pid.
         pid: u32,
         /// What each tool said.
         details: String,
+        /// How to fix it, chosen from what the tools said.
+        fix: String,
+    },
+    /// `--jdk DIR` has neither bin/jstack nor bin/jcmd.
+    #[error("--jdk {}: no bin/jstack or bin/jcmd in it: pass a JDK's home directory (the one holding bin/jstack, e.g. /usr/lib/jvm/<jdk>), not a JRE", dir.display())]
+    BadJdkDir {
+        /// The directory given.
+        dir: PathBuf,
     },
     /// gdb is not installed.
     #[error("gdb not found on PATH: install it (apt-get install gdb) or pass --no-gdb for the Java + /proc view without native frames")]
@@ -85,12 +109,12 @@ pub enum Error {
     #[error("interrupted")]
     Interrupted,
     /// A thread dump file could not be read.
-    #[error("cannot read thread dump {}: {source}", path.display())]
+    #[error("cannot read thread dump {}: {error}", path.display())]
     ReadDump {
         /// The file.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (part of the message, so not a `source`: printed once).
+        error: std::io::Error,
     },
     /// A dump had no threads or was malformed.
     #[error("{reason}")]

@@ -192,16 +192,50 @@ pub fn check_jvm(pid: u32) -> Result<PathBuf, Error> {
     if !dir.exists() {
         return Err(Error::NoSuchProcess { pid });
     }
+    if process_state(pid) == Some('Z') {
+        return Err(Error::Zombie { pid });
+    }
     let exe = fs::read_link(dir.join("exe")).unwrap_or_default();
-    let maps = fs::read_to_string(dir.join("maps")).map_err(|e| Error::ProcUnreadable {
-        pid,
-        what: "maps",
-        source: e,
-    })?;
+    let maps =
+        fs::read_to_string(dir.join("maps")).map_err(|error| unreadable(pid, "maps", error))?;
     if !maps.contains("/libjvm.so") {
         return Err(Error::NotAJvm { pid, exe });
     }
     Ok(exe)
+}
+
+/// A /proc read error, naming the process's owner: the usual cause is another user's JVM.
+fn unreadable(pid: u32, what: &'static str, error: std::io::Error) -> Error {
+    Error::ProcUnreadable {
+        pid,
+        what,
+        error,
+        owner: process_owner(pid),
+    }
+}
+
+/// The user name (or `uid N`) owning `pid`, from `/proc/<pid>/status` (readable by anyone).
+pub fn process_owner(pid: u32) -> Option<String> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let uid: u32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    });
+    Some(name.map_or_else(|| format!("uid {uid}"), |n| format!("{n}, uid {uid}")))
+}
+
+/// True while `pid` exists and has not exited (zombies and dead processes count as gone).
+pub fn is_alive(pid: u32) -> bool {
+    process_state(pid).is_some_and(|s| !matches!(s, 'Z' | 'X' | 'x'))
 }
 
 /// The number a `/proc` directory entry is named after (a pid, LWP or fd), if it is one.
@@ -216,11 +250,7 @@ pub fn read_tasks(pid: u32) -> Result<Vec<Task>, Error> {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::NoSuchProcess { pid }
         } else {
-            Error::ProcUnreadable {
-                pid,
-                what: "task",
-                source: e,
-            }
+            unreadable(pid, "task", e)
         }
     })?;
     let ticks = clock_ticks();
@@ -334,6 +364,15 @@ mod tests {
                 .fd()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn owner_of_own_process_is_our_uid() {
+        // SAFETY: getuid has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        let owner = process_owner(std::process::id()).unwrap();
+        assert!(owner.ends_with(&format!("uid {uid}")), "{owner}");
+        assert!(is_alive(std::process::id()));
     }
 
     #[test]

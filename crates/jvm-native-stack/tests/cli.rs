@@ -192,6 +192,18 @@ fn nid_filter_accepts_hex_and_decimal() {
 }
 
 #[test]
+fn a_nid_that_matches_no_thread_is_a_warning() {
+    jnstack()
+        .args(["--from-file", &dump("jdk8-post.txt"), "--nid", "0x2a"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("0 shown"))
+        .stderr(predicate::str::contains(
+            "warning: --tid/--nid 42 (nid 0x2a) matches no thread of the dump",
+        ));
+}
+
+#[test]
 fn virtual_threads_from_json_dump() {
     let out = jnstack()
         .args([
@@ -309,6 +321,53 @@ fn not_a_jvm() {
 }
 
 #[test]
+fn zombie_is_reported_as_exited() {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    // Exited but not yet reaped by us: a zombie.
+    let zombie = wait_until(Duration::from_secs(30), || {
+        jvm_native_stack::proc::process_state(pid)
+            .filter(|&s| s == 'Z')
+            .map(|_| ())
+    });
+    let result = jnstack().args([&pid.to_string(), "--no-gdb"]).assert();
+    let _ = child.wait();
+    assert!(zombie.is_some(), "`true` never became a zombie");
+    result.code(2).stderr(predicate::str::contains(format!(
+        "process {pid} has already exited (it is a zombie"
+    )));
+}
+
+#[test]
+fn jdk_dir_without_jstack_or_jcmd_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    jnstack()
+        .arg("--jdk")
+        .arg(dir.path())
+        .args(["999999999", "--no-gdb"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "--jdk {}: no bin/jstack or bin/jcmd in it",
+            dir.path().display()
+        )));
+}
+
+#[test]
+fn os_errors_are_printed_once() {
+    let out = jnstack()
+        .args(["--from-file", "/nonexistent/dump.txt"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
 fn gdb_missing_suggests_no_gdb() {
     jnstack()
         .env("PATH", "/nonexistent")
@@ -323,11 +382,14 @@ fn gdb_missing_suggests_no_gdb() {
 #[test]
 fn usage_errors_name_the_flag() {
     let post = dump("jdk8-post.txt");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--from-file", &post, "--name", "("],
-            "invalid --name regex",
+            "invalid --name regex \"(\": unclosed group (escape",
         ),
+        (&["--from-file", &post, "--top", "0"], "must be at least 1"),
+        (&["1", "--sample", "0"], "must be at least 100ms"),
+        (&["1", "--gdb-timeout", "0s"], "pass --no-gdb"),
         (
             &["--from-file", &post, "--state", "SLEEPY"],
             "invalid --state",
@@ -336,11 +398,17 @@ fn usage_errors_name_the_flag() {
         (&["--nid", "0xZZ", "1"], "invalid nid"),
     ];
     for (args, message) in cases {
-        jnstack()
+        let out = jnstack()
             .args(args)
             .assert()
             .code(2)
             .stderr(predicate::str::contains(message));
+        // The first line says it all (clap adds a "--help" hint after a blank line).
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.lines().next().is_some_and(|l| l.contains(message)),
+            "{args:?}: {stderr}"
+        );
     }
 }
 

@@ -90,8 +90,19 @@ impl Runner for RefusingJdk {
     }
 }
 
-#[test]
-fn jstack_attach_failure_names_user_and_jdk() {
+/// A stand-in target process (killed on drop).
+fn victim() -> KillOnDrop {
+    KillOnDrop(
+        Command::new("sleep")
+            .arg("60")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// A JDK directory whose jstack and jcmd exist (the runner seam decides what they say).
+fn fake_jdk() -> (tempfile::TempDir, JdkSearch) {
     let dir = tempfile::tempdir().unwrap();
     for tool in ["jstack", "jcmd"] {
         write_script(&dir.path().join("bin").join(tool), "exit 1\n");
@@ -100,10 +111,17 @@ fn jstack_attach_failure_names_user_and_jdk() {
         jdk: Some(dir.path().to_path_buf()),
         ..JdkSearch::default()
     };
+    (dir, search)
+}
+
+#[test]
+fn jstack_attach_failure_names_user_and_jdk() {
+    let target = victim();
+    let (_dir, search) = fake_jdk();
     let err = jdk::thread_dump(
         &RefusingJdk,
         &search,
-        4242,
+        target.0.id(),
         Duration::from_secs(5),
         &AtomicBool::new(false),
     )
@@ -113,6 +131,112 @@ fn jstack_attach_failure_names_user_and_jdk() {
     assert!(
         msg.contains("as the JVM's user") && msg.contains("--jdk DIR"),
         "{msg}"
+    );
+}
+
+/// A runner whose tool says `stderr` and fails, after killing `victim` (unless 0): a
+/// target that exits while jstack or gdb attaches.
+struct KillsThenFails {
+    victim: u32,
+    stderr: &'static str,
+}
+
+impl Runner for KillsThenFails {
+    fn run(&self, _job: &Job, _cancel: &AtomicBool) -> Result<Output, RunError> {
+        if self.victim != 0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.victim.to_string()])
+                .status();
+            // Killed but not reaped: a zombie until KillOnDrop waits for it.
+            wait_until(Duration::from_secs(10), || {
+                (proc::process_state(self.victim) == Some('Z')).then_some(())
+            });
+        }
+        Ok(Output {
+            code: Some(1),
+            stdout: String::new(),
+            stderr: self.stderr.into(),
+        })
+    }
+}
+
+#[test]
+fn jvm_exiting_during_jstack_is_not_called_an_attach_problem() {
+    let target = victim();
+    let (_dir, search) = fake_jdk();
+    let runner = KillsThenFails {
+        victim: target.0.id(),
+        stderr: "java.io.IOException: No such process\n",
+    };
+    let err = jdk::thread_dump(
+        &runner,
+        &search,
+        target.0.id(),
+        Duration::from_secs(5),
+        &AtomicBool::new(false),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Exited { .. }), "{err}");
+    assert!(err.to_string().contains("exited while jnstack"), "{err}");
+}
+
+#[test]
+fn jvm_exiting_during_gdb_attach_is_not_called_a_ptrace_refusal() {
+    let target = victim();
+    let pid = target.0.id();
+    let config = GdbConfig {
+        program: "/usr/bin/gdb".into(),
+        timeout: Duration::from_secs(10),
+        full_symbols: false,
+    };
+    // gdb says "Operation not permitted" when the process vanishes mid-attach.
+    let runner = KillsThenFails {
+        victim: pid,
+        stderr: "ptrace: Operation not permitted.\n",
+    };
+    let (_gate, gate_rx) = std::sync::mpsc::channel();
+    let err = gdb::gated(&runner, &config, pid, gate_rx, &AtomicBool::new(false)).unwrap_err();
+    assert!(matches!(err, Error::Exited { .. }), "{err}");
+    // A live process that gdb may not trace is still a ptrace refusal.
+    let alive = victim();
+    let runner = KillsThenFails {
+        victim: 0,
+        stderr: "ptrace: Operation not permitted.\n",
+    };
+    let (_gate, gate_rx) = std::sync::mpsc::channel();
+    let err = gdb::gated(
+        &runner,
+        &config,
+        alive.0.id(),
+        gate_rx,
+        &AtomicBool::new(false),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::PtraceDenied { .. }), "{err}");
+}
+
+#[test]
+fn disabled_attach_mechanism_suggests_kill_3_and_from_file() {
+    let target = victim();
+    let (_dir, search) = fake_jdk();
+    let runner = KillsThenFails {
+        victim: 0,
+        stderr: "1234: The VM does not support the attach mechanism\n",
+    };
+    let err = jdk::thread_dump(
+        &runner,
+        &search,
+        target.0.id(),
+        Duration::from_secs(5),
+        &AtomicBool::new(false),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("-XX:+DisableAttachMechanism")
+            && err.contains(&format!("kill -3 {}", target.0.id()))
+            && err.contains("--from-file"),
+        "{err}"
     );
 }
 

@@ -6,3 +6,4 @@ mod cli;
 mod faults;
 mod live;
 mod parse;
+mod schema;
