@@ -108,68 +108,48 @@ fn every_builtin_language_has_a_fixture() {
     );
 }
 
+/// Counts `bytes` as the built-in language of extension `ext`.
+fn count_as(ext: &str, bytes: &[u8]) -> Counts {
+    let langs = Languages::builtin();
+    let path = format!("x.{ext}");
+    count(langs.get(langs.for_path(Path::new(&path)).unwrap()), bytes)
+}
+
+/// Counts with `lines` worked out from the other three.
+fn counts(code: u64, comments: u64, blanks: u64) -> Counts {
+    Counts {
+        lines: code + comments + blanks,
+        code,
+        comments,
+        blanks,
+    }
+}
+
 #[test]
 fn non_utf8_bytes_are_counted_like_any_other() {
-    let langs = Languages::builtin();
-    let c = langs.get(langs.for_path(Path::new("x.c")).unwrap());
     // Latin-1 "é" (0xE9) in a comment and in a string, a lone 0xFF in code.
     let bytes = b"/* caf\xE9 */\nchar *s = \"caf\xE9 // x\";\n\xFF\n\n// \xE9\n";
-    let want = Counts {
-        lines: 5,
-        code: 2,
-        comments: 2,
-        blanks: 1,
-    };
-    assert_eq!(count(c, bytes), want);
+    assert_eq!(count_as("c", bytes), counts(2, 2, 1));
 }
 
 #[test]
 fn empty_and_whitespace_only_inputs() {
-    let langs = Languages::builtin();
-    let rust = langs.get(langs.for_path(Path::new("x.rs")).unwrap());
-    assert_eq!(count(rust, b""), Counts::default());
-    assert_eq!(count(rust, b"\xEF\xBB\xBF"), Counts::default());
-    let three_blanks = Counts {
-        lines: 3,
-        code: 0,
-        comments: 0,
-        blanks: 3,
-    };
-    assert_eq!(count(rust, b"\n \t\n\r\n"), three_blanks);
+    assert_eq!(count_as("rs", b""), Counts::default());
+    assert_eq!(count_as("rs", b"\xEF\xBB\xBF"), Counts::default());
+    assert_eq!(count_as("rs", b"\n \t\n\r\n"), counts(0, 0, 3));
     // Blank lines inside a block comment and inside a string stay blank.
     let src = b"/*\n\n*/\nlet s = \"\n\n\";\n";
-    let want = Counts {
-        lines: 6,
-        code: 2,
-        comments: 2,
-        blanks: 2,
-    };
-    assert_eq!(count(rust, src), want);
+    assert_eq!(count_as("rs", src), counts(2, 2, 2));
 }
 
 #[test]
 fn a_lone_carriage_return_is_not_a_line_break() {
-    let langs = Languages::builtin();
-    let c = langs.get(langs.for_path(Path::new("x.c")).unwrap());
-    let want = Counts {
-        lines: 1,
-        code: 1,
-        comments: 0,
-        blanks: 0,
-    };
-    assert_eq!(count(c, b"int a;\rint b;"), want);
+    assert_eq!(count_as("c", b"int a;\rint b;"), counts(1, 0, 0));
 }
 
 #[test]
 fn a_close_marker_never_overlaps_its_open_marker() {
-    let langs = Languages::builtin();
-    let c = langs.get(langs.for_path(Path::new("x.c")).unwrap());
     // `/*/` opens a comment that the second line closes; `/**/` is a whole comment.
-    let want = Counts {
-        lines: 3,
-        code: 1,
-        comments: 2,
-        blanks: 0,
-    };
-    assert_eq!(count(c, b"/*/ open\nint x; */\n/**/ int y;\n"), want);
+    let src = b"/*/ open\nint x; */\n/**/ int y;\n";
+    assert_eq!(count_as("c", src), counts(1, 2, 0));
 }
