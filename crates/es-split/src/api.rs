@@ -187,7 +187,8 @@ pub fn health(es: &Es, index: &str) -> Result<String> {
 pub struct ShardHealth {
     pub status: String,
     pub active: u64,
-    /// Active + initializing + relocating + unassigned: every copy the index should have.
+    /// Active (relocating ones included) + initializing + unassigned: every copy the index
+    /// should have.
     pub total: u64,
 }
 

@@ -78,11 +78,12 @@ fn optional(es: &Es, path: &str) -> Result<std::result::Result<Value, String>> {
         return Err(crate::client::http_error(step, reply.status, &reply.json));
     }
     let (kind, reason) = error_parts(&reply.json);
-    Ok(Err(sanitize(
-        format!("GET {path} answered HTTP {} {kind} {reason}", reply.status)
-            .replace("  ", " ")
-            .trim_end(),
-    )))
+    let status = reply.status.to_string();
+    let words: Vec<&str> = ["GET", path, "answered HTTP", &status, &kind, &reason]
+        .into_iter()
+        .filter(|w| !w.is_empty())
+        .collect();
+    Ok(Err(sanitize(&words.join(" "))))
 }
 
 /// Sums `fs.total.available_in_bytes` over the data nodes of a `_nodes/stats/fs` answer

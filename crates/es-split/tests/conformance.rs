@@ -100,6 +100,15 @@ fn table() -> Vec<(&'static str, String, Option<Value>, &'static str)> {
         ),
         ("GET", "/_alias/all".into(), None, "/logs"),
         ("GET", "/_alias/none".into(), None, ""),
+        // The disk check's index stats, and the clone wait's 408 (cluster-health.html).
+        ("GET", "/logs/_stats/store".into(), None, "/_shards/failed"),
+        ("GET", "/nope/_stats/store".into(), None, "/error/type"),
+        (
+            "GET",
+            "/_cluster/health/nope?wait_for_status=yellow&timeout=1s".into(),
+            None,
+            "/timed_out",
+        ),
         ("POST", "/logs/_no_such_api".into(), None, ""),
     ]
 }
@@ -124,6 +133,15 @@ fn fake_and_osmem_agree_on_the_shared_subset() {
                 "{method} {path}: {pointer} missing in {va}"
             );
         }
+    }
+    // Both report the primaries' store size where the disk check reads it.
+    for v in [&a, &b].map(|h| h.ok("GET", "/logs/_stats/store", None)) {
+        assert!(
+            v.pointer("/indices/logs/primaries/store/size_in_bytes")
+                .and_then(Value::as_u64)
+                .is_some_and(|n| n > 0),
+            "{v}"
+        );
     }
     // The unknown-route error is a plain string on both.
     let (_, va) = a.req("POST", "/logs/_no_such_api", None);
