@@ -64,6 +64,9 @@ fn jdk_root(libs: &[(String, u64)]) -> Option<&str> {
 /// walks garbage, and a bound keeps the JVM's stop short.
 pub const MAX_FRAMES: u32 = 64;
 
+/// gdb's nice value from the gate on (attach, backtraces, detach), when jnstack may raise it.
+pub const STOPPED_NICE: i32 = -10;
+
 /// gdb settings shared by both modes.
 fn common_args() -> Vec<String> {
     [
@@ -223,6 +226,9 @@ pub fn gated(
         config.timeout,
     );
     job.stdin_gate = Some(gate);
+    // The JVM is stopped from gdb's attach to its detach: on a busy machine, gdb must not
+    // wait for CPU behind other work then (measured: 0.52 s → 0.32 s median stop, load 8).
+    job.nice_on_gate = Some(STOPPED_NICE);
     let result = runner.run(&job, cancel);
     resume(pid);
     let output = check(result, pid)?;

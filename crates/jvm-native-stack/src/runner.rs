@@ -21,6 +21,10 @@ pub struct Job {
     /// only when the caller is ready (then stdin is closed). A dropped sender closes
     /// stdin without a line. Lets gdb start and load symbols while jstack runs.
     pub stdin_gate: Option<Receiver<String>>,
+    /// Scheduling priority (nice value) to give the program when the gate opens, so that a
+    /// loaded machine does not stretch the phase that follows (gdb's attach: the JVM is
+    /// stopped). Raising priority needs root or CAP_SYS_NICE; without them it is skipped.
+    pub nice_on_gate: Option<i32>,
 }
 
 impl Job {
@@ -31,6 +35,7 @@ impl Job {
             args,
             timeout,
             stdin_gate: None,
+            nice_on_gate: None,
         }
     }
 }
@@ -134,6 +139,9 @@ impl Runner for SystemRunner {
             if let (Some(gate), None) = (&job.stdin_gate, start) {
                 match gate.try_recv() {
                     Ok(line) => {
+                        if let Some(nice) = job.nice_on_gate {
+                            set_nice(child.id(), nice);
+                        }
                         if let Some(mut pipe) = stdin.take() {
                             let _ = pipe.write_all(format!("{line}\n").as_bytes());
                         }
@@ -167,6 +175,15 @@ impl Runner for SystemRunner {
             stdout: out.join().unwrap_or_default(),
             stderr: err.join().unwrap_or_default(),
         })
+    }
+}
+
+/// Sets the nice value of process `pid`; failures (no privilege to raise it) are ignored:
+/// the program then just runs at its normal priority.
+fn set_nice(pid: libc::id_t, nice: i32) {
+    // SAFETY: setpriority has no memory-safety preconditions.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, pid, nice);
     }
 }
 
@@ -219,6 +236,29 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         tx.send("go 1,2".into()).unwrap();
         assert_eq!(handle.join().unwrap().unwrap().stdout, "go 1,2\n");
+    }
+
+    #[test]
+    fn gate_raises_priority_when_allowed() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Prints its own nice value (field 19 of stat) once the gate line arrives.
+        let mut job = Job::new(
+            "sh",
+            vec![
+                "-c".into(),
+                "read line; cut -d' ' -f19 /proc/$$/stat".into(),
+            ],
+            Duration::from_secs(10),
+        );
+        job.stdin_gate = Some(rx);
+        job.nice_on_gate = Some(-7);
+        tx.send("go".into()).unwrap();
+        let out = SystemRunner.run(&job, &AtomicBool::new(false)).unwrap();
+        // SAFETY: geteuid has no preconditions.
+        let privileged = unsafe { libc::geteuid() } == 0;
+        // Without privilege the program still runs, at its normal priority.
+        let expected = if privileged { "-7" } else { "0" };
+        assert_eq!(out.stdout.trim(), expected, "{out:?}");
     }
 
     #[test]
