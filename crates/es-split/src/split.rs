@@ -89,7 +89,7 @@ pub fn describe(cfg: &Config, plan: &Plan) -> String {
     let mut s = format!(
         "{server}: split {src} ({total} docs, health {health}) on {field} ({ftype}) at {mid}\n  \
          first  {first}: {fe} docs ({lt} < mid{mf})\n  second {second}: {se} docs ({gte} >= mid{ms})\n  how: {how}\n  \
-         deletes: {deletes}\n",
+         server jobs: {jobs}\n",
         server = plan.server.describe(),
         src = sanitize(&cfg.index),
         total = plan.total,
@@ -108,7 +108,8 @@ pub fn describe(cfg: &Config, plan: &Plan) -> String {
         se = j.second_expected,
         gte = plan.gte,
         ms = if j.missing == Some(crate::query::MissingTo::Second) { format!(" + {} without the field", plan.missing) } else { String::new() },
-        deletes = if plan.tasks { "background tasks, polled" } else { "synchronous (no tasks API)" },
+        // Deletes (clone path) and copies (reindex path) both run as server-side jobs.
+        jobs = if plan.tasks { "background tasks, polled" } else { "synchronous calls (no tasks API)" },
     );
     if !plan.existing.is_empty() {
         let names: Vec<String> = plan.existing.iter().map(|n| sanitize(n)).collect();

@@ -192,6 +192,11 @@ fn dry_run_changes_nothing_and_prints_the_plan() {
         "{stdout}"
     );
     assert!(stdout.contains("_reindex"), "{stdout}");
+    // osmem has no tasks API: the plan must say the copies run as synchronous calls.
+    assert!(
+        stdout.contains("server jobs: synchronous calls (no tasks API)"),
+        "{stdout}"
+    );
     assert_eq!(http.snapshot(), before);
     assert!(!state.path().join("x").exists() && state_files(state.path()) == 0);
 
