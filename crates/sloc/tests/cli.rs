@@ -399,7 +399,7 @@ fn extended_syntax_fields_work_from_a_comment_file() {
             "nested": true, "strings": [{"start": "~", "end": "~", "escape": "^"}],
             "raw_strings": [["@@", "@@"]], "doc_strings": [["%%", "%%"]],
             "delimited_raw_strings": [["Q{", "[", "]", "}"]],
-            "word_comments": false,
+            "word_comments": false, "heredocs": ["<<<"],
             "line_blocks": [["=doc", "=end"]], "filenames": ["Zedfile"], "shebangs": ["zed"]}}"#,
     );
     // Line 1 code (the string hides `!!`), 2 comment (nested), 3 comment (doc string), 4-6
