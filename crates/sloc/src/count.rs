@@ -117,8 +117,8 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
         let kind = if plain {
             classify_plain(lang, &bytes[first..end])
         } else {
-            let after = bytes.get(end + 1..).unwrap_or_default();
-            classify_full(lang, line, after, &mut state, &mut raw_end)
+            let around = (&bytes[..start], bytes.get(end + 1..).unwrap_or_default());
+            classify_full(lang, line, around, &mut state, &mut raw_end)
         };
         match kind {
             Kind::Blank => counts.blanks += 1,
@@ -232,11 +232,12 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
 }
 
 /// The byte-level state machine for one line; `state` (and `raw_end` with it) carries over to
-/// the next line. `after` is the rest of the file, where a here-document must end.
+/// the next line. `(before, after)` are the rest of the file around the line: a doc string looks
+/// back at what precedes it, a here-document must end after it.
 fn classify_full(
     lang: &Language,
     line: &[u8],
-    after: &[u8],
+    (before, after): (&[u8], &[u8]),
     state: &mut State,
     raw_end: &mut Vec<u8>,
 ) -> Kind {
@@ -313,7 +314,10 @@ fn classify_full(
                         i += p.len();
                     }
                     Some((p, Opener::Doc(idx))) => {
-                        // A doc string is a comment only where a statement could start.
+                        // A doc string is a comment only where a statement could start: not
+                        // after code on its line, nor as an argument or item continued from
+                        // the line before (`execute(\n    """SELECT …"""`).
+                        code = code || continues_expression(before);
                         *state = if code {
                             State::Str(*idx)
                         } else {
@@ -443,6 +447,17 @@ fn classify_full(
     } else {
         Kind::Comment
     }
+}
+
+/// Whether a line starting after `before` continues an expression: the last non-blank byte
+/// before it opens a bracket, separates items, assigns or is a binary operator or `\`.
+fn continues_expression(before: &[u8]) -> bool {
+    before.iter().rev().find(|&&b| !is_ws(b)).is_some_and(|b| {
+        matches!(
+            b,
+            b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
+        )
+    })
 }
 
 /// The word after a here-document marker (`<<`): an optional `-` or `~`, then an identifier,
