@@ -753,3 +753,28 @@ fn a_fifo_is_not_a_file_and_does_not_block_the_walk() {
         .success()
         .stdout(contains("Total,0,0,0,0,0"));
 }
+
+#[test]
+fn nested_gitignores_and_negated_patterns_apply_like_git() {
+    let d = Dir::new();
+    std::fs::create_dir(d.path().join(".git")).unwrap();
+    // The root ignores every C file but re-includes src/a.c; sub/ re-includes its own.
+    d.write(".gitignore", "*.c\n!src/a.c\n");
+    d.write("sub/.gitignore", "!*.c\n");
+    d.write("src/a.c", "int a;\n");
+    d.write("src/b.c", "int b;\n");
+    d.write("sub/s.c", "int s;\n");
+    d.write("sub/deeper/t.c", "int t;\n");
+    // An .ignore file works next to .gitignore, and .ignore wins where both speak.
+    d.write("sub/deeper/.ignore", "t.c\n");
+    let v = d.json(&["--by-file"]);
+    let mut paths: Vec<&str> = lang(&v, "C").unwrap()["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["./src/a.c", "./sub/s.c"]);
+    assert_eq!(nums(lang(&d.json(&["--no-ignore"]), "C").unwrap())[0], 4);
+}
