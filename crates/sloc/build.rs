@@ -138,7 +138,7 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
     let _ = writeln!(
         out,
         "    Builtin {{ key: {key:?}, output_as: {:?}, other_extns: {}, whole_line: {}, blocks: {}, \
-         nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, doc_strings: {}, line_blocks: {}, \
+         nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, heredocs: {}, doc_strings: {}, line_blocks: {}, \
          filenames: {}, shebangs: {} }},",
         raw.output_as,
         strs(&lower(&raw.other_extns)),
@@ -149,6 +149,7 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         string_parts.join(", "),
         pairs(&raw.raw_strings),
         quads(&raw.delimited_raw_strings),
+        strs(&raw.heredocs),
         pairs(&raw.doc_strings),
         pairs(&raw.line_blocks),
         strs(&raw.filenames),

@@ -67,6 +67,8 @@ enum State {
     Str(usize),
     /// Inside a delimited raw string (code); its end is kept beside the state.
     Delimited,
+    /// Inside a here-document's body (code); its terminator is kept beside the state.
+    Heredoc,
     /// Inside doc string `idx` (comment).
     Doc(usize),
     /// Inside line block `idx` (POD): ends at a line starting with its end marker.
@@ -83,7 +85,8 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     // scanned line are never looked at.
     let mut next_important = lang.important.find(bytes).unwrap_or(usize::MAX);
     let mut state = State::Normal;
-    // The end of the delimited raw string `state` is in (`)xyz"`), which varies per literal.
+    // The end of the delimited raw string or here-document `state` is in (`)xyz"`, `EOF`),
+    // which varies per literal.
     let mut raw_end = Vec::new();
     let mut start = 0;
     while start < bytes.len() {
@@ -114,7 +117,8 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
         let kind = if plain {
             classify_plain(lang, &bytes[first..end])
         } else {
-            classify_full(lang, line, &mut state, &mut raw_end)
+            let around = (&bytes[..start], bytes.get(end + 1..).unwrap_or_default());
+            classify_full(lang, line, around, &mut state, &mut raw_end)
         };
         match kind {
             Kind::Blank => counts.blanks += 1,
@@ -228,8 +232,25 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
 }
 
 /// The byte-level state machine for one line; `state` (and `raw_end` with it) carries over to
-/// the next line.
-fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut Vec<u8>) -> Kind {
+/// the next line. `(before, after)` are the rest of the file around the line: a doc string looks
+/// back at what precedes it, a here-document must end after it.
+fn classify_full(
+    lang: &Language,
+    line: &[u8],
+    (before, after): (&[u8], &[u8]),
+    state: &mut State,
+    raw_end: &mut Vec<u8>,
+) -> Kind {
+    if *state == State::Heredoc {
+        if ends_heredoc(line, raw_end) {
+            *state = State::Normal;
+        }
+        return if is_blank(line) {
+            Kind::Blank
+        } else {
+            Kind::Code
+        };
+    }
     if let State::LineBlock(idx) = *state {
         if line.starts_with(&lang.line_blocks[idx].1) {
             *state = State::Normal;
@@ -255,6 +276,8 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut 
     }
     let mut code = false;
     let mut continued = false;
+    // A here-document opened on this line: its body starts on the next one.
+    let mut heredoc = false;
     let mut i = 0;
     while i < line.len() {
         let b = line[i];
@@ -291,7 +314,10 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut 
                         i += p.len();
                     }
                     Some((p, Opener::Doc(idx))) => {
-                        // A doc string is a comment only where a statement could start.
+                        // A doc string is a comment only where a statement could start: not
+                        // after code on its line, nor as an argument or item continued from
+                        // the line before (`execute(\n    """SELECT …"""`).
+                        code = code || continues_expression(before);
                         *state = if code {
                             State::Str(*idx)
                         } else {
@@ -320,6 +346,23 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut 
                             // Not a raw string after all: the prefix is code, and its last
                             // byte may still open an ordinary string (`R"` then `"`).
                             None => i += 1,
+                        }
+                    }
+                    Some((p, Opener::Heredoc)) => {
+                        code = true;
+                        let at = i + p.len();
+                        // `<<<` is a bash here-string, not `<` then a here-document.
+                        let doubled = i > 0 && line[i - 1] == p[0];
+                        match heredoc_word(&line[at..]).filter(|_| !doubled && !heredoc) {
+                            // Only a marker whose terminator comes later is one (not `x << y`).
+                            Some((n, word))
+                                if after.split(|&b| b == b'\n').any(|l| ends_heredoc(l, word)) =>
+                            {
+                                *raw_end = word.to_vec();
+                                heredoc = true;
+                                i = at + n;
+                            }
+                            _ => i += 1,
                         }
                     }
                 }
@@ -388,7 +431,7 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut 
                     i += 1;
                 }
             }
-            State::LineBlock(_) => break,
+            State::LineBlock(_) | State::Heredoc => break,
         }
     }
     if let State::Str(idx) = *state {
@@ -396,11 +439,64 @@ fn classify_full(lang: &Language, line: &[u8], state: &mut State, raw_end: &mut 
             *state = State::Normal;
         }
     }
+    if heredoc && *state == State::Normal {
+        *state = State::Heredoc;
+    }
     if code {
         Kind::Code
     } else {
         Kind::Comment
     }
+}
+
+/// Whether a line starting after `before` continues an expression: the last non-blank byte
+/// before it opens a bracket, separates items, assigns or is a binary operator or `\`.
+fn continues_expression(before: &[u8]) -> bool {
+    before.iter().rev().find(|&&b| !is_ws(b)).is_some_and(|b| {
+        matches!(
+            b,
+            b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
+        )
+    })
+}
+
+/// The word after a here-document marker (`<<`): an optional `-` or `~`, then an identifier,
+/// bare or quoted (`EOF`, `'EOF'`, `"EOF"`, `\EOF`). Returns the bytes it spans and the
+/// identifier.
+fn heredoc_word(rest: &[u8]) -> Option<(usize, &[u8])> {
+    let mut k = usize::from(matches!(rest.first(), Some(b'-' | b'~')));
+    let quote = rest
+        .get(k)
+        .copied()
+        .filter(|b| matches!(b, b'\'' | b'"' | b'\\'));
+    k += usize::from(quote.is_some());
+    let start = k;
+    if !rest
+        .get(k)
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+    {
+        return None;
+    }
+    while rest
+        .get(k)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        k += 1;
+    }
+    let word = &rest[start..k];
+    match quote {
+        Some(q @ (b'\'' | b'"')) => (rest.get(k) == Some(&q)).then_some((k + 1, word)),
+        _ => Some((k, word)),
+    }
+}
+
+/// Whether `line` ends a here-document whose identifier is `word`: the identifier, indented or
+/// not, then nothing but whitespace, or `;`, `,` or `)` (PHP's `EOT;`).
+fn ends_heredoc(line: &[u8], word: &[u8]) -> bool {
+    let text = &line[line.iter().take_while(|&&b| is_inline_ws(b)).count()..];
+    text.strip_prefix(word).is_some_and(|tail| {
+        tail.iter().all(|&b| is_inline_ws(b)) || matches!(tail.first(), Some(b';' | b',' | b')'))
+    })
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub struct Builtin {
     /// Raw strings with a per-literal delimiter: prefix, open, close, suffix.
     pub delimited_raw_strings:
         &'static [(&'static str, &'static str, &'static str, &'static str)],
+    /// Here-document markers.
+    pub heredocs: &'static [&'static str],
     /// Doc strings (comments at the start of a line).
     pub doc_strings: &'static [(&'static str, &'static str)],
     /// Comment blocks whose markers begin a line.
@@ -92,6 +94,7 @@ impl Builtin {
                 .iter()
                 .map(|&(p, o, c, s)| (p.into(), o.into(), c.into(), s.into()))
                 .collect(),
+            heredocs: own(self.heredocs),
             doc_strings: own_pairs(self.doc_strings),
             line_blocks: own_pairs(self.line_blocks),
             filenames: own(self.filenames),
@@ -163,6 +166,8 @@ pub enum Opener {
     Doc(usize),
     /// Delimited raw string number `i`, if a valid delimiter follows.
     Delimited(usize),
+    /// A here-document, if an identifier follows and a later line ends it.
+    Heredoc,
 }
 
 /// How to find the next important syntax in a file.
@@ -304,6 +309,9 @@ impl Language {
         }
         for (i, d) in delimited.iter().enumerate() {
             openers.push((d.prefix.clone(), Opener::Delimited(i)));
+        }
+        for h in &raw.heredocs {
+            openers.push((b(h), Opener::Heredoc));
         }
         let mut patterns: Vec<Box<[u8]>> = openers.iter().map(|(p, _)| p.clone()).collect();
         patterns.extend(line_blocks.iter().map(|(s, _)| s.clone()));

@@ -52,6 +52,9 @@ pub struct RawSyntax {
     /// C++ `R"xyz(…)xyz"` is `["R\"", "(", ")", "\""]`.
     #[serde(default)]
     pub delimited_raw_strings: Vec<(String, String, String, String)>,
+    /// Here-document markers (`<<`): the lines after `<<EOF` up to the line `EOF` are code.
+    #[serde(default)]
+    pub heredocs: Vec<String>,
     /// Doc strings: counted as comments when nothing but whitespace precedes them on their line,
     /// as ordinary (code) strings otherwise (Python `"""…"""`).
     #[serde(default)]
@@ -121,7 +124,8 @@ impl RawSyntax {
                 return bad(field, "is an empty marker");
             }
         }
-        let lists: [(&str, Vec<&String>); 4] = [
+        let lists: [(&str, Vec<&String>); 5] = [
+            ("heredocs", self.heredocs.iter().collect()),
             ("other_extns", self.other_extns.iter().collect()),
             ("whole_line", self.whole_line.iter().collect()),
             ("filenames", self.filenames.iter().collect()),
@@ -160,7 +164,7 @@ impl RawSyntax {
                 }
             }
         }
-        let mut markers: Vec<&String> = self.whole_line.iter().collect();
+        let mut markers: Vec<&String> = self.whole_line.iter().chain(&self.heredocs).collect();
         markers.extend(self.start.iter().chain(self.end.iter()));
         for (s, e) in self
             .block

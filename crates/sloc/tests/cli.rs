@@ -399,7 +399,7 @@ fn extended_syntax_fields_work_from_a_comment_file() {
             "nested": true, "strings": [{"start": "~", "end": "~", "escape": "^"}],
             "raw_strings": [["@@", "@@"]], "doc_strings": [["%%", "%%"]],
             "delimited_raw_strings": [["Q{", "[", "]", "}"]],
-            "word_comments": false,
+            "word_comments": false, "heredocs": ["<<<"],
             "line_blocks": [["=doc", "=end"]], "filenames": ["Zedfile"], "shebangs": ["zed"]}}"#,
     );
     // Line 1 code (the string hides `!!`), 2 comment (nested), 3 comment (doc string), 4-6
@@ -752,4 +752,29 @@ fn a_fifo_is_not_a_file_and_does_not_block_the_walk() {
         .assert()
         .success()
         .stdout(contains("Total,0,0,0,0,0"));
+}
+
+#[test]
+fn nested_gitignores_and_negated_patterns_apply_like_git() {
+    let d = Dir::new();
+    std::fs::create_dir(d.path().join(".git")).unwrap();
+    // The root ignores every C file but re-includes src/a.c; sub/ re-includes its own.
+    d.write(".gitignore", "*.c\n!src/a.c\n");
+    d.write("sub/.gitignore", "!*.c\n");
+    d.write("src/a.c", "int a;\n");
+    d.write("src/b.c", "int b;\n");
+    d.write("sub/s.c", "int s;\n");
+    d.write("sub/deeper/t.c", "int t;\n");
+    // An .ignore file works next to .gitignore, and .ignore wins where both speak.
+    d.write("sub/deeper/.ignore", "t.c\n");
+    let v = d.json(&["--by-file"]);
+    let mut paths: Vec<&str> = lang(&v, "C").unwrap()["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["./src/a.c", "./sub/s.c"]);
+    assert_eq!(nums(lang(&d.json(&["--no-ignore"]), "C").unwrap())[0], 4);
 }
