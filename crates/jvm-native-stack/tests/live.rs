@@ -176,10 +176,7 @@ fn hang_is_diagnosed(fixture: &Fixture) {
         .unwrap_or_else(|| panic!("no top_cpu finding: {}", top["findings"]));
     let busy_names = thread_names(&busy["threads"]);
     assert_eq!(busy_names.first(), Some(&"spinner"), "{busy}");
-    assert!(
-        !busy_names.iter().any(|n| n.starts_with("idle")),
-        "{busy}"
-    );
+    assert!(!busy_names.iter().any(|n| n.starts_with("idle")), "{busy}");
 
     jvm.assert_running_and_answering();
 }
