@@ -334,6 +334,49 @@ fn ptrace_refusal_explains_the_fixes() {
 }
 
 #[test]
+fn a_jvm_traced_by_another_process_names_the_tracer_and_no_gdb_still_works() {
+    let jvm = Jvm::start(fixture_default(), false);
+    // A tracer that leaves the JVM running (PTRACE_SEIZE, like strace -p).
+    let tracer = KillOnDrop(
+        Command::new(require("python3", "apt-get install python3"))
+            .args([
+                "-c",
+                "import ctypes, sys, time\n\
+                 libc = ctypes.CDLL(None, use_errno=True)\n\
+                 if libc.ptrace(0x4206, int(sys.argv[1]), None, None) != 0: sys.exit(1)\n\
+                 time.sleep(120)\n",
+                &jvm.pid.to_string(),
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    let traced = wait_until(Duration::from_secs(30), || proc::tracer(jvm.pid));
+    assert!(
+        traced
+            .as_deref()
+            .is_some_and(|t| t.starts_with(&format!("pid {}", tracer.0.id()))),
+        "{traced:?}"
+    );
+    jnstack()
+        .env("JAVA_HOME", &jvm.jdk)
+        .arg(jvm.pid.to_string())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("is already traced by pid")
+                .and(predicate::str::contains("--no-gdb")),
+        );
+    jnstack()
+        .env("JAVA_HOME", &jvm.jdk)
+        .args([&jvm.pid.to_string(), "--no-gdb"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("write("));
+    drop(tracer);
+    jvm.assert_running_and_answering();
+}
+
+#[test]
 fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_and_exits_130() {
     let jvm = Jvm::start(fixture_default(), false);
     let (_dir, path) = fake_gdb(STOPPING_GDB);
