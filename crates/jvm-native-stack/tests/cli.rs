@@ -340,7 +340,7 @@ fn zombie_is_reported_as_exited() {
 
 #[test]
 fn a_stopped_process_is_named_and_left_stopped() {
-    let target = KillOnDrop(Command::new("sleep").arg("60").spawn().unwrap());
+    let target = crate::harness::sleeper();
     let pid = target.0.id();
     let _ = Command::new("kill")
         .args(["-STOP", &pid.to_string()])
@@ -363,7 +363,7 @@ fn a_stopped_process_is_named_and_left_stopped() {
 #[test]
 fn a_process_held_by_another_debugger_names_it() {
     let gdb = crate::harness::require("gdb", "apt-get install gdb");
-    let target = KillOnDrop(Command::new("sleep").arg("60").spawn().unwrap());
+    let target = crate::harness::sleeper();
     let pid = target.0.id();
     // A debugger sitting on the process (in tracing stop) the way a forgotten gdb does.
     let _debugger = KillOnDrop(

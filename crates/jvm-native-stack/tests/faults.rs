@@ -44,13 +44,8 @@ fn wait_for_state(pid: u32, want: char, within: Duration) -> Option<char> {
 
 #[test]
 fn gdb_timeout_through_the_seam_resumes_the_process() {
-    let victim = KillOnDrop(
-        Command::new("sleep")
-            .arg("60")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    // It gets stopped: killed by the kernel too if this test process dies.
+    let victim = crate::harness::sleeper();
     let pid = victim.0.id();
     let config = GdbConfig {
         program: "/usr/bin/gdb".into(),
@@ -92,13 +87,7 @@ impl Runner for RefusingJdk {
 
 /// A stand-in target process (killed on drop).
 fn victim() -> KillOnDrop {
-    KillOnDrop(
-        Command::new("sleep")
-            .arg("60")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    crate::harness::sleeper()
 }
 
 /// A JDK directory whose jstack and jcmd exist (the runner seam decides what they say).
