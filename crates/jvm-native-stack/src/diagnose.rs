@@ -390,20 +390,27 @@ fn chain_tail(snapshot: &Snapshot, owners: &BTreeMap<&str, usize>, start: usize)
     out
 }
 
+/// Below this a thread is not "busy": 1% of a core over a `--sample` interval.
+const BUSY_PERCENT: f64 = 1.0;
+/// Below this a thread is not "busy": 0.1 s of CPU since it started (JVM start-up noise).
+const BUSY_SECONDS: f64 = 0.1;
+
 fn top_cpu(snapshot: &Snapshot) -> Option<Finding> {
+    let sampled = snapshot
+        .threads
+        .iter()
+        .any(|t| t.task.as_ref().is_some_and(|k| k.cpu_percent.is_some()));
+    let floor = if sampled { BUSY_PERCENT } else { BUSY_SECONDS };
     let mut busy: Vec<&Thread> = snapshot
         .threads
         .iter()
-        .filter(|t| t.cpu_rank() > 0.0)
+        .filter(|t| t.cpu_rank() >= floor)
         .collect();
     busy.sort_by(|a, b| b.cpu_rank().total_cmp(&a.cpu_rank()));
     busy.truncate(3);
     if busy.is_empty() {
         return None;
     }
-    let sampled = busy
-        .iter()
-        .any(|t| t.task.as_ref().is_some_and(|k| k.cpu_percent.is_some()));
     let parts: Vec<String> = busy
         .iter()
         .map(|t| {
@@ -503,6 +510,43 @@ mod tests {
                 .starts_with("\"w\" waits to lock <0x0a> (a java.lang.Object), but no thread"),
             "{}",
             findings[0].text
+        );
+    }
+
+    fn task(lwp: u32, cpu_ms: u64, cpu_percent: Option<f64>) -> crate::proc::Task {
+        crate::proc::Task {
+            lwp,
+            comm: format!("t{lwp}"),
+            state: 'S',
+            cpu_ms,
+            cpu_percent,
+            wchan: None,
+            syscall: None,
+        }
+    }
+
+    fn top_cpu_of(tasks: Vec<crate::proc::Task>) -> Vec<String> {
+        let snapshot = crate::merge::merge(Some(1), crate::dump::ThreadDump::default(), tasks);
+        diagnose(&snapshot, Some(1))
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::TopCpu)
+            .flat_map(|f| f.threads.into_iter().map(|t| t.name))
+            .collect()
+    }
+
+    #[test]
+    fn idle_threads_are_not_called_busy() {
+        // Start-up crumbs of CPU time are not "busy threads".
+        assert!(top_cpu_of(vec![task(2, 10, None), task(3, 90, None)]).is_empty());
+        assert_eq!(
+            top_cpu_of(vec![task(2, 10, None), task(3, 2500, None)]),
+            ["t3"]
+        );
+        // Sampled: percent of a core, however much CPU the thread used before.
+        assert!(top_cpu_of(vec![task(2, 90_000, Some(0.4))]).is_empty());
+        assert_eq!(
+            top_cpu_of(vec![task(2, 90_000, Some(0.4)), task(3, 5, Some(97.0))]),
+            ["t3"]
         );
     }
 

@@ -126,6 +126,14 @@ fn live(
     if !crate::runner::is_executable(&gdb_config.program) {
         return Err(Error::GdbMissing);
     }
+    // gdb's attach would fail with "Operation not permitted": say who holds the process.
+    if let Some(tracer) = proc::tracer(pid) {
+        return Err(Error::Traced {
+            pid,
+            tracer,
+            held: false,
+        });
+    }
     let (gate, gate_rx) = mpsc::channel();
     std::thread::scope(|scope| {
         let gdb_run = scope.spawn(move || gdb::gated(runner, gdb_config, pid, gate_rx, cancel));

@@ -24,18 +24,31 @@ impl JdkSearch {
         let mut dirs: Vec<PathBuf> = Vec::new();
         dirs.extend(self.jdk.iter().map(|d| d.join("bin")));
         dirs.extend(self.java_home.iter().map(|d| d.join("bin")));
-        if let Some(exe) = &self.target_exe {
-            // …/jre/bin/java in JDK 8 has no jstack; its JDK is one level up.
-            if let Some(bin) = exe.parent() {
-                dirs.push(bin.to_path_buf());
-                if let Some(jre) = bin.parent().filter(|p| p.ends_with("jre")) {
-                    dirs.extend(jre.parent().map(|jdk| jdk.join("bin")));
-                }
-            }
-        }
+        dirs.extend(self.target_dirs());
         let mut found: Vec<PathBuf> = dirs.into_iter().map(|d| d.join(tool)).collect();
         found.extend(which(tool));
         found
+    }
+
+    /// The target JVM's own `bin` directories (from its executable).
+    fn target_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        if let Some(bin) = self.target_exe.as_ref().and_then(|exe| exe.parent()) {
+            dirs.push(bin.to_path_buf());
+            // …/jre/bin/java in JDK 8 has no jstack; its JDK is one level up.
+            if let Some(jre) = bin.parent().filter(|p| p.ends_with("jre")) {
+                dirs.extend(jre.parent().map(|jdk| jdk.join("bin")));
+            }
+        }
+        dirs
+    }
+
+    /// The target JVM's own `tool`, if its JDK has one.
+    pub fn target_own(&self, tool: &str) -> Option<PathBuf> {
+        self.target_dirs()
+            .into_iter()
+            .map(|d| d.join(tool))
+            .find(|p| is_executable(p))
     }
 
     /// The first executable `tool`, if any.
@@ -59,11 +72,30 @@ pub fn thread_dump(
             vec![pid.to_string(), "Thread.print".into(), "-l".into()],
         ),
     ];
+    // The first jstack and jcmd found; then, if those were another JDK's (JAVA_HOME of
+    // an older JDK is a classic), the target's own, which matches it by construction.
+    let mut programs: Vec<(PathBuf, Vec<String>)> = Vec::new();
+    for (tool, args) in &attempts {
+        programs.extend(search.find(tool).map(|p| (p, args.clone())));
+    }
+    for (tool, args) in &attempts {
+        if let Some(own) = search.target_own(tool) {
+            let same =
+                |p: &PathBuf| std::fs::canonicalize(p).ok() == std::fs::canonicalize(&own).ok();
+            if !programs.iter().any(|(p, _)| same(p)) {
+                programs.push((own, args.clone()));
+            }
+        }
+    }
     let mut failures = Vec::new();
-    for (tool, args) in attempts {
-        let Some(program) = search.find(tool) else {
-            continue;
-        };
+    for (program, args) in programs {
+        if failures
+            .iter()
+            .any(|f: &String| f.contains("did not finish within"))
+        {
+            // A tool that hangs on this JVM will hang again: do not multiply the wait.
+            break;
+        }
         let job = Job::new(program.clone(), args, timeout);
         match runner.run(&job, cancel) {
             Err(RunError::Interrupted) => return Err(Error::Interrupted),
@@ -126,6 +158,77 @@ fn summary(stdout: &str, stderr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stands in for jstack/jcmd: those under `good` produce a dump, others fail.
+    struct OnlyFrom {
+        good: PathBuf,
+        ran: std::sync::Mutex<Vec<PathBuf>>,
+    }
+
+    impl Runner for OnlyFrom {
+        fn run(&self, job: &Job, _cancel: &AtomicBool) -> Result<crate::runner::Output, RunError> {
+            self.ran.lock().unwrap().push(job.program.clone());
+            let ok = job.program.starts_with(&self.good);
+            Ok(crate::runner::Output {
+                code: Some(if ok { 0 } else { 1 }),
+                stdout: if ok {
+                    "\"main\" #1 prio=5 tid=0x1 nid=0x2 runnable\n".into()
+                } else {
+                    String::new()
+                },
+                stderr: if ok {
+                    String::new()
+                } else {
+                    "Unable to open socket file".into()
+                },
+            })
+        }
+    }
+
+    fn fake_tools(dir: &std::path::Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        for tool in ["java", "jstack", "jcmd"] {
+            let path = dir.join("bin").join(tool);
+            std::fs::write(&path, "#!/bin/sh\nexit 1\n").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_mismatched_java_home_falls_back_to_the_targets_own_jdk() {
+        let home = tempfile::tempdir().unwrap();
+        let target = tempfile::tempdir().unwrap();
+        fake_tools(home.path());
+        fake_tools(target.path());
+        let search = JdkSearch {
+            jdk: None,
+            java_home: Some(home.path().to_path_buf()),
+            target_exe: Some(target.path().join("bin/java")),
+        };
+        let runner = OnlyFrom {
+            good: target.path().to_path_buf(),
+            ran: std::sync::Mutex::default(),
+        };
+        let dump = thread_dump(
+            &runner,
+            &search,
+            std::process::id(),
+            Duration::from_secs(5),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert!(dump.contains("\"main\""));
+        let ran = runner.ran.lock().unwrap().clone();
+        assert_eq!(
+            ran,
+            [
+                home.path().join("bin/jstack"),
+                home.path().join("bin/jcmd"),
+                target.path().join("bin/jstack"),
+            ]
+        );
+    }
 
     #[test]
     fn search_order_is_flag_java_home_target_path() {

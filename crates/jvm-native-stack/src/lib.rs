@@ -35,6 +35,22 @@ pub enum Error {
         /// The pid asked for.
         pid: u32,
     },
+    /// The process is stopped (SIGSTOP, Ctrl-Z): jstack would wait for it forever.
+    #[error("process {pid} is stopped (state T: kill -STOP or Ctrl-Z), so jstack cannot attach: resume it with `kill -CONT {pid}` and run jnstack again (jnstack does not resume a process it did not stop)")]
+    Stopped {
+        /// The pid asked for.
+        pid: u32,
+    },
+    /// Another tracer (a debugger, strace) holds the process.
+    #[error("process {pid} is already traced by {tracer}: only one debugger can attach; detach or end it first{}", if *held { " (while it holds the process stopped, jstack cannot attach either)" } else { ", or pass --no-gdb" })]
+    Traced {
+        /// The pid asked for.
+        pid: u32,
+        /// The tracer, as `pid N "comm"`.
+        tracer: String,
+        /// True if the tracer holds the process in tracing stop (state t).
+        held: bool,
+    },
     /// The process exited while jnstack was inspecting it.
     #[error(
         "process {pid} exited while jnstack was inspecting it: there is nothing left to inspect"

@@ -192,8 +192,17 @@ pub fn check_jvm(pid: u32) -> Result<PathBuf, Error> {
     if !dir.exists() {
         return Err(Error::NoSuchProcess { pid });
     }
-    if process_state(pid) == Some('Z') {
-        return Err(Error::Zombie { pid });
+    match process_state(pid) {
+        Some('Z') => return Err(Error::Zombie { pid }),
+        Some('T') => return Err(Error::Stopped { pid }),
+        Some('t') => {
+            return Err(Error::Traced {
+                pid,
+                tracer: tracer(pid).unwrap_or_else(|| "another process".into()),
+                held: true,
+            })
+        }
+        _ => {}
     }
     let exe = fs::read_link(dir.join("exe")).unwrap_or_default();
     let maps =
@@ -231,6 +240,20 @@ pub fn process_owner(pid: u32) -> Option<String> {
         (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
     });
     Some(name.map_or_else(|| format!("uid {uid}"), |n| format!("{n}, uid {uid}")))
+}
+
+/// The process tracing `pid` (a debugger, strace), as `pid N "comm"`, from `TracerPid`.
+pub fn tracer(pid: u32) -> Option<String> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let tracer: u32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&t| t != 0)?;
+    let comm = fs::read_to_string(format!("/proc/{tracer}/comm")).unwrap_or_default();
+    Some(format!("pid {tracer} \"{}\"", comm.trim_end()))
 }
 
 /// True while `pid` exists and has not exited (zombies and dead processes count as gone).

@@ -157,6 +157,10 @@ impl Runner for SystemRunner {
             let interrupted = cancel.load(Ordering::SeqCst);
             let expired = start.is_some_and(|s| s.elapsed() >= job.timeout);
             if interrupted || expired {
+                // The whole process group: gdb forks helpers (its ptrace feature probe
+                // stops itself with SIGSTOP), and one orphaned mid-probe would stay
+                // stopped for ever.
+                kill_group(child.id());
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(if interrupted {
@@ -175,6 +179,17 @@ impl Runner for SystemRunner {
             stdout: out.join().unwrap_or_default(),
             stderr: err.join().unwrap_or_default(),
         })
+    }
+}
+
+/// SIGKILLs the process group led by `leader` (every child runs in its own group).
+fn kill_group(leader: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(leader) else {
+        return;
+    };
+    // SAFETY: kill has no memory-safety preconditions; a negative pid names a group.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
     }
 }
 
@@ -211,6 +226,53 @@ mod tests {
         let job = Job::new("sleep", vec!["30".into()], Duration::from_millis(50));
         let err = SystemRunner.run(&job, &AtomicBool::new(false)).unwrap_err();
         assert!(matches!(err, RunError::Timeout { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_timeout_kills_the_programs_helpers_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("helper.pid");
+        // Like gdb's ptrace probe: a forked helper that stops itself, here only after its
+        // parent was killed (its group is orphaned by then, so the kernel's SIGHUP+SIGCONT
+        // for orphaned groups with stopped members never comes). The gate (which starts
+        // the deadline) opens only once the helper is there.
+        let script = format!(
+            "sh -c 'echo $$ > {0}.tmp && mv {0}.tmp {0}; sleep 1; kill -STOP $$' & read line; sleep 30",
+            file.display()
+        );
+        let (gate, gate_rx) = std::sync::mpsc::channel();
+        let mut job = Job::new("sh", vec!["-c".into(), script], Duration::from_millis(100));
+        job.stdin_gate = Some(gate_rx);
+        let run = std::thread::spawn(move || SystemRunner.run(&job, &AtomicBool::new(false)));
+        let started = std::time::Instant::now();
+        let helper: u32 = loop {
+            if let Some(pid) = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                break pid;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "helper never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        gate.send("go".into()).unwrap();
+        let err = run.join().unwrap().unwrap_err();
+        assert!(matches!(err, RunError::Timeout { .. }), "{err}");
+        // Gone, or a zombie waiting for its new parent: not stopped (give it 10 s).
+        let state = (0..500)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(20));
+                crate::proc::process_state(helper)
+            })
+            .find(|s| !matches!(s, Some('T' | 'S' | 'R')));
+        assert!(
+            matches!(state, Some(None | Some('Z' | 'X'))),
+            "helper {helper} survived the kill: {:?}",
+            crate::proc::process_state(helper)
+        );
     }
 
     #[test]

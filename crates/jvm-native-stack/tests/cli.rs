@@ -339,6 +339,63 @@ fn zombie_is_reported_as_exited() {
 }
 
 #[test]
+fn a_stopped_process_is_named_and_left_stopped() {
+    let target = crate::harness::sleeper();
+    let pid = target.0.id();
+    let _ = Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .status();
+    let stopped = || jvm_native_stack::proc::process_state(pid) == Some('T');
+    assert!(wait_until(Duration::from_secs(30), || stopped().then_some(())).is_some());
+    // jstack would wait for a stopped JVM until its timeout (twice: jstack, then jcmd).
+    jnstack()
+        .args([&pid.to_string(), "--no-gdb"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "process {pid} is stopped (state T"
+        )))
+        .stderr(predicate::str::contains(format!("kill -CONT {pid}")));
+    // Someone stopped it on purpose: jnstack must not resume it.
+    assert!(stopped(), "jnstack resumed a process it did not stop");
+}
+
+#[test]
+fn a_process_held_by_another_debugger_names_it() {
+    let gdb = crate::harness::require("gdb", "apt-get install gdb");
+    let target = crate::harness::sleeper();
+    let pid = target.0.id();
+    // A debugger sitting on the process (in tracing stop) the way a forgotten gdb does.
+    let _debugger = KillOnDrop(
+        Command::new(gdb)
+            .args([
+                "-batch",
+                "-nx",
+                "-p",
+                &pid.to_string(),
+                "-ex",
+                "shell sleep 60",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let held = wait_until(Duration::from_secs(60), || {
+        (jvm_native_stack::proc::process_state(pid) == Some('t')).then_some(())
+    });
+    assert!(held.is_some(), "gdb never attached to {pid}");
+    jnstack()
+        .args([&pid.to_string(), "--no-gdb"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "process {pid} is already traced by pid"
+        )))
+        .stderr(predicate::str::contains("\"gdb\""));
+}
+
+#[test]
 fn jdk_dir_without_jstack_or_jcmd_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     jnstack()

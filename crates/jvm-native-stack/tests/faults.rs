@@ -44,13 +44,8 @@ fn wait_for_state(pid: u32, want: char, within: Duration) -> Option<char> {
 
 #[test]
 fn gdb_timeout_through_the_seam_resumes_the_process() {
-    let victim = KillOnDrop(
-        Command::new("sleep")
-            .arg("60")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    // It gets stopped: killed by the kernel too if this test process dies.
+    let victim = crate::harness::sleeper();
     let pid = victim.0.id();
     let config = GdbConfig {
         program: "/usr/bin/gdb".into(),
@@ -92,13 +87,7 @@ impl Runner for RefusingJdk {
 
 /// A stand-in target process (killed on drop).
 fn victim() -> KillOnDrop {
-    KillOnDrop(
-        Command::new("sleep")
-            .arg("60")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    crate::harness::sleeper()
 }
 
 /// A JDK directory whose jstack and jcmd exist (the runner seam decides what they say).
@@ -330,6 +319,49 @@ fn ptrace_refusal_explains_the_fixes() {
                 .and(predicate::str::contains("CAP_SYS_PTRACE"))
                 .and(predicate::str::contains("--no-gdb")),
         );
+    jvm.assert_running_and_answering();
+}
+
+#[test]
+fn a_jvm_traced_by_another_process_names_the_tracer_and_no_gdb_still_works() {
+    let jvm = Jvm::start(fixture_default(), false);
+    // A tracer that leaves the JVM running (PTRACE_SEIZE, like strace -p).
+    let tracer = KillOnDrop(
+        Command::new(require("python3", "apt-get install python3"))
+            .args([
+                "-c",
+                "import ctypes, sys, time\n\
+                 libc = ctypes.CDLL(None, use_errno=True)\n\
+                 if libc.ptrace(0x4206, int(sys.argv[1]), None, None) != 0: sys.exit(1)\n\
+                 time.sleep(120)\n",
+                &jvm.pid.to_string(),
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    let traced = wait_until(Duration::from_secs(30), || proc::tracer(jvm.pid));
+    assert!(
+        traced
+            .as_deref()
+            .is_some_and(|t| t.starts_with(&format!("pid {}", tracer.0.id()))),
+        "{traced:?}"
+    );
+    jnstack()
+        .env("JAVA_HOME", &jvm.jdk)
+        .arg(jvm.pid.to_string())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("is already traced by pid")
+                .and(predicate::str::contains("--no-gdb")),
+        );
+    jnstack()
+        .env("JAVA_HOME", &jvm.jdk)
+        .args([&jvm.pid.to_string(), "--no-gdb"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("write("));
+    drop(tracer);
     jvm.assert_running_and_answering();
 }
 

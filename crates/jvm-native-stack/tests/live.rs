@@ -167,6 +167,16 @@ fn hang_is_diagnosed(fixture: &Fixture) {
     let top = run_json(&jvm, &["--top", "1", "--sample", "1s"]);
     assert_eq!(thread_names(&top["threads"]), ["spinner"]);
     assert!(top["threads"][0]["task"]["cpu_percent"].as_f64().is_some());
+    // The diagnosis names it first among the busy threads; the idle ones are not "busy".
+    let busy = top["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "top_cpu")
+        .unwrap_or_else(|| panic!("no top_cpu finding: {}", top["findings"]));
+    let busy_names = thread_names(&busy["threads"]);
+    assert_eq!(busy_names.first(), Some(&"spinner"), "{busy}");
+    assert!(!busy_names.iter().any(|n| n.starts_with("idle")), "{busy}");
 
     jvm.assert_running_and_answering();
 }

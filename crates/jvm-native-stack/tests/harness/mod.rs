@@ -181,6 +181,23 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// A `sleep 60` stand-in target, killed on drop, and by the kernel if the test thread
+/// dies first (a test may leave it stopped, and a stopped process never ends by itself).
+pub fn sleeper() -> KillOnDrop {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("60").stdout(Stdio::null());
+    // SAFETY: prctl is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    KillOnDrop(cmd.spawn().unwrap())
+}
+
 /// Polls `probe` every 20 ms until it returns `Some`, for at most `within` of wall time
 /// (a loaded machine makes each poll slower, not the deadline shorter).
 pub fn wait_until<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
