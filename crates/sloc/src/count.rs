@@ -10,6 +10,7 @@
 //! classified by its first non-blank bytes alone; only the line holding it, and lines inside
 //! comments and strings, go through the byte-level state machine.
 
+use std::collections::HashMap;
 use std::ops::AddAssign;
 
 use memchr::{memchr, memchr2};
@@ -85,9 +86,7 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
     // scanned line are never looked at.
     let mut next_important = lang.important.find(bytes).unwrap_or(usize::MAX);
     let mut state = State::Normal;
-    // The end of the delimited raw string or here-document `state` is in (`)xyz"`, `EOF`),
-    // which varies per literal.
-    let mut raw_end = Vec::new();
+    let mut scratch = Scratch::default();
     let mut start = 0;
     while start < bytes.len() {
         // The first byte that is not blank: a whitespace-only line is blank in any state (and
@@ -118,7 +117,7 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
             classify_plain(lang, &bytes[first..end])
         } else {
             let around = (&bytes[..start], bytes.get(end + 1..).unwrap_or_default());
-            classify_full(lang, line, around, &mut state, &mut raw_end)
+            classify_full(lang, line, around, &mut state, &mut scratch)
         };
         match kind {
             Kind::Blank => counts.blanks += 1,
@@ -231,18 +230,57 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
     }
 }
 
-/// The byte-level state machine for one line; `state` (and `raw_end` with it) carries over to
+/// What the state machine keeps beside [`State`] while it reads one file.
+#[derive(Default)]
+struct Scratch<'a> {
+    /// The end of the delimited raw string or here-document being read (`)xyz"`, `EOF`), which
+    /// varies per literal.
+    end: Vec<u8>,
+    /// The lines that could end a here-document, by identifier: how many bytes from the end of
+    /// the file the last one starts. Built at the first marker, so checking that a marker has a
+    /// terminator is a lookup, not a scan of the rest of the file per marker.
+    terminators: Option<HashMap<&'a [u8], usize>>,
+}
+
+impl<'a> Scratch<'a> {
+    /// Whether a line in `after` (the rest of the file) ends a here-document named `word`.
+    fn heredoc_ends(&mut self, word: &[u8], after: &'a [u8]) -> bool {
+        let index = self.terminators.get_or_insert_with(|| {
+            let mut index = HashMap::new();
+            let mut rest = after;
+            while !rest.is_empty() {
+                let line = &rest[..memchr(b'\n', rest).unwrap_or(rest.len())];
+                let text = &line[line.iter().take_while(|&&b| is_inline_ws(b)).count()..];
+                let n = text
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
+                if n > 0 && ends_heredoc(line, &text[..n]) {
+                    // A later line overwrites an earlier one: the last one is kept.
+                    index.insert(&text[..n], rest.len());
+                }
+                rest = rest.get(line.len() + 1..).unwrap_or_default();
+            }
+            index
+        });
+        index
+            .get(word)
+            .is_some_and(|&from_end| from_end <= after.len())
+    }
+}
+
+/// The byte-level state machine for one line; `state` (and `scratch` with it) carries over to
 /// the next line. `(before, after)` are the rest of the file around the line: a doc string looks
 /// back at what precedes it, a here-document must end after it.
-fn classify_full(
+fn classify_full<'a>(
     lang: &Language,
     line: &[u8],
-    (before, after): (&[u8], &[u8]),
+    (before, after): (&[u8], &'a [u8]),
     state: &mut State,
-    raw_end: &mut Vec<u8>,
+    scratch: &mut Scratch<'a>,
 ) -> Kind {
     if *state == State::Heredoc {
-        if ends_heredoc(line, raw_end) {
+        if ends_heredoc(line, &scratch.end) {
             *state = State::Normal;
         }
         return if is_blank(line) {
@@ -336,10 +374,11 @@ fn classify_full(
                         let after = i + p.len();
                         match d.delimiter_len(&line[after..]) {
                             Some(n) => {
-                                raw_end.clear();
-                                raw_end.extend_from_slice(&d.close);
-                                raw_end.extend_from_slice(&line[after..after + n]);
-                                raw_end.extend_from_slice(&d.suffix);
+                                let end = &mut scratch.end;
+                                end.clear();
+                                end.extend_from_slice(&d.close);
+                                end.extend_from_slice(&line[after..after + n]);
+                                end.extend_from_slice(&d.suffix);
                                 *state = State::Delimited;
                                 i = after + n + d.open.len();
                             }
@@ -355,10 +394,8 @@ fn classify_full(
                         let doubled = i > 0 && line[i - 1] == p[0];
                         match heredoc_word(&line[at..]).filter(|_| !doubled && !heredoc) {
                             // Only a marker whose terminator comes later is one (not `x << y`).
-                            Some((n, word))
-                                if after.split(|&b| b == b'\n').any(|l| ends_heredoc(l, word)) =>
-                            {
-                                *raw_end = word.to_vec();
+                            Some((n, word)) if scratch.heredoc_ends(word, after) => {
+                                scratch.end = word.to_vec();
                                 heredoc = true;
                                 i = at + n;
                             }
@@ -369,13 +406,14 @@ fn classify_full(
             }
             State::Delimited => {
                 code = true;
-                i = next_candidate(line, i, raw_end[0], None);
+                let end = &scratch.end;
+                i = next_candidate(line, i, end[0], None);
                 if i == line.len() {
                     break;
                 }
-                if has_prefix(&line[i..], raw_end) {
+                if has_prefix(&line[i..], end) {
                     *state = State::Normal;
-                    i += raw_end.len();
+                    i += end.len();
                 } else {
                     i += 1;
                 }
