@@ -103,18 +103,23 @@ fn fake_jdk() -> (tempfile::TempDir, JdkSearch) {
     (dir, search)
 }
 
+/// The error of a thread dump through `runner` (which must fail) with the fake JDK `search`.
+fn dump_error(runner: &dyn Runner, search: &JdkSearch, pid: u32) -> Error {
+    jdk::thread_dump(
+        runner,
+        search,
+        pid,
+        Duration::from_secs(5),
+        &AtomicBool::new(false),
+    )
+    .unwrap_err()
+}
+
 #[test]
 fn jstack_attach_failure_names_user_and_jdk() {
     let target = victim();
     let (_dir, search) = fake_jdk();
-    let err = jdk::thread_dump(
-        &RefusingJdk,
-        &search,
-        target.0.id(),
-        Duration::from_secs(5),
-        &AtomicBool::new(false),
-    )
-    .unwrap_err();
+    let err = dump_error(&RefusingJdk, &search, target.0.id());
     let msg = err.to_string();
     assert!(msg.contains("Unable to open socket file"), "{msg}");
     assert!(
@@ -157,14 +162,7 @@ fn jvm_exiting_during_jstack_is_not_called_an_attach_problem() {
         victim: target.0.id(),
         stderr: "java.io.IOException: No such process\n",
     };
-    let err = jdk::thread_dump(
-        &runner,
-        &search,
-        target.0.id(),
-        Duration::from_secs(5),
-        &AtomicBool::new(false),
-    )
-    .unwrap_err();
+    let err = dump_error(&runner, &search, target.0.id());
     assert!(matches!(err, Error::Exited { .. }), "{err}");
     assert!(err.to_string().contains("exited while jnstack"), "{err}");
 }
@@ -212,15 +210,7 @@ fn disabled_attach_mechanism_suggests_kill_3_and_from_file() {
         victim: 0,
         stderr: "1234: The VM does not support the attach mechanism\n",
     };
-    let err = jdk::thread_dump(
-        &runner,
-        &search,
-        target.0.id(),
-        Duration::from_secs(5),
-        &AtomicBool::new(false),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = dump_error(&runner, &search, target.0.id()).to_string();
     assert!(
         err.contains("-XX:+DisableAttachMechanism")
             && err.contains(&format!("kill -3 {}", target.0.id()))
