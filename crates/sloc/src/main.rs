@@ -35,8 +35,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let tally = walk(&config.languages, &config.walk)?;
-    let warnings = tally.warnings.clone();
+    let mut tally = walk(&config.languages, &config.walk)?;
+    let warnings = std::mem::take(&mut tally.warnings);
     for w in &warnings {
         eprintln!("sloc: warning: {}", for_terminal(w));
     }
