@@ -310,14 +310,16 @@ pub fn tasks_supported(es: &Es) -> Result<bool> {
     Ok(reply.success())
 }
 
-/// `_clone` with the write block cleared and the replica count set: the clone copies every
-/// setting (including `index.blocks.write`) except the replica count.
-/// `source_settings` are the source's flat settings, whose replica settings are carried over.
+/// `_clone` with the write block cleared, the replica count set (the clone copies every
+/// setting, `index.blocks.write` included, except the replica count) and `drop` reset to
+/// their defaults. Never blindly retried: after an ambiguous failure the target's existence
+/// decides (the caller holds the lease and checked the target was absent).
 pub fn clone_index(
     es: &Es,
     src: &str,
     target: &str,
     source_settings: &serde_json::Map<String, Value>,
+    drop: &[String],
 ) -> Result<()> {
     let step = "clone";
     let mut settings = json!({"index.blocks.write": null});
@@ -326,45 +328,226 @@ pub fn clone_index(
             settings[key] = v.clone();
         }
     }
+    for key in drop {
+        settings[key.as_str()] = Value::Null;
+    }
     let path = format!(
         "/{}/_clone/{}?wait_for_active_shards=1",
         enc(src),
         enc(target)
     );
-    let reply = es.send(
+    let outcome = es.send_once(
         step,
         Method::Post,
         &path,
         Some(&json!({"settings": settings})),
         false,
-    )?;
-    if reply.success() {
-        return Ok(());
+    );
+    match outcome {
+        Ok(reply) if reply.success() => Ok(()),
+        Ok(reply)
+            if reply.status == 400
+                && crate::client::error_parts(&reply.json).0
+                    == "resource_already_exists_exception" =>
+        {
+            Ok(())
+        }
+        Ok(reply) if reply.status < 500 => Err(http_error(step, reply.status, &reply.json)),
+        other => {
+            if exists(es, step, target)? {
+                return Ok(());
+            }
+            match other {
+                Ok(reply) => Err(http_error(step, reply.status, &reply.json)),
+                Err(e) => Err(e),
+            }
+        }
     }
-    // A retried clone whose first attempt went through: the pre-flight saw no such index.
-    if reply.status == 400
-        && crate::client::error_parts(&reply.json).0 == "resource_already_exists_exception"
-    {
+}
+
+/// Creates an index with a body (settings, mappings). An existing index is not an error
+/// here: the caller checks that it carries this split's journal.
+pub fn create_index(es: &Es, name: &str, body: &Value) -> Result<()> {
+    let step = "create target";
+    let outcome = es.send_once(
+        step,
+        Method::Put,
+        &format!("/{}", enc(name)),
+        Some(body),
+        false,
+    );
+    match outcome {
+        Ok(r) if r.success() => Ok(()),
+        Ok(r)
+            if r.status == 400
+                && crate::client::error_parts(&r.json).0 == "resource_already_exists_exception" =>
+        {
+            Ok(())
+        }
+        Ok(r) if r.status < 500 => Err(http_error(step, r.status, &r.json)),
+        other => {
+            if exists(es, step, name)? {
+                return Ok(());
+            }
+            match other {
+                Ok(r) => Err(http_error(step, r.status, &r.json)),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// Deletes an index; one that is already gone (a retried delete) is fine.
+pub fn delete_index(es: &Es, step: &str, name: &str) -> Result<()> {
+    let reply = es.send(
+        step,
+        Method::Delete,
+        &format!("/{}", enc(name)),
+        None,
+        false,
+    )?;
+    if reply.success() || reply.status == 404 {
         return Ok(());
     }
     Err(http_error(step, reply.status, &reply.json))
 }
 
-/// Creates an index with a body (settings, mappings).
-pub fn create_index(es: &Es, name: &str, body: &Value) -> Result<()> {
-    es.call(
-        "create target",
-        Method::Put,
-        &format!("/{}", enc(name)),
-        Some(body),
-    )?;
-    Ok(())
+/// The `index.uuid` of an index (from its flat settings).
+pub fn index_uuid(settings: &serde_json::Map<String, Value>) -> Option<String> {
+    settings
+        .get("index.uuid")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
-/// Deletes an index.
-pub fn delete_index(es: &Es, step: &str, name: &str) -> Result<()> {
-    es.call(step, Method::Delete, &format!("/{}", enc(name)), None)?;
-    Ok(())
+/// `max_seq_no` of every primary shard (`GET <index>/_stats/docs?level=shards`, ES
+/// indices-stats.html `shards.<n>[].seq_no`). `None` where the server does not report it.
+pub fn seq_nos(es: &Es, index: &str) -> Result<Option<std::collections::BTreeMap<String, i64>>> {
+    let step = "read the source's sequence numbers";
+    let v = es.call(
+        step,
+        Method::Get,
+        &format!("/{}/_stats/docs?level=shards", enc(index)),
+        None,
+    )?;
+    let Some(shards) = v
+        .get("indices")
+        .and_then(|i| i.get(index))
+        .and_then(|i| i.get("shards"))
+        .and_then(Value::as_object)
+    else {
+        return Ok(None);
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for (shard, copies) in shards {
+        let primary = copies.as_array().and_then(|c| {
+            c.iter().find(|copy| {
+                copy.pointer("/routing/primary").and_then(Value::as_bool) == Some(true)
+            })
+        });
+        let Some(seq) = primary
+            .and_then(|p| p.pointer("/seq_no/max_seq_no"))
+            .and_then(Value::as_i64)
+        else {
+            return Ok(None);
+        };
+        out.insert(shard.clone(), seq);
+    }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+/// The source's aliases; an alias without `is_write_index` takes writes only if the source
+/// is its one index.
+pub fn source_aliases(es: &Es, index: &str) -> Result<Vec<crate::hygiene::Alias>> {
+    let Some(v) = es.get_if_exists("read aliases", &format!("/{}/_alias", enc(index)))? else {
+        return Ok(Vec::new());
+    };
+    let mut out = crate::hygiene::parse_aliases(&v, index);
+    for a in &mut out {
+        if a.def.get("is_write_index").is_none() {
+            a.writes_to_source = alias_indices(es, &a.name)?.len() == 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The smallest and largest value of a date field, in epoch milliseconds.
+pub fn min_max(es: &Es, index: &str, field: &str) -> Result<(Option<i64>, Option<i64>)> {
+    let step = "read the field's range";
+    let body = json!({"size": 0, "aggs": {"lo": {"min": {"field": field}}, "hi": {"max": {"field": field}}}});
+    let v = es.call(
+        step,
+        Method::Post,
+        &format!("/{}/_search", enc(index)),
+        Some(&body),
+    )?;
+    let get = |k: &str| {
+        v.pointer(&format!("/aggregations/{k}/value"))
+            .and_then(Value::as_f64)
+            .filter(|f| f.is_finite())
+            .map(|f| f as i64)
+    };
+    Ok((get("lo"), get("hi")))
+}
+
+/// Asks the server how it reads `{"range": {field: {"gte": mid}}}` (`_validate/query?explain`,
+/// ES search-validate.html): the explanation holds the Lucene range `field:[LOW TO HIGH]`,
+/// so date math, the field's format and rounding are the server's own. `Ok(None)` when the
+/// server has no such API or gives no parsable explanation; an error when it rejects `mid`.
+pub fn explain_gte(es: &Es, index: &str, field: &str, mid: &str) -> Result<Option<i64>> {
+    let step = "resolve --mid";
+    let body = json!({"query": {"range": {field: {"gte": mid}}}});
+    let reply = es.send(
+        step,
+        Method::Post,
+        &format!("/{}/_validate/query?explain=true", enc(index)),
+        Some(&body),
+        false,
+    )?;
+    if is_no_handler(&reply) || reply.status == 404 || reply.status == 405 {
+        return Ok(None);
+    }
+    let v = reply.ok(step)?;
+    let Some(first) = v.pointer("/explanations/0") else {
+        return Ok(None);
+    };
+    if first.get("valid").and_then(Value::as_bool) == Some(false)
+        || v.get("valid").and_then(Value::as_bool) == Some(false)
+    {
+        let why = first
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("invalid query");
+        return Err(Error::Refused(format!(
+            "--mid {:?} is not a date the field {} accepts: {}",
+            sanitize(mid),
+            sanitize(field),
+            sanitize(why.split(';').next().unwrap_or(why))
+        )));
+    }
+    let text = first
+        .get("explanation")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Ok(parse_range_low(text, field))
+}
+
+/// The lower bound of the first `field:[LOW TO HIGH]` in a Lucene query string.
+pub fn parse_range_low(text: &str, field: &str) -> Option<i64> {
+    let needle = format!("{field}:[");
+    let start = text.find(&needle)? + needle.len();
+    let rest = &text[start..];
+    rest[..rest.find(" TO ")?].trim().parse().ok()
+}
+
+/// Whether the mapping is a data stream's backing index (`_data_stream_timestamp`, ES
+/// data-streams.html; OpenSearch uses the same meta field).
+pub fn is_data_stream_backing(index: &str, mappings: &Value) -> bool {
+    index.starts_with(".ds-")
+        || mappings
+            .pointer("/_data_stream_timestamp/enabled")
+            .and_then(Value::as_bool)
+            == Some(true)
 }
 
 /// Replaces the mapping's `_meta` (used as the on-cluster journal).
@@ -416,6 +599,23 @@ mod tests {
             Some(1_000_000_000_000)
         );
         assert_eq!(parse_percentile(&json!({"50.0": null})), None);
+    }
+
+    #[test]
+    fn lucene_range_explanations_are_read() {
+        let es8 = "IndexOrDocValuesQuery(indexQuery=date:[1420070400000 TO 9223372036854775807], dvQuery=date:[1420070400000 TO 9223372036854775807])";
+        assert_eq!(parse_range_low(es8, "date"), Some(1_420_070_400_000));
+        assert_eq!(parse_range_low("ts:[-5 TO 9]", "ts"), Some(-5));
+        assert_eq!(parse_range_low("MatchNoDocsQuery(\"\")", "date"), None);
+        assert!(is_data_stream_backing(
+            ".ds-logs-2025.01.01-000001",
+            &json!({})
+        ));
+        assert!(is_data_stream_backing(
+            "x",
+            &json!({"_data_stream_timestamp": {"enabled": true}})
+        ));
+        assert!(!is_data_stream_backing("logs", &json!({"properties": {}})));
     }
 
     #[test]

@@ -34,20 +34,21 @@ pub enum MethodArg {
     name = "es-split",
     version,
     about,
-    after_help = "Exit codes: 0 ok, 1 verification mismatch, 2 error, 130 interrupted.\nSecrets come from ES_PASSWORD / ES_API_KEY and are never printed."
+    after_help = "Exit codes: 0 ok, 1 verification mismatch, 2 error, 130 interrupted.\nSecrets come from ES_PASSWORD / ES_API_KEY or --password-file / --api-key-file and are never printed."
 )]
 pub struct Cli {
     /// Cluster URL.
     #[arg(long, env = "ES_URL", default_value = "http://localhost:9200")]
     pub url: String,
     /// The index to split (one concrete index, not an alias).
-    #[arg(long, env = "ES_INDEX", required_unless_present = "generate")]
+    #[arg(long, env = "ES_INDEX", required_unless_present_any = ["generate", "status"])]
     pub index: Option<String>,
     /// The date or date_nanos field to split on.
-    #[arg(long, required_unless_present_any = ["rollback", "generate"])]
+    #[arg(long, required_unless_present_any = ["rollback", "resume", "generate", "status"])]
     pub field: Option<String>,
-    /// The split point, in any format the field's mapping accepts, or `auto` for the median.
-    #[arg(long, required_unless_present_any = ["rollback", "generate"])]
+    /// The split point, in any format the field's mapping accepts (date math too), or
+    /// `auto` for the median. Resolved once to an absolute instant, printed in UTC.
+    #[arg(long, required_unless_present_any = ["rollback", "resume", "generate", "status"])]
     pub mid: Option<String>,
     /// Name of the first half [default: INDEX-firsthalf].
     #[arg(long)]
@@ -70,15 +71,44 @@ pub struct Cli {
     /// Delete the source after verification succeeded (needs --yes or a confirmation).
     #[arg(long)]
     pub delete_source: bool,
-    /// Continue an interrupted split from the state the cluster is in.
-    #[arg(long, conflicts_with_all = ["rollback", "dry_run"])]
+    /// Continue an interrupted split from the state its journal on the cluster records.
+    #[arg(long, conflicts_with_all = ["rollback", "dry_run", "status"])]
     pub resume: bool,
-    /// Delete the targets an interrupted split created and restore the source's settings.
-    #[arg(long, conflicts_with_all = ["dry_run", "alias", "delete_source"])]
+    /// Delete the halves an unfinished split created and restore the source's write block.
+    #[arg(long, conflicts_with_all = ["dry_run", "alias", "delete_source", "status"])]
     pub rollback: bool,
-    /// User for basic authentication (password from ES_PASSWORD).
+    /// Show where a split stands (phase, lease holder, task progress); without --index,
+    /// list the local state files.
+    #[arg(long, conflicts_with_all = ["dry_run", "alias", "delete_source"])]
+    pub status: bool,
+    /// Take over a split whose lease is stale (no heartbeat within --lease-ttl).
+    #[arg(long)]
+    pub take_over: bool,
+    /// Split even when one half would be empty.
+    #[arg(long)]
+    pub allow_empty_half: bool,
+    /// Let the halves inherit the source's lifecycle policy (ILM/ISM) and rollover alias.
+    #[arg(long)]
+    pub keep_lifecycle: bool,
+    /// Let the halves inherit the source's default/final ingest pipelines (never run on
+    /// the copied documents).
+    #[arg(long)]
+    pub keep_pipelines: bool,
+    /// The index that holds es-split's journals (one document per source index).
+    #[arg(long, default_value = crate::store::DEFAULT_INDEX, value_name = "NAME")]
+    pub journal_index: String,
+    /// Seconds without a heartbeat after which a split's lease counts as stale.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub lease_ttl: u64,
+    /// User for basic authentication (password from ES_PASSWORD or --password-file).
     #[arg(long, env = "ES_USER")]
     pub user: Option<String>,
+    /// File holding the password (first line), instead of ES_PASSWORD.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// File holding the API key (first line), instead of ES_API_KEY.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "api_key"])]
+    pub api_key_file: Option<PathBuf>,
     /// API key (the `encoded` value), sent as `Authorization: ApiKey …`.
     #[arg(
         long,
@@ -133,6 +163,10 @@ pub struct Cli {
     /// Print a man page or shell completions to stdout and exit.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub generate: Option<Generate>,
+    /// Whether `--api-key` was typed on the command line (visible in `ps`), not taken from
+    /// the environment.
+    #[arg(skip)]
+    pub api_key_on_command_line: bool,
 }
 
 /// Parses a command line. `--generate` must stand alone on it, yet may meet values from the
@@ -160,7 +194,9 @@ where
             ));
         }
     }
-    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+    cli.api_key_on_command_line = typed("api_key");
+    Ok(cli)
 }
 
 /// `--generate` values: a man page or a shell completion script.
@@ -204,13 +240,47 @@ pub struct Connection {
     pub tls: Tls,
 }
 
+/// Reads the first line of a secret file.
+fn read_secret(flag: &str, path: &std::path::Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
+        path: path.display().to_string(),
+        reason: format!("cannot read {flag}: {e}"),
+    })?;
+    let line = text.lines().next().unwrap_or("").trim().to_string();
+    if line.is_empty() {
+        return Err(Error::File {
+            path: path.display().to_string(),
+            reason: format!("{flag} is empty"),
+        });
+    }
+    Ok(line)
+}
+
 impl Cli {
-    /// Validates the arguments; `password` is ES_PASSWORD.
+    /// Validates the arguments; `password` is ES_PASSWORD. Also returns warnings (a secret
+    /// on the command line, where every local user sees it in `ps`).
     pub fn into_config(self, password: Option<String>) -> Result<(Config, Connection)> {
-        // clap requires --index unless --generate, which never reaches this point.
-        let index = self
-            .index
-            .ok_or_else(|| Error::Usage("--index is required".into()))?;
+        self.into_config_warn(password)
+            .map(|(c, conn, _)| (c, conn))
+    }
+
+    /// [`Cli::into_config`] with the warnings.
+    pub fn into_config_warn(
+        self,
+        password: Option<String>,
+    ) -> Result<(Config, Connection, Vec<String>)> {
+        let mut warnings = Vec::new();
+        let mode = match (self.resume, self.rollback, self.status) {
+            (true, _, _) => Mode::Resume,
+            (_, true, _) => Mode::Rollback,
+            (_, _, true) => Mode::Status,
+            _ => Mode::Split,
+        };
+        // clap requires --index unless --generate or --status, which handle its absence.
+        let index = self.index.unwrap_or_default();
+        if index.is_empty() && mode != Mode::Status {
+            return Err(Error::Usage("--index is required".into()));
+        }
         let (url, url_user, url_pass) = split_userinfo(self.url.trim());
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(Error::Usage(format!(
@@ -218,13 +288,31 @@ impl Cli {
                 crate::error::sanitize(&url)
             )));
         }
-        let auth = match (self.api_key, self.user.or(url_user)) {
+        if url_pass.is_some() {
+            warnings.push(
+                "the password in --url is visible to every local user (ps): use ES_PASSWORD or --password-file".into(),
+            );
+        }
+        if self.api_key_on_command_line {
+            warnings.push(
+                "--api-key on the command line is visible to every local user (ps): use ES_API_KEY or --api-key-file".into(),
+            );
+        }
+        let file_password = match &self.password_file {
+            Some(p) => Some(read_secret("--password-file", p)?),
+            None => None,
+        };
+        let api_key = match &self.api_key_file {
+            Some(p) => Some(read_secret("--api-key-file", p)?),
+            None => self.api_key,
+        };
+        let auth = match (api_key, self.user.or(url_user)) {
             (Some(key), _) if !key.is_empty() => Auth::ApiKey(key),
-            (_, Some(user)) => match url_pass.or(password) {
+            (_, Some(user)) => match url_pass.or(file_password).or(password) {
                 Some(password) => Auth::Basic { user, password },
                 None => {
                     return Err(Error::Usage(
-                        "--user needs a password: set ES_PASSWORD".into(),
+                        "--user needs a password: set ES_PASSWORD or --password-file".into(),
                     ))
                 }
             },
@@ -232,6 +320,11 @@ impl Cli {
         };
         if self.timeout == 0 {
             return Err(Error::Usage("--timeout must be at least 1 second".into()));
+        }
+        if self.lease_ttl < 4 {
+            return Err(Error::Usage(
+                "--lease-ttl must be at least 4 seconds".into(),
+            ));
         }
         if self.scroll_size == 0 || self.scroll_size > 10_000 {
             return Err(Error::Usage(
@@ -257,25 +350,23 @@ impl Cli {
                 "--poll-interval must be between 0 and 3600 seconds".into(),
             ));
         }
-        let mode = match (self.resume, self.rollback) {
-            (true, _) => Mode::Resume,
-            (_, true) => Mode::Rollback,
-            _ => Mode::Split,
-        };
+        crate::plan::validate_index_name("--journal-index", &self.journal_index)?;
         let mid = match self.mid.as_deref().map(str::trim) {
-            Some("auto") => MidSpec::Auto,
+            Some("auto") => Some(MidSpec::Auto),
             Some("") => return Err(Error::Usage("--mid is empty: give a date or `auto`".into())),
-            Some(d) => MidSpec::Date(d.to_string()),
-            None => MidSpec::Auto,
+            Some(d) => Some(MidSpec::Date(d.to_string())),
+            None => None,
         };
         let state_dir = match self.state_dir {
             Some(d) => d,
             None => default_state_dir()?,
         };
+        let names_given = self.first.is_some() || self.second.is_some();
         let cfg = Config {
             url: url.clone(),
             first: self.first.unwrap_or_else(|| format!("{index}-firsthalf")),
             second: self.second.unwrap_or_else(|| format!("{index}-secondhalf")),
+            names_given,
             index,
             field: self.field.unwrap_or_default(),
             mid,
@@ -297,12 +388,20 @@ impl Cli {
             poll: Duration::from_secs_f64(self.poll_interval),
             state_dir,
             disk_check: !self.no_disk_check,
+            allow_empty_half: self.allow_empty_half,
+            keep: crate::hygiene::Keep {
+                lifecycle: self.keep_lifecycle,
+                pipelines: self.keep_pipelines,
+            },
+            take_over: self.take_over,
+            journal_index: self.journal_index,
+            lease_ttl: self.lease_ttl,
         };
         let tls = Tls {
             ca_cert: self.ca_cert,
             insecure: self.insecure,
         };
-        Ok((cfg, Connection { url, auth, tls }))
+        Ok((cfg, Connection { url, auth, tls }, warnings))
     }
 }
 
@@ -330,7 +429,7 @@ pub fn recovery_command(args: &[String], flag: &str) -> String {
         }
         let name = a.split('=').next().unwrap_or(a);
         match name {
-            "--resume" | "--rollback" | "--dry-run" => continue,
+            "--resume" | "--rollback" | "--dry-run" | "--status" => continue,
             "--api-key" => {
                 skip = !a.contains('=');
                 continue;
@@ -346,6 +445,30 @@ pub fn recovery_command(args: &[String], flag: &str) -> String {
         } else {
             out.push(shell_quote(a));
         }
+    }
+    // The printed command must run as printed: non-interactive runs need --yes, and a
+    // rollback takes none of a split's alias / delete-source flags.
+    if flag == "--rollback" {
+        let mut kept = Vec::new();
+        let mut skip = false;
+        for w in out {
+            if skip {
+                skip = false;
+                continue;
+            }
+            match w.split('=').next().unwrap_or(&w) {
+                "--delete-source" => continue,
+                "--alias" => {
+                    skip = !w.contains('=');
+                    continue;
+                }
+                _ => kept.push(w),
+            }
+        }
+        out = kept;
+    }
+    if !out.iter().any(|w| w == "--yes" || w == "-y") {
+        out.push("--yes".into());
     }
     out.push(flag.to_string());
     out.join(" ")
@@ -423,10 +546,10 @@ mod tests {
         let (cfg, conn) = parse("--index logs --field date --mid 2015-01-01").unwrap();
         assert_eq!(cfg.first, "logs-firsthalf");
         assert_eq!(cfg.second, "logs-secondhalf");
-        assert_eq!(cfg.mid, MidSpec::Date("2015-01-01".into()));
+        assert_eq!(cfg.mid, Some(MidSpec::Date("2015-01-01".into())));
         assert_eq!(conn.auth, Auth::None);
         let auto = parse("--index l --field d --mid auto").unwrap().0;
-        assert_eq!(auto.mid, MidSpec::Auto);
+        assert_eq!(auto.mid, Some(MidSpec::Auto));
     }
 
     #[test]
@@ -485,7 +608,7 @@ mod tests {
         let cmd = recovery_command(&args, "--resume");
         assert_eq!(
             cmd,
-            "es-split --url https://h:9200 --index logs --mid '2015-01-01 10:00' --resume"
+            "es-split --url https://h:9200 --index logs --mid '2015-01-01 10:00' --yes --resume"
         );
         let args: Vec<String> = [
             "es-split",
@@ -498,7 +621,27 @@ mod tests {
         .collect();
         assert_eq!(
             recovery_command(&args, "--rollback"),
-            "es-split --url=http://h --rollback"
+            "es-split --url=http://h --yes --rollback"
+        );
+        let args: Vec<String> = [
+            "es-split",
+            "--index",
+            "l",
+            "--alias",
+            "a",
+            "--delete-source",
+            "-y",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            recovery_command(&args, "--rollback"),
+            "es-split --index l -y --rollback"
+        );
+        assert_eq!(
+            recovery_command(&args, "--resume"),
+            "es-split --index l --alias a --delete-source -y --resume"
         );
     }
 }

@@ -251,7 +251,24 @@ pub struct Es {
     policy: RetryPolicy,
     timeout: Duration,
     verbose: bool,
+    /// Set once the cluster has answered: before that, a refused connection is retried
+    /// for about two seconds only (a wrong `--url` should fail fast, saying it retries).
+    contacted: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// Whether a request may be repeated blindly after an ambiguous failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// Reads, and writes that leave the same state however often they run.
+    Idempotent,
+    /// `_clone`, `_reindex`, `_delete_by_query`, `PUT <index>`, conditional journal writes:
+    /// retried only when the server provably did not run them (connection refused, 429
+    /// rejection); otherwise the caller checks the state, then decides.
+    Once,
+}
+
+/// Total time spent retrying refused connections before the cluster ever answered.
+const FIRST_CONTACT_BUDGET: Duration = Duration::from_secs(2);
 
 impl Es {
     /// Logs every request line and status to stderr (never headers or bodies, which may
@@ -274,6 +291,7 @@ impl Es {
             policy,
             timeout,
             verbose: false,
+            contacted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
     }
 
@@ -292,6 +310,31 @@ impl Es {
         body: Option<&Value>,
         long: bool,
     ) -> Result<Reply> {
+        self.send_with(step, method, path, body, long, Repeat::Idempotent)
+    }
+
+    /// Like `send` for a request that must not run twice (see [`Repeat::Once`]).
+    pub fn send_once(
+        &self,
+        step: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        long: bool,
+    ) -> Result<Reply> {
+        self.send_with(step, method, path, body, long, Repeat::Once)
+    }
+
+    fn send_with(
+        &self,
+        step: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        long: bool,
+        repeat: Repeat,
+    ) -> Result<Reply> {
+        use std::sync::atomic::Ordering;
         let req = Request {
             method,
             path: path.to_string(),
@@ -299,6 +342,7 @@ impl Es {
             timeout: if long { None } else { Some(self.timeout) },
         };
         let mut attempt = 0u32;
+        let mut refused_for = Duration::ZERO;
         loop {
             let started = std::time::Instant::now();
             let outcome = self.transport.send(&req);
@@ -307,20 +351,49 @@ impl Es {
                     Ok(r) => r.status.to_string(),
                     Err(e) => format!("{e:?}"),
                 };
-                eprintln!(
+                crate::out::err_line(&format!(
                     "es-split: {} {} -> {} ({} ms)",
                     req.method.as_str(),
                     sanitize(&req.path),
                     sanitize(&what),
                     started.elapsed().as_millis()
-                );
+                ));
             }
-            let verdict = match &outcome {
-                Ok(r) => retry::classify_status(r.status, &parse_body(&r.body)),
-                Err(e) => retry::classify_transport(e),
+            if outcome.is_ok() {
+                self.contacted.store(true, Ordering::Relaxed);
+            }
+            let verdict = match (&outcome, repeat) {
+                (Ok(r), Repeat::Idempotent) => {
+                    retry::classify_status(r.status, &parse_body(&r.body))
+                }
+                (Ok(r), Repeat::Once) => {
+                    retry::classify_status_once(r.status, &parse_body(&r.body))
+                }
+                (Err(e), Repeat::Idempotent) => retry::classify_transport(e),
+                (Err(e), Repeat::Once) => retry::classify_transport_once(e),
             };
             if verdict == Retry::Yes && attempt < self.policy.retries {
                 let wait = self.policy.backoff(attempt);
+                if let Err(TransportError::Connect(reason)) = &outcome {
+                    if !self.contacted.load(Ordering::Relaxed) {
+                        if refused_for >= FIRST_CONTACT_BUDGET {
+                            return Err(Error::Connect {
+                                step: step.into(),
+                                url: self.url.clone(),
+                                reason: sanitize(&connect_hint(reason.clone())),
+                            });
+                        }
+                        if attempt == 0 {
+                            crate::out::warn(&format!(
+                                "cannot connect to {} ({}); retrying for {} s",
+                                self.url,
+                                sanitize(reason),
+                                FIRST_CONTACT_BUDGET.as_secs()
+                            ));
+                        }
+                        refused_for += wait;
+                    }
+                }
                 attempt += 1;
                 std::thread::sleep(wait);
                 continue;
@@ -356,6 +429,17 @@ impl Es {
         body: Option<&Value>,
     ) -> Result<Value> {
         self.send(step, method, path, body, false)?.ok(step)
+    }
+
+    /// Like `call` for a request that must not run twice.
+    pub fn call_once(
+        &self,
+        step: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        self.send_once(step, method, path, body, false)?.ok(step)
     }
 
     /// `GET path`: `None` on 404 (a missing index or alias), an error on any other non-2xx.

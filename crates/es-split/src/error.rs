@@ -37,16 +37,25 @@ pub enum Error {
     /// Bad command-line input.
     #[error("{0}")]
     Usage(String),
+    /// Another process took this split's lease over: stop without touching anything.
+    #[error("{0}")]
+    LeaseLost(String),
+    /// SIGINT, SIGTERM or SIGHUP arrived; the restore path ran.
+    #[error("interrupted")]
+    Interrupted,
     /// A local file (state journal, CA certificate) could not be used.
     #[error("{path}: {reason}")]
     File { path: String, reason: String },
 }
 
 impl Error {
-    /// The documented exit code of an error: always 2. (A verification mismatch is not an
-    /// error but a report with status `mismatch`, exit code 1.)
+    /// The documented exit code of an error: 130 when interrupted, else 2. (A
+    /// verification mismatch is not an error but a report with status `mismatch`, exit 1.)
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            Error::Interrupted => 130,
+            _ => 2,
+        }
     }
 
     /// The server-side error type (`index_not_found_exception`, …), if the cluster sent one.

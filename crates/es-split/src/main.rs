@@ -1,54 +1,78 @@
 //! `es-split` command-line entry point: parse → validate → pre-flight → confirm → split → print.
-use std::io::{IsTerminal, Write};
+//! Every way out (error, panic, signal) goes through the restore path in
+//! [`es_split::interrupt`] before anything is printed.
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use es_split::cli::{recovery_command, Cli};
 use es_split::client::{Es, HttpTransport};
+use es_split::out;
 use es_split::plan::{self, Mode};
 use es_split::progress::Ui;
 use es_split::report::Report;
 use es_split::retry::RetryPolicy;
-use es_split::{guard, split, Error};
+use es_split::{interrupt, rollback, split, status, Error};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let resume = recovery_command(&args, "--resume");
-    let rollback = recovery_command(&args, "--rollback");
-    let hint = format!("to continue: {resume}\nto undo:     {rollback}");
-    let on_interrupt = hint.clone();
-    // Best effort: without a handler Ctrl-C still kills us and --rollback still works.
-    let _ = ctrlc::set_handler(move || {
-        eprintln!("\nes-split: interrupted");
-        if let Some(msg) = guard::restore_on_interrupt() {
-            eprintln!("es-split: {msg}");
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let hint = format!(
+        "to continue: {}\nto undo:     {}",
+        recovery_command(&args, "--resume"),
+        recovery_command(&args, "--rollback")
+    );
+    let cli = match es_split::cli::try_parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's own printing panics on a closed stream; render it ourselves.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                out::err_text(&text);
+            } else {
+                out::out_bytes(text.as_bytes());
+            }
+            return ExitCode::from(code);
         }
-        if guard::changed() {
-            eprintln!("{on_interrupt}");
-        }
-        std::process::exit(130);
-    });
-    let cli = es_split::cli::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    };
     if let Some(what) = cli.generate {
-        print_bytes(&es_split::cli::generate(what));
+        out::out_bytes(&es_split::cli::generate(what));
         return ExitCode::SUCCESS;
     }
+    if let Err(e) = interrupt::install(hint.clone()) {
+        out::warn(&e.to_string());
+    }
     let json = cli.json;
-    match run(cli) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
+    interrupt::wait_if_interrupted();
+    let outcome = match outcome {
+        Ok(r) => r,
+        Err(_) => Err(anyhow::anyhow!("internal error (a bug): the run panicked")),
+    };
+    if outcome.as_ref().map_or(true, |r| r.status == "mismatch") {
+        // The restore path before any message: the block must not wait on a printing stderr.
+        for said in interrupt::restore() {
+            out::err_line(&format!("es-split: {said}"));
+        }
+    }
+    match outcome {
         Ok(report) if report.status == "mismatch" => {
-            eprintln!(
+            out::err_line(&format!(
                 "es-split: verification failed: {}; both halves are left in place for inspection",
                 report.problems.join("; ")
-            );
-            eprintln!("{hint}");
+            ));
+            out::err_line(&hint);
             ExitCode::from(1)
         }
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("es-split: {e:#}");
-            if guard::changed() {
-                eprintln!("{hint}");
+            out::err_line(&format!("es-split: {e:#}"));
+            let lease_lost = matches!(e.downcast_ref::<Error>(), Some(Error::LeaseLost(_)));
+            if interrupt::changed() && !lease_lost {
+                out::err_line(&hint);
             }
             let code = e.downcast_ref::<Error>().map_or(2, Error::exit_code);
             if json {
@@ -64,8 +88,12 @@ fn main() -> ExitCode {
 /// Parses, runs, prints the report; returns it so `main` can pick the exit code.
 fn run(cli: Cli) -> anyhow::Result<Report> {
     let (json, yes, quiet, verbose) = (cli.json, cli.yes, cli.quiet, cli.verbose);
+    out::set_quiet(quiet);
     let (retries, retry_delay, timeout) = (cli.retries, cli.retry_delay, cli.timeout);
-    let (cfg, conn) = cli.into_config(std::env::var("ES_PASSWORD").ok())?;
+    let (cfg, conn, warnings) = cli.into_config_warn(std::env::var("ES_PASSWORD").ok())?;
+    for w in &warnings {
+        out::warn(w);
+    }
     // After validation: --retry-delay is then a finite number of seconds in 0..=60.
     let policy = RetryPolicy {
         retries,
@@ -74,9 +102,22 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
     };
     let timeout = Duration::from_secs(timeout);
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if cfg.delete_source && !yes && !interactive && !cfg.dry_run {
+    if cfg.mode == Mode::Status && cfg.index.is_empty() {
+        let (text, doc) = status::local(&cfg);
+        print_out(
+            if json {
+                doc.to_string()
+            } else {
+                text.trim_end().to_string()
+            }
+            .as_str(),
+        );
+        return Ok(status_report());
+    }
+    let changes = !cfg.dry_run && cfg.mode != Mode::Status;
+    if changes && !yes && !interactive {
         return Err(Error::Usage(
-            "--delete-source needs --yes when stdin is not a terminal".into(),
+            "es-split changes the cluster and stdin is not a terminal: pass --yes (see the plan with --dry-run first)".into(),
         )
         .into());
     }
@@ -84,30 +125,49 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
     let es = Es::new(Arc::new(transport), &conn.url, policy, timeout).verbose(verbose);
     let ui = Ui::new(quiet, verbose);
 
-    let report = if cfg.mode == Mode::Rollback {
-        split::rollback(&es, &cfg, &ui)?
-    } else {
-        let plan = plan::preflight(&es, &cfg)?;
-        for w in &plan.warnings {
-            ui.warn(w);
+    let report = match cfg.mode {
+        Mode::Status => {
+            let (text, doc) = status::of_index(&es, &cfg)?;
+            print_out(
+                if json {
+                    doc.to_string()
+                } else {
+                    text.trim_end().to_string()
+                }
+                .as_str(),
+            );
+            return Ok(status_report());
         }
-        let description = split::describe(&cfg, &plan);
-        if cfg.dry_run {
-            let report = split::dry_run_report(&cfg, &plan);
-            if json {
-                print_out(&serde_json::to_string_pretty(&report)?);
-            } else {
-                print_out(description.trim_end());
+        Mode::Rollback => {
+            if interactive && !yes && !confirm("Roll back (delete the halves this split created)?")?
+            {
+                return Err(Error::Refused("not confirmed: nothing changed".into()).into());
             }
-            return Ok(report);
+            rollback::rollback(&es, &cfg, &ui)?
         }
-        if !quiet || (interactive && !yes) {
-            eprint!("{description}");
+        Mode::Split | Mode::Resume => {
+            let plan = plan::preflight(&es, &cfg)?;
+            for w in &plan.warnings {
+                ui.warn(w);
+            }
+            let description = split::describe(&cfg, &plan);
+            if cfg.dry_run {
+                let report = split::dry_run_report(&cfg, &plan);
+                if json {
+                    print_out(&serde_json::to_string_pretty(&report)?);
+                } else {
+                    print_out(description.trim_end());
+                }
+                return Ok(report);
+            }
+            if !quiet || (interactive && !yes) {
+                out::err_text(&description);
+            }
+            if interactive && !yes && !confirm("Proceed?")? {
+                return Err(Error::Refused("not confirmed: nothing changed".into()).into());
+            }
+            split::execute(&es, &cfg, &plan, &ui)?
         }
-        if interactive && !yes && !confirm()? {
-            return Err(Error::Refused("not confirmed: nothing changed".into()).into());
-        }
-        split::execute(&es, &cfg, &plan, &ui)?
     };
     if json {
         print_out(&serde_json::to_string_pretty(&report)?);
@@ -117,9 +177,46 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-fn confirm() -> anyhow::Result<bool> {
-    eprint!("Proceed? [y/N] ");
-    std::io::stderr().flush()?;
+/// A placeholder report for `--status` (it prints its own output).
+fn status_report() -> Report {
+    Report {
+        schema: es_split::report::SCHEMA_VERSION,
+        status: "status".into(),
+        split_id: None,
+        phase: None,
+        server: String::new(),
+        source: String::new(),
+        field: String::new(),
+        mid: String::new(),
+        mid_epoch_millis: None,
+        mid_input: String::new(),
+        method: None,
+        missing_to: None,
+        total: 0,
+        without_field: 0,
+        first: es_split::report::Half {
+            index: String::new(),
+            expected: 0,
+            actual: None,
+        },
+        second: es_split::report::Half {
+            index: String::new(),
+            expected: 0,
+            actual: None,
+        },
+        steps: Vec::new(),
+        alias: None,
+        source_deleted: false,
+        source_write_block_restored: false,
+        source_blocked_seconds: 0.0,
+        hygiene: Vec::new(),
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    out::err_text(&format!("{question} [y/N] "));
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES"))
@@ -127,13 +224,5 @@ fn confirm() -> anyhow::Result<bool> {
 
 /// Prints data to stdout; a closed pipe (`| head`) is not an error.
 fn print_out(s: &str) {
-    print_bytes(format!("{s}\n").as_bytes());
-}
-
-/// Writes bytes to stdout, exiting quietly when the reader went away.
-fn print_bytes(bytes: &[u8]) {
-    let mut out = std::io::stdout().lock();
-    if out.write_all(bytes).and_then(|()| out.flush()).is_err() {
-        std::process::exit(0);
-    }
+    out::out_bytes(format!("{s}\n").as_bytes());
 }

@@ -9,8 +9,11 @@ use crate::api;
 use crate::client::Es;
 use crate::disk;
 use crate::error::{sanitize, Error, Result};
-use crate::journal::{self, Journal, Strategy};
+use crate::hygiene::{self, Alias, Keep};
+use crate::journal::{self, Journal, Phase, Strategy};
+use crate::lease::Liveness;
 use crate::query::{self, Mid, MissingTo};
+use crate::store::{self, Versioned};
 use crate::version::ServerInfo;
 
 /// `--mid`: a date in the field's format, or `auto` (the median).
@@ -34,6 +37,7 @@ pub enum Mode {
     Split,
     Resume,
     Rollback,
+    Status,
 }
 
 /// A validated command line (no secrets: those live in the transport).
@@ -43,8 +47,11 @@ pub struct Config {
     pub index: String,
     pub first: String,
     pub second: String,
+    /// Whether `--first` / `--second` were given (a resume then checks them).
+    pub names_given: bool,
     pub field: String,
-    pub mid: MidSpec,
+    /// `None` with `--resume` / `--rollback` when not given: the journal's is used.
+    pub mid: Option<MidSpec>,
     pub missing: Option<MissingTo>,
     pub strategy: StrategyChoice,
     pub mode: Mode,
@@ -57,12 +64,22 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Check the data nodes' free disk before changing anything (`--no-disk-check` clears it).
     pub disk_check: bool,
+    /// `--allow-empty-half`.
+    pub allow_empty_half: bool,
+    /// `--keep-lifecycle` / `--keep-pipelines`.
+    pub keep: Keep,
+    /// `--take-over`: take a stale lease.
+    pub take_over: bool,
+    /// `--journal-index`.
+    pub journal_index: String,
+    /// `--lease-ttl`: seconds without a heartbeat after which a lease is stale.
+    pub lease_ttl: u64,
 }
 
 impl Config {
-    /// The local state file of this split.
-    pub fn state_file(&self) -> PathBuf {
-        journal::state_path(&self.state_dir, &self.index)
+    /// The local state file of this split on the cluster with `cluster_uuid`.
+    pub fn state_file(&self, cluster_uuid: &str) -> PathBuf {
+        journal::state_path(&self.state_dir, cluster_uuid, &self.index)
     }
 }
 
@@ -92,25 +109,135 @@ pub struct Plan {
     pub strategy: Strategy,
     pub tasks: bool,
     pub field_type: String,
+    /// The midpoint resolved once to an absolute instant.
     pub mid: Mid,
-    /// The server's rendering of an automatic midpoint.
-    pub mid_as_string: Option<String>,
+    /// What the user gave (`--mid`), for the plan.
+    pub mid_input: String,
+    /// Counts taken before the block, for the plan; the split re-counts while blocked.
     pub total: u64,
     pub lt: u64,
     pub gte: u64,
     pub missing: u64,
-    pub keep_first: Value,
-    pub keep_second: Value,
-    pub journal: Journal,
+    pub missing_to: Option<MissingTo>,
+    pub first_expected: u64,
+    pub second_expected: u64,
     pub health: String,
+    pub source_uuid: String,
     pub source_settings: serde_json::Map<String, Value>,
     pub source_mappings: Value,
-    /// Targets that already exist (only with `--resume`).
-    pub existing: Vec<String>,
+    pub source_aliases: Vec<Alias>,
+    /// Settings the halves do not get: (key, value, flag that keeps it).
+    pub dropped: Vec<(String, Value, &'static str)>,
+    /// The journal of the split being resumed.
+    pub previous: Option<Versioned>,
     /// The disk check's outcome (`None` when it was not run).
     pub disk: Option<disk::Verdict>,
     /// What the user should know but that does not stop the split.
     pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// The journal a new split starts with.
+    pub fn new_journal(&self, cfg: &Config, lease: crate::lease::Lease) -> Journal {
+        let now = journal::now_ms();
+        let original = api::flag(&self.source_settings, "index.blocks.write");
+        Journal {
+            format: journal::FORMAT,
+            split_id: journal::new_split_id(),
+            cluster_uuid: self.server.cluster_uuid.clone(),
+            url: cfg.url.clone(),
+            source: cfg.index.clone(),
+            source_uuid: self.source_uuid.clone(),
+            first: cfg.first.clone(),
+            second: cfg.second.clone(),
+            field: cfg.field.clone(),
+            mid: self.mid.clone(),
+            missing: self.missing_to,
+            strategy: self.strategy,
+            original_write_block: original,
+            we_block: original != Some(true),
+            source_released: false,
+            delete_source: cfg.delete_source,
+            alias: cfg.alias.clone(),
+            phase: Phase::Planned,
+            snapshot: None,
+            tasks: journal::Tasks::default(),
+            lease: Some(lease),
+            started_ms: now,
+            updated_ms: now,
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// Reads the journal of `index` and decides whether this mode may go ahead with it:
+/// a live lease always refuses, a stale one needs `--take-over` (or a dead local holder).
+pub fn check_journal(es: &Es, cfg: &Config, server: &ServerInfo) -> Result<Option<Versioned>> {
+    let found = store::read(es, &cfg.journal_index, &cfg.index)?;
+    let Some(v) = found else {
+        return match cfg.mode {
+            Mode::Resume => Err(Error::Refused(format!(
+                "no split of {} to resume on this cluster (no journal in {})",
+                sanitize(&cfg.index),
+                sanitize(&cfg.journal_index)
+            ))),
+            _ => Ok(None),
+        };
+    };
+    let j = &v.journal;
+    if j.cluster_uuid != server.cluster_uuid {
+        return Err(Error::Refused(format!(
+            "the journal of {} belongs to cluster {}, but {} is cluster {}: refusing to act on another cluster's split",
+            sanitize(&cfg.index),
+            sanitize(&j.cluster_uuid),
+            cfg.url,
+            sanitize(&server.cluster_uuid)
+        )));
+    }
+    if j.phase.is_final() {
+        return match cfg.mode {
+            Mode::Resume => Err(Error::Refused(format!(
+                "the split of {} is {} already: nothing to resume",
+                sanitize(&cfg.index),
+                j.phase.name()
+            ))),
+            _ => Ok(Some(v)),
+        };
+    }
+    if cfg.mode == Mode::Split {
+        let who = j.lease.as_ref().map_or_else(
+            || "nobody runs it now".to_string(),
+            |l| format!("held by {}", l.describe(journal::now_ms())),
+        );
+        return Err(Error::Refused(format!(
+            "a split of {} is in progress or was interrupted (phase {}, {who}): see --status, then --resume or --rollback",
+            sanitize(&cfg.index),
+            j.phase.name()
+        )));
+    }
+    check_lease(cfg, j)?;
+    Ok(Some(v))
+}
+
+/// Refuses a live lease, and a stale one without `--take-over`.
+pub fn check_lease(cfg: &Config, j: &Journal) -> Result<()> {
+    let Some(lease) = &j.lease else { return Ok(()) };
+    let now = journal::now_ms();
+    match lease.liveness(now) {
+        Liveness::Dead | Liveness::Mine => Ok(()),
+        Liveness::Expired if cfg.take_over => Ok(()),
+        Liveness::Expired => Err(Error::Refused(format!(
+            "the split of {} is held by {} and its lease is stale (no heartbeat for over {} s): if that process is gone, add --take-over",
+            sanitize(&cfg.index),
+            lease.describe(now),
+            lease.ttl_s
+        ))),
+        Liveness::Live => Err(Error::Refused(format!(
+            "the split of {} is running: held by {} — wait for it, or stop that process first",
+            sanitize(&cfg.index),
+            lease.describe(now)
+        ))),
+    }
 }
 
 /// Runs every pre-flight check.
@@ -129,10 +256,49 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
     }
     let server = api::server_info(es)?;
     server.check_supported()?;
+    let previous = check_journal(es, cfg, &server)?;
+    let resuming = previous
+        .as_ref()
+        .filter(|_| cfg.mode == Mode::Resume)
+        .map(|v| v.journal.clone());
 
     let mappings = api::mapping(es, &cfg.index)?;
-    let field_type = field_type(&mappings, &cfg.field)?;
+    if api::is_data_stream_backing(&cfg.index, &mappings) {
+        return Err(Error::Refused(format!(
+            "{} is a data stream's backing index: its halves would leave the stream (and the write index cannot be cloned). Split data streams with rollover instead",
+            sanitize(&cfg.index)
+        )));
+    }
     let settings = api::settings(es, &cfg.index)?;
+    let source_uuid = api::index_uuid(&settings).unwrap_or_default();
+    if let Some(j) = &resuming {
+        if j.source_uuid != source_uuid {
+            return Err(Error::Refused(format!(
+                "{} is not the index the interrupted split started from (index.uuid {} then, {} now): it was deleted and re-created. Run --rollback",
+                sanitize(&cfg.index),
+                sanitize(&j.source_uuid),
+                sanitize(&source_uuid)
+            )));
+        }
+        if cfg.field != j.field && !cfg.field.is_empty() {
+            return Err(Error::Refused(format!(
+                "--field {} differs from the interrupted split's field {}",
+                sanitize(&cfg.field),
+                sanitize(&j.field)
+            )));
+        }
+        if cfg.names_given && (cfg.first != j.first || cfg.second != j.second) {
+            return Err(Error::Refused(format!(
+                "--first/--second differ from the interrupted split's halves {} and {}",
+                sanitize(&j.first),
+                sanitize(&j.second)
+            )));
+        }
+    }
+    let field = resuming
+        .as_ref()
+        .map_or(cfg.field.as_str(), |j| j.field.as_str());
+    let field_type = field_type(&mappings, field)?;
     if api::flag(&settings, "index.blocks.read_only_allow_delete") == Some(true) {
         return Err(Error::Refused(format!(
             "{} has the read_only_allow_delete block (flood-stage disk watermark): free disk and remove the block first",
@@ -152,40 +318,32 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
             sanitize(&cfg.index)
         )));
     }
-
-    let local = journal::load(&cfg.state_file())?;
-    if cfg.mode == Mode::Split && local.is_some() {
-        return Err(Error::Refused(format!(
-            "a previous split of {} was interrupted (state file {}): run with --resume or --rollback",
-            sanitize(&cfg.index),
-            cfg.state_file().display()
-        )));
+    let strategy = choose_strategy(es, cfg, &server, resuming.as_ref())?;
+    if strategy == Strategy::Reindex {
+        check_source_stored(&mappings, &cfg.index)?;
     }
-    let mut existing = Vec::new();
-    let mut remote: Option<Journal> = None;
-    for target in [&cfg.first, &cfg.second] {
-        if let Some((_, ours)) = journal::read_meta(es, target)? {
-            match (&cfg.mode, ours) {
-                (Mode::Resume, Some(j)) if j.source == cfg.index => {
-                    existing.push(target.clone());
-                    remote.get_or_insert(j);
-                }
-                // Created by the interrupted run before it could write its journal (a crash
-                // between `_clone` and `_mapping`): the state file proves it did not exist.
-                (Mode::Resume, None) if names_target(local.as_ref(), target) => existing.push(target.clone()),
-                (Mode::Resume, _) => {
-                    return Err(Error::Refused(format!(
-                        "target {} exists but was not created by es-split from {}: choose another --first/--second",
-                        sanitize(target),
-                        sanitize(&cfg.index)
-                    )))
-                }
-                _ => {
-                    return Err(Error::Refused(format!(
-                        "target {} already exists: pick another --first/--second, or --resume / --rollback an interrupted split",
-                        sanitize(target)
-                    )))
-                }
+    let (first, second) = match &resuming {
+        Some(j) => (j.first.clone(), j.second.clone()),
+        None => (cfg.first.clone(), cfg.second.clone()),
+    };
+    for target in [&first, &second] {
+        if !api::exists(es, "check targets", target)? {
+            continue;
+        }
+        match &resuming {
+            Some(j) if is_our_half(es, j, target)? => {}
+            Some(_) => {
+                return Err(Error::Refused(format!(
+                    "target {} exists but was not created by this split of {}: it is left alone; rename it or --rollback",
+                    sanitize(target),
+                    sanitize(&cfg.index)
+                )))
+            }
+            None => {
+                return Err(Error::Refused(format!(
+                    "target {} already exists: pick another --first/--second",
+                    sanitize(target)
+                )))
             }
         }
     }
@@ -198,170 +356,266 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
             )));
         }
     }
-    let previous = if cfg.mode == Mode::Resume {
-        local.or(remote)
-    } else {
-        None
-    };
 
-    let missing_to = match &previous {
+    let missing_to = match &resuming {
         Some(j) => j.missing,
         None => cfg.missing,
     };
-    let (mid, mid_as_string) = match (&previous, &cfg.mid) {
-        (Some(j), MidSpec::Auto) => (j.mid.clone(), None),
-        (Some(j), MidSpec::Date(d)) if j.mid == Mid::user(d) => (j.mid.clone(), None),
-        (Some(j), MidSpec::Date(d)) => {
-            return Err(Error::Refused(format!(
-                "--mid {} differs from the interrupted split's midpoint {}: resume with the same --mid, or --rollback",
-                sanitize(d),
-                sanitize(&j.mid.display())
-            )))
+    let (mid, mid_input) = match &resuming {
+        Some(j) => {
+            if let Some(MidSpec::Date(d)) = &cfg.mid {
+                let given = resolve_mid(es, &cfg.index, field, &field_type, d)?;
+                if given != j.mid {
+                    return Err(Error::Refused(format!(
+                        "--mid {} ({}) differs from the interrupted split's midpoint {}: resume with the same --mid, or --rollback",
+                        sanitize(d),
+                        given.display(),
+                        j.mid.display()
+                    )));
+                }
+            }
+            (j.mid.clone(), j.mid.display())
         }
-        (None, MidSpec::Auto) => match api::median(es, &cfg.index, &cfg.field)? {
-            Some((ms, text)) => (Mid::epoch_millis(ms), text),
-            None => return Err(Error::Refused(format!("--mid auto: no document of {} has a value for {}", sanitize(&cfg.index), sanitize(&cfg.field)))),
+        None => match &cfg.mid {
+            Some(MidSpec::Date(d)) => (
+                resolve_mid(es, &cfg.index, field, &field_type, d)?,
+                d.clone(),
+            ),
+            Some(MidSpec::Auto) | None => match api::median(es, &cfg.index, field)? {
+                Some((ms, _)) => (Mid::epoch_millis(ms), "auto".to_string()),
+                None => {
+                    return Err(Error::Refused(format!(
+                        "--mid auto: no document of {} has a value for {}",
+                        sanitize(&cfg.index),
+                        sanitize(field)
+                    )))
+                }
+            },
         },
-        (None, MidSpec::Date(d)) => (Mid::user(d), None),
     };
-    if let Some(j) = &previous {
-        if j.field != cfg.field {
+
+    let counts = count_source(es, &cfg.index, field, &mid)?;
+    let mut warnings = Vec::new();
+    if let Some(why) = counts.multi_valued() {
+        return Err(Error::Refused(why));
+    }
+    if counts.missing > 0 && missing_to.is_none() {
+        return Err(Error::Refused(format!(
+            "{} documents have no {}: pass --missing first or --missing second to say which half keeps them",
+            counts.missing,
+            sanitize(field)
+        )));
+    }
+    let (first_expected, second_expected) = counts.expected(missing_to);
+    if resuming.is_none() {
+        let (lo, hi) = api::min_max(es, &cfg.index, field)?;
+        let at = |ms: Option<i64>| ms.map_or("?".into(), query::iso_utc);
+        let ms = mid.millis().unwrap_or(0);
+        if lo.is_some_and(|lo| ms <= lo) || hi.is_some_and(|hi| ms > hi) {
+            warnings.push(format!(
+                "--mid {} is {} UTC, outside the data: {} runs from {} to {}. Is that the instant you meant (a number is read in the field's format)?",
+                sanitize(&mid_input),
+                mid.display(),
+                sanitize(field),
+                at(lo),
+                at(hi)
+            ));
+        }
+        if (first_expected == 0 || second_expected == 0) && !cfg.allow_empty_half {
+            let empty = if first_expected == 0 {
+                &cfg.first
+            } else {
+                &cfg.second
+            };
             return Err(Error::Refused(format!(
-                "--field {} differs from the interrupted split's field {}",
-                sanitize(&cfg.field),
-                sanitize(&j.field)
+                "{} would be empty (midpoint {} UTC): check --mid, or pass --allow-empty-half",
+                sanitize(empty),
+                mid.display()
             )));
         }
     }
 
-    // Counting validates --mid too: an unparseable date is a 400 from the server.
-    let lt = count_mid(es, cfg, &query::range(&cfg.field, "lt", &mid))?;
-    let gte = count_mid(es, cfg, &query::range(&cfg.field, "gte", &mid))?;
-    let missing = api::count(
-        es,
-        "count documents without the field",
-        &cfg.index,
-        &query::missing(&cfg.field),
-    )?;
-    let total = api::count(
-        es,
-        "count documents",
-        &cfg.index,
-        &serde_json::json!({"match_all": {}}),
-    )?;
-    // Checked: the counts come from the server, and an overflow is a mismatch too.
-    if lt.checked_add(gte).and_then(|n| n.checked_add(missing)) != Some(total) {
-        return Err(Error::Refused(format!(
-            "{} < mid = {lt}, >= mid = {gte}, without {} = {missing}, but the index has {total} documents: \
-             some documents have several values on both sides of the midpoint and would be deleted from both halves",
-            sanitize(&cfg.field),
-            sanitize(&cfg.field)
-        )));
-    }
-    if missing > 0 && missing_to.is_none() {
-        return Err(Error::Refused(format!(
-            "{missing} documents have no {}: pass --missing first or --missing second to say which half keeps them",
-            sanitize(&cfg.field)
-        )));
-    }
-    if let Some(j) = &previous {
-        if !existing.is_empty() && j.total != total && !j.verified {
-            return Err(Error::Refused(format!(
-                "{} has changed since the interrupted split ({} → {total} documents): run --rollback, then split again",
-                sanitize(&cfg.index),
-                j.total
-            )));
-        }
-    }
-
-    let strategy = choose_strategy(es, cfg, &server, previous.as_ref())?;
-    if strategy == Strategy::Reindex {
-        check_source_stored(&mappings, &cfg.index)?;
-    }
     let tasks = api::tasks_supported(es)?;
-    // Targets that exist already hold their space; a verified split needs no more.
-    let verified = previous.as_ref().is_some_and(|j| j.verified);
-    let disk = if cfg.disk_check && existing.is_empty() && !verified {
+    let started_copy = resuming
+        .as_ref()
+        .is_some_and(|j| j.phase >= Phase::Snapshot);
+    let disk = if cfg.disk_check && !started_copy {
         let reading = disk::read(es, &cfg.index)?;
         Some(disk::judge(&reading, disk::copies(&settings), &cfg.index)?)
     } else {
         None
     };
-    let warnings = match &disk {
-        Some(disk::Verdict::Unknown(w)) => vec![w.clone()],
-        _ => Vec::new(),
-    };
-    let original_write_block = match &previous {
-        Some(j) if j.we_blocked => j.original_write_block,
-        _ => api::flag(&settings, "index.blocks.write"),
-    };
-    let first_expected = lt
-        + if missing_to == Some(MissingTo::First) {
-            missing
-        } else {
-            0
-        };
-    let second_expected = gte
-        + if missing_to == Some(MissingTo::Second) {
-            missing
-        } else {
-            0
-        };
-    let journal = match &previous {
-        Some(j) if j.verified => j.clone(),
-        _ => Journal {
-            source: cfg.index.clone(),
-            first: cfg.first.clone(),
-            second: cfg.second.clone(),
-            field: cfg.field.clone(),
-            mid: mid.clone(),
-            missing: missing_to,
-            strategy,
-            original_write_block,
-            we_blocked: original_write_block != Some(true),
-            total,
-            first_expected,
-            second_expected,
-            verified: false,
-        },
-    };
+    if let Some(disk::Verdict::Unknown(w)) = &disk {
+        warnings.push(w.clone());
+    }
+    let source_aliases = api::source_aliases(es, &cfg.index)?;
     Ok(Plan {
         server,
         strategy,
         tasks,
         field_type,
-        keep_first: query::keep_first(&cfg.field, &mid, missing_to),
-        keep_second: query::keep_second(&cfg.field, &mid, missing_to),
         mid,
-        mid_as_string,
-        total,
-        lt,
-        gte,
-        missing,
-        journal,
+        mid_input,
+        total: counts.total,
+        lt: counts.lt,
+        gte: counts.gte,
+        missing: counts.missing,
+        missing_to,
+        first_expected,
+        second_expected,
         health,
+        source_uuid,
+        dropped: hygiene::dropped(&settings, cfg.keep),
         source_settings: settings,
         source_mappings: mappings,
-        existing,
+        source_aliases,
+        previous: if resuming.is_some() { previous } else { None },
         disk,
         warnings,
     })
 }
 
-/// Whether the local journal names `target` as one of its halves.
-pub fn names_target(local: Option<&Journal>, target: &str) -> bool {
-    local.is_some_and(|j| j.first == target || j.second == target)
+/// Whether `target` is a half of the split `j`: it carries the split's id in its `_meta`, or
+/// (a crash between `_clone` and marking it) it is a clone of this very source
+/// (`index.resize.source.uuid`, set by the server on resize targets) made after the split began.
+pub fn is_our_half(es: &Es, j: &Journal, target: &str) -> Result<bool> {
+    if j.first != target && j.second != target {
+        return Ok(false);
+    }
+    let mapping = api::mapping(es, target)?;
+    if let Some(id) = mapping
+        .pointer(&format!("/_meta/{}/split_id", journal::META_KEY))
+        .and_then(Value::as_str)
+    {
+        return Ok(id == j.split_id);
+    }
+    if j.strategy != Strategy::Clone || j.phase < Phase::Snapshot {
+        return Ok(false);
+    }
+    let settings = api::settings(es, target)?;
+    let from_source = settings
+        .get("index.resize.source.uuid")
+        .and_then(Value::as_str)
+        == Some(j.source_uuid.as_str());
+    let created: i64 = settings
+        .get("index.creation_date")
+        .and_then(Value::as_str)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok(from_source && created >= j.started_ms - 60_000)
 }
 
-fn count_mid(es: &Es, cfg: &Config, q: &Value) -> Result<u64> {
-    api::count(es, "count halves", &cfg.index, q).map_err(|e| match (&cfg.mid, e.status()) {
-        (MidSpec::Date(d), Some(400)) => Error::Refused(format!(
+/// The four counts of a source at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub total: u64,
+    pub lt: u64,
+    pub gte: u64,
+    pub missing: u64,
+}
+
+impl Counts {
+    /// Documents with values on both sides of the midpoint would be deleted from both halves.
+    pub fn multi_valued(&self) -> Option<String> {
+        // Checked: the counts come from the server, and an overflow is a mismatch too.
+        if self
+            .lt
+            .checked_add(self.gte)
+            .and_then(|n| n.checked_add(self.missing))
+            == Some(self.total)
+        {
+            return None;
+        }
+        Some(format!(
+            "< mid = {}, >= mid = {}, without the field = {}, but the index has {} documents: \
+             some documents have several values on both sides of the midpoint and would be deleted from both halves",
+            self.lt, self.gte, self.missing, self.total
+        ))
+    }
+
+    /// (first, second) expected sizes.
+    pub fn expected(&self, missing_to: Option<MissingTo>) -> (u64, u64) {
+        let m = |side| {
+            if missing_to == Some(side) {
+                self.missing
+            } else {
+                0
+            }
+        };
+        (
+            self.lt + m(MissingTo::First),
+            self.gte + m(MissingTo::Second),
+        )
+    }
+}
+
+/// Counts the source on both sides of `mid`, without the field, and in all.
+pub fn count_source(es: &Es, index: &str, field: &str, mid: &Mid) -> Result<Counts> {
+    Ok(Counts {
+        lt: api::count(es, "count halves", index, &query::range(field, "lt", mid))?,
+        gte: api::count(es, "count halves", index, &query::range(field, "gte", mid))?,
+        missing: api::count(
+            es,
+            "count documents without the field",
+            index,
+            &query::missing(field),
+        )?,
+        total: api::count(
+            es,
+            "count documents",
+            index,
+            &serde_json::json!({"match_all": {}}),
+        )?,
+    })
+}
+
+/// Resolves `--mid` once to an absolute instant (epoch ms) as the server reads it, and
+/// checks the reading: the absolute instant must select the same documents as the text.
+pub fn resolve_mid(es: &Es, index: &str, field: &str, field_type: &str, text: &str) -> Result<Mid> {
+    let by_text = api::count(
+        es,
+        "count halves",
+        index,
+        &query::range(field, "gte", &Mid::user(text)),
+    )
+    .map_err(|e| match e.status() {
+        Some(400) => Error::Refused(format!(
             "--mid {:?} is not a date the field {} accepts: {e}",
-            sanitize(d),
-            sanitize(&cfg.field)
+            sanitize(text),
+            sanitize(field)
         )),
         _ => e,
-    })
+    })?;
+    let low = api::explain_gte(es, index, field, text)?;
+    let candidates: Vec<i64> = match low {
+        // date_nanos ranges are in nanoseconds on Elasticsearch.
+        Some(l) if field_type == "date_nanos" => vec![l.div_euclid(1_000_000), l],
+        Some(l) => vec![l],
+        None => text.trim().parse::<i64>().ok().into_iter().collect(),
+    };
+    if candidates.is_empty() {
+        return Err(Error::Refused(format!(
+            "cannot resolve --mid {:?} to an instant on this server (no _validate/query API): give epoch milliseconds",
+            sanitize(text)
+        )));
+    }
+    for ms in &candidates {
+        let mid = Mid::epoch_millis(*ms);
+        if api::count(
+            es,
+            "resolve --mid",
+            index,
+            &query::range(field, "gte", &mid),
+        )? == by_text
+        {
+            return Ok(mid);
+        }
+    }
+    Err(Error::Refused(format!(
+        "--mid {:?}: the server reads it as {}, but that instant selects other documents than the text (sub-millisecond precision?): give a millisecond-precise date",
+        sanitize(text),
+        query::iso_utc(candidates[0])
+    )))
 }
 
 fn choose_strategy(
@@ -406,14 +660,24 @@ pub fn field_type(mappings: &Value, field: &str) -> Result<String> {
     let mut node = properties(mappings);
     let mut found = None;
     let parts: Vec<&str> = field.split('.').collect();
+    let mut nested_in = None;
     for (i, part) in parts.iter().enumerate() {
         let Some(entry) = node.and_then(|n| n.get(*part)) else {
             break;
         };
         if i + 1 == parts.len() {
             found = Some(entry);
+        } else if entry.get("type").and_then(Value::as_str) == Some("nested") {
+            nested_in = Some(parts[..=i].join("."));
         }
         node = entry.get("properties");
+    }
+    if let (Some(_), Some(parent)) = (found, &nested_in) {
+        return Err(Error::Refused(format!(
+            "field {:?} is inside the nested object {:?}: a range query on the top level sees no value there, so every document would count as missing. Split on a top-level date field",
+            sanitize(field),
+            sanitize(parent)
+        )));
     }
     let Some(entry) = found else {
         return Err(Error::Refused(format!(
@@ -471,7 +735,10 @@ pub fn check_source_stored(mappings: &Value, index: &str) -> Result<()> {
 
 /// Settings for a target created by the fallback: the source's, minus what identifies the
 /// source or is set by the cluster, minus its blocks.
-pub fn target_settings(source: &serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
+pub fn target_settings(
+    source: &serde_json::Map<String, Value>,
+    drop: &[String],
+) -> serde_json::Map<String, Value> {
     const DROP: [&str; 8] = [
         "index.uuid",
         "index.creation_date",
@@ -493,7 +760,7 @@ pub fn target_settings(source: &serde_json::Map<String, Value>) -> serde_json::M
                 }
             })
         })
-        .filter(|(k, _)| !k.starts_with("index.verified_before_close"))
+        .filter(|(k, _)| !k.starts_with("index.verified_before_close") && !drop.contains(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
@@ -518,6 +785,12 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("type object"));
+        let nested =
+            json!({"properties":{"obj":{"type":"nested","properties":{"d":{"type":"date"}}}}});
+        assert!(field_type(&nested, "obj.d")
+            .unwrap_err()
+            .to_string()
+            .contains("nested object"));
         assert!(field_type(&m, "nope")
             .unwrap_err()
             .to_string()
@@ -539,16 +812,15 @@ mod tests {
         let src = json!({"index.uuid":"u","index.creation_date":"1","index.provided_name":"logs",
             "index.version.created":"8","index.blocks.write":"true","index.number_of_shards":"3",
             "index.number_of_replicas":"1","index.analysis.analyzer.a.type":"standard"});
-        let out = target_settings(src.as_object().unwrap());
+        let out = target_settings(
+            src.as_object().unwrap(),
+            &["index.number_of_replicas".into()],
+        );
         let mut keys: Vec<&String> = out.keys().collect();
         keys.sort();
         assert_eq!(
             keys,
-            [
-                "index.analysis.analyzer.a.type",
-                "index.number_of_replicas",
-                "index.number_of_shards"
-            ]
+            ["index.analysis.analyzer.a.type", "index.number_of_shards"]
         );
     }
 

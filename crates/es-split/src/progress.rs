@@ -35,20 +35,20 @@ impl Ui {
     /// Prints one line to stderr.
     pub fn say(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("es-split: {msg}");
+            crate::out::err_line(&format!("es-split: {msg}"));
         }
     }
 
     /// Prints one line with `--verbose` only.
     pub fn detail(&self, msg: &str) {
         if self.verbose {
-            eprintln!("es-split: {msg}");
+            crate::out::err_line(&format!("es-split: {msg}"));
         }
     }
 
     /// Always prints (warnings).
     pub fn warn(&self, msg: &str) {
-        eprintln!("es-split: warning: {msg}");
+        crate::out::warn(msg);
     }
 
     /// A bar when the server reports progress (a polled task), else a spinner.

@@ -37,6 +37,14 @@ impl Mid {
         }
     }
 
+    /// The instant in epoch milliseconds, for a resolved midpoint.
+    pub fn millis(&self) -> Option<i64> {
+        match self.format.as_deref() {
+            Some("epoch_millis") => self.value.as_i64(),
+            _ => None,
+        }
+    }
+
     /// How to show the midpoint to people: the user's string, or an epoch as UTC ISO 8601.
     pub fn display(&self) -> String {
         match &self.value {

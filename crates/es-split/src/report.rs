@@ -5,7 +5,7 @@ use crate::error::sanitize;
 use crate::journal::Strategy;
 
 /// Schema version of the `--json` report; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One index of the split and its document counts.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -30,12 +30,19 @@ pub struct Report {
     pub schema: u32,
     /// `ok`, `dry-run`, `mismatch`, `rolled-back` or `nothing-to-roll-back`.
     pub status: String,
+    /// The split's id in the journal (`null` in a dry run).
+    pub split_id: Option<String>,
+    /// The journal's phase at the end of the run.
+    pub phase: Option<String>,
     pub server: String,
     pub source: String,
     pub field: String,
+    /// The midpoint as an absolute instant in UTC (ISO 8601).
     pub mid: String,
-    /// Epoch milliseconds when `--mid auto` computed the midpoint.
+    /// The same instant in epoch milliseconds.
     pub mid_epoch_millis: Option<i64>,
+    /// `--mid` as given.
+    pub mid_input: String,
     pub method: Option<Strategy>,
     pub missing_to: Option<crate::query::MissingTo>,
     pub total: u64,
@@ -46,6 +53,10 @@ pub struct Report {
     pub alias: Option<String>,
     pub source_deleted: bool,
     pub source_write_block_restored: bool,
+    /// How long this run kept the source write-blocked, in seconds.
+    pub source_blocked_seconds: f64,
+    /// What happens to each setting and alias the halves do (not) get.
+    pub hygiene: Vec<String>,
     /// What failed verification (empty unless `status` is `mismatch`).
     pub problems: Vec<String>,
     /// Pre-flight warnings that did not stop the split (e.g. free disk could not be checked).

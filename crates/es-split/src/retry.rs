@@ -59,6 +59,25 @@ pub fn classify_status(status: u16, body: &Value) -> Retry {
     }
 }
 
+/// Classifies an answer to a request that must not run twice: only a 429 rejection
+/// (`es_rejected_execution_exception`: the request was refused before it ran) is retried;
+/// a 502/503/504 may come from a proxy after the server already ran it.
+pub fn classify_status_once(status: u16, body: &Value) -> Retry {
+    match status {
+        429 => classify_status(status, body),
+        _ => Retry::No,
+    }
+}
+
+/// Classifies a failure without an answer for a request that must not run twice: only a
+/// refused connection (the request was never sent) is retried, never a reset or timeout.
+pub fn classify_transport_once(e: &TransportError) -> Retry {
+    match e {
+        TransportError::Connect(_) => Retry::Yes,
+        TransportError::Io(_) | TransportError::Timeout => Retry::No,
+    }
+}
+
 /// Classifies a failure without an answer: a refused connection or a reset is transient
 /// (node restart, proxy hiccup); a timeout is not retried because the request may still run.
 pub fn classify_transport(e: &TransportError) -> Retry {
@@ -98,6 +117,23 @@ mod tests {
             classify_transport(&TransportError::Io("connection reset by peer".into())),
             Retry::Yes
         );
+    }
+
+    #[test]
+    fn requests_that_must_not_run_twice_retry_only_what_never_ran() {
+        assert_eq!(classify_status_once(502, &Value::Null), Retry::No);
+        assert_eq!(classify_status_once(503, &Value::Null), Retry::No);
+        let rejected = json!({"error":{"type":"es_rejected_execution_exception","reason":"rejected"},"status":429});
+        assert_eq!(classify_status_once(429, &rejected), Retry::Yes);
+        assert_eq!(
+            classify_transport_once(&TransportError::Connect("refused".into())),
+            Retry::Yes
+        );
+        assert_eq!(
+            classify_transport_once(&TransportError::Io("reset".into())),
+            Retry::No
+        );
+        assert_eq!(classify_transport_once(&TransportError::Timeout), Retry::No);
     }
 
     #[test]

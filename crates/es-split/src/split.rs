@@ -1,19 +1,28 @@
-//! The split itself: block, flush, clone (or create + reindex), delete the other half,
-//! refresh, verify, force-merge, restore, alias, delete the source. Every step tolerates
-//! the state an interrupted run left behind, which is what `--resume` relies on.
+//! The split as a persisted state machine (see [`crate::journal::Phase`]): take the lease,
+//! block, refresh and count the source exactly while blocked, copy it (two `_clone`s, or
+//! create + `_reindex`), give the source its writes back, trim both halves in parallel as
+//! recorded, cancellable tasks, verify each half against the counts taken while blocked,
+//! merge, then move aliases and — only if it provably did not change since the snapshot —
+//! delete the source. Every step is recorded in the on-cluster journal and skipped when a
+//! resumed run finds it done, so any host can continue where a run stopped.
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{json, Value};
 
 use crate::api;
-use crate::client::Es;
+use crate::client::{enc, Es};
 use crate::error::{sanitize, Error, Result};
-use crate::guard::{self, BlockGuard};
-use crate::journal::{self, Journal, Strategy};
-use crate::plan::{Config, Plan};
+use crate::hygiene::{self, Alias};
+use crate::interrupt::{self, mutate};
+use crate::journal::{self, Journal, Phase, Snapshot, Strategy};
+use crate::lease::Lease;
+use crate::plan::{self, Config, Plan};
 use crate::progress::Ui;
+use crate::query;
 use crate::report::{Half, Report, Step};
-use crate::tasks::{self, TaskMode};
+use crate::store::{self, Store};
+use crate::tasks::{self, Poll};
 
 struct Timer {
     steps: Vec<Step>,
@@ -34,88 +43,139 @@ impl Timer {
 
 /// The report of a plan that was not executed.
 pub fn dry_run_report(cfg: &Config, plan: &Plan) -> Report {
-    base_report(cfg, plan, "dry-run")
+    let mut r = base_report(cfg, plan, "dry-run");
+    r.hygiene = hygiene_lines(cfg, plan);
+    r
 }
 
 fn base_report(cfg: &Config, plan: &Plan, status: &str) -> Report {
-    let j = &plan.journal;
     Report {
         schema: crate::report::SCHEMA_VERSION,
         status: status.into(),
+        split_id: None,
+        phase: None,
         server: plan.server.describe(),
         source: cfg.index.clone(),
         field: cfg.field.clone(),
-        mid: plan
-            .mid_as_string
-            .clone()
-            .unwrap_or_else(|| plan.mid.display()),
-        mid_epoch_millis: if plan.mid.format.is_some() {
-            plan.mid.value.as_i64()
-        } else {
-            None
-        },
+        mid: plan.mid.display(),
+        mid_epoch_millis: plan.mid.millis(),
+        mid_input: plan.mid_input.clone(),
         method: Some(plan.strategy),
-        missing_to: j.missing,
+        missing_to: plan.missing_to,
         total: plan.total,
         without_field: plan.missing,
         first: Half {
             index: cfg.first.clone(),
-            expected: j.first_expected,
+            expected: plan.first_expected,
             actual: None,
         },
         second: Half {
             index: cfg.second.clone(),
-            expected: j.second_expected,
+            expected: plan.second_expected,
             actual: None,
         },
         steps: Vec::new(),
         alias: None,
         source_deleted: false,
         source_write_block_restored: false,
+        source_blocked_seconds: 0.0,
+        hygiene: Vec::new(),
         problems: Vec::new(),
         warnings: plan.warnings.clone(),
     }
 }
 
+/// What the halves get and do not get, one line each, for the plan.
+pub fn hygiene_lines(cfg: &Config, plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v, flag) in &plan.dropped {
+        out.push(format!(
+            "setting {}={}: not given to the halves (keep it with {flag})",
+            sanitize(k),
+            sanitize(&v.to_string())
+        ));
+    }
+    for (k, v) in hygiene::placement(&plan.source_settings) {
+        out.push(format!(
+            "setting {}={}: kept (the halves live where the source lives)",
+            sanitize(&k),
+            sanitize(&v.to_string())
+        ));
+    }
+    for a in &plan.source_aliases {
+        let moves = cfg.delete_source || cfg.alias.as_deref() == Some(a.name.as_str());
+        out.push(hygiene::describe(a, moves));
+    }
+    if let Some(alias) = &cfg.alias {
+        if !plan.source_aliases.iter().any(|a| &a.name == alias) {
+            out.push(format!(
+                "alias {}: new, on both halves, the second half its write index",
+                sanitize(alias)
+            ));
+        }
+    }
+    out
+}
+
 /// A plain-text description of what `execute` will do.
 pub fn describe(cfg: &Config, plan: &Plan) -> String {
-    let j = &plan.journal;
     let how = match plan.strategy {
         Strategy::Clone => {
-            "clone the source twice (hard links), then delete the other half from each copy"
+            "clone the source twice (hard links), then delete the other half from each copy, both at once"
         }
-        Strategy::Reindex => "no _clone on this server: create both targets and _reindex each half",
+        Strategy::Reindex => "no _clone on this server: create both targets and _reindex each half, both at once",
+    };
+    let block = match (plan.strategy, cfg.delete_source) {
+        (_, true) => "until it is deleted (--delete-source: it must not change once counted)",
+        (Strategy::Clone, false) => {
+            "only while it is counted and cloned (seconds); the halves are a copy of the source at that moment"
+        }
+        (Strategy::Reindex, false) => {
+            "while it is counted and both halves are re-indexed; the halves are a copy of the source at that moment"
+        }
+    };
+    let side = |m| {
+        if plan.missing_to == Some(m) {
+            format!(" + {} without the field", plan.missing)
+        } else {
+            String::new()
+        }
     };
     let mut s = format!(
-        "{server}: split {src} ({total} docs, health {health}) on {field} ({ftype}) at {mid}\n  \
+        "{server}: split {src} ({total} docs, health {health}) on {field} ({ftype}) at {mid} UTC{given}\n  \
          first  {first}: {fe} docs ({lt} < mid{mf})\n  second {second}: {se} docs ({gte} >= mid{ms})\n  how: {how}\n  \
-         server jobs: {jobs}\n",
+         source write-blocked: {block}\n  server jobs: {jobs}\n",
         server = plan.server.describe(),
         src = sanitize(&cfg.index),
         total = plan.total,
         health = plan.health,
         field = sanitize(&cfg.field),
         ftype = plan.field_type,
-        mid = match &plan.mid_as_string {
-            Some(s) => format!("{} (median; the server shows it as {})", plan.mid.display(), sanitize(s)),
-            None => sanitize(&plan.mid.display()),
+        mid = plan.mid.display(),
+        given = if plan.mid_input == plan.mid.display() {
+            String::new()
+        } else {
+            format!(" (--mid {})", sanitize(&plan.mid_input))
         },
         first = sanitize(&cfg.first),
-        fe = j.first_expected,
+        fe = plan.first_expected,
         lt = plan.lt,
-        mf = if j.missing == Some(crate::query::MissingTo::First) { format!(" + {} without the field", plan.missing) } else { String::new() },
+        mf = side(crate::query::MissingTo::First),
         second = sanitize(&cfg.second),
-        se = j.second_expected,
+        se = plan.second_expected,
         gte = plan.gte,
-        ms = if j.missing == Some(crate::query::MissingTo::Second) { format!(" + {} without the field", plan.missing) } else { String::new() },
-        // Deletes (clone path) and copies (reindex path) both run as server-side jobs.
-        jobs = if plan.tasks { "background tasks, polled" } else { "synchronous calls (no tasks API)" },
+        ms = side(crate::query::MissingTo::Second),
+        jobs = if plan.tasks {
+            "background tasks, polled, cancelled if es-split stops"
+        } else {
+            "synchronous calls (no tasks API)"
+        },
     );
-    if !plan.existing.is_empty() {
-        let names: Vec<String> = plan.existing.iter().map(|n| sanitize(n)).collect();
+    if let Some(v) = &plan.previous {
         s.push_str(&format!(
-            "  resuming: {} already exist(s)\n",
-            names.join(", ")
+            "  resuming split {} from phase {}\n",
+            sanitize(&v.journal.split_id),
+            v.journal.phase.name()
         ));
     }
     if let Some(crate::disk::Verdict::Enough { needed, available }) = plan.disk {
@@ -125,393 +185,734 @@ pub fn describe(cfg: &Config, plan: &Plan) -> String {
             indicatif::HumanBytes(available)
         ));
     }
+    for line in hygiene_lines(cfg, plan) {
+        s.push_str(&format!("  {line}\n"));
+    }
     if let Some(a) = &cfg.alias {
         s.push_str(&format!("  then: alias {} → both halves\n", sanitize(a)));
     }
     if cfg.delete_source {
         s.push_str(&format!(
-            "  then: DELETE {} after verification\n",
+            "  then: DELETE {} after verification, only if unchanged since it was counted\n",
             sanitize(&cfg.index)
         ));
     }
     s
 }
 
-/// Runs the split. When verification fails the report's status is `mismatch`, its
-/// `problems` say what differs, everything is left in place and the write block is restored.
-pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
-    let mut report = base_report(cfg, plan, "ok");
-    let mut t = Timer { steps: Vec::new() };
-    let j = &plan.journal;
-    let state = cfg.state_file();
-    if j.verified {
-        // A previous run verified the halves and restored the source: only the last steps
-        // (alias, delete) remain, and the source may legitimately have changed since.
-        guard::mark_changed();
-        report.first.actual = Some(api::count(
-            es,
-            "verify",
-            &cfg.first,
-            &json!({"match_all": {}}),
-        )?);
-        report.second.actual = Some(api::count(
-            es,
-            "verify",
-            &cfg.second,
-            &json!({"match_all": {}}),
-        )?);
-        return finish(es, cfg, ui, report, t, &state);
-    }
-    journal::save(&state, j)?;
-    guard::mark_changed();
-
-    let guard = if j.original_write_block == Some(true) {
-        None
-    } else {
-        Some(t.run(ui, "block writes on the source", || {
-            BlockGuard::engage(es, &cfg.index, j.original_write_block)
-        })?)
+/// Takes the lease: a new journal for a new split, or the interrupted one's for a resume.
+fn acquire(es: &Es, cfg: &Config, plan: &Plan) -> Result<Arc<Store>> {
+    let cache = Some(cfg.state_file(&plan.server.cluster_uuid));
+    let lease = Lease::mine(cfg.lease_ttl);
+    let stored = match &plan.previous {
+        Some(prev) => {
+            let mut j = prev.journal.clone();
+            j.lease = Some(lease);
+            j.delete_source = cfg.delete_source;
+            j.alias = cfg.alias.clone();
+            Store::replace(es, &cfg.journal_index, prev, j, cache)?
+        }
+        None => {
+            store::ensure_index(es, &cfg.journal_index)?;
+            let fresh = plan.new_journal(cfg, lease);
+            // A finished split's journal is replaced; anything else was refused by the plan.
+            match store::read(es, &cfg.journal_index, &cfg.index)? {
+                Some(old) if old.journal.phase.is_final() => {
+                    Store::replace(es, &cfg.journal_index, &old, fresh, cache)?
+                }
+                Some(_) => None,
+                None => Store::create(es, &cfg.journal_index, fresh, cache)?,
+            }
+        }
     };
-    t.run(ui, "flush the source", || {
-        api::maintenance(es, "flush", &[&cfg.index], "_flush")
-    })?;
-
-    let mode = TaskMode {
-        tasks: plan.tasks,
-        poll: cfg.poll,
-    };
-    let halves = [
-        (&cfg.first, &plan.keep_first, "first"),
-        (&cfg.second, &plan.keep_second, "second"),
-    ];
-    match plan.strategy {
-        Strategy::Clone => {
-            for (target, _, role) in halves {
-                t.run(ui, &format!("clone to the {role} half"), || {
-                    clone_target(es, cfg, plan, target, ui)
-                })?;
-            }
-            for (target, keep, role) in halves {
-                t.run(ui, &format!("delete the other half from {role}"), || {
-                    let path = format!(
-                        "/{}/_delete_by_query?conflicts=abort&scroll_size={}&slices={}",
-                        crate::client::enc(target),
-                        cfg.scroll_size,
-                        cfg.slices
-                    );
-                    let body = json!({"query": crate::query::complement(keep)});
-                    let progress = ui.task(plan.tasks, &format!("deleting from {role}"));
-                    tasks::run_by_query(es, "delete_by_query", &path, &body, mode, &progress)
-                })?;
-            }
-        }
-        Strategy::Reindex => {
-            for (target, _, role) in halves {
-                t.run(ui, &format!("create the {role} half"), || {
-                    create_target(es, plan, target)
-                })?;
-            }
-            for (target, keep, role) in halves {
-                t.run(ui, &format!("reindex the {role} half"), || {
-                    let path = format!(
-                        "/_reindex?slices={}",
-                        if plan.tasks { cfg.slices.as_str() } else { "1" }
-                    );
-                    let body = json!({
-                        "conflicts": "proceed",
-                        "source": {"index": cfg.index, "query": keep, "size": cfg.scroll_size},
-                        "dest": {"index": target, "op_type": "create"}
-                    });
-                    let progress = ui.task(plan.tasks, &format!("copying {role}"));
-                    tasks::run_by_query(es, "reindex", &path, &body, mode, &progress)
-                })?;
-            }
-        }
-    }
-
-    t.run(ui, "refresh the halves", || {
-        api::maintenance(es, "refresh", &[&cfg.first, &cfg.second], "_refresh")
-    })?;
-    let (first, second, total) = t.run(ui, "verify counts", || {
-        let first = api::count(es, "verify", &cfg.first, &json!({"match_all": {}}))?;
-        let second = api::count(es, "verify", &cfg.second, &json!({"match_all": {}}))?;
-        let total = api::count(es, "verify", &cfg.index, &json!({"match_all": {}}))?;
-        Ok((first, second, total))
-    })?;
-    report.first.actual = Some(first);
-    report.second.actual = Some(second);
-    let problems = mismatches(j, first, second, total);
-    if !problems.is_empty() {
-        if let Some(g) = &guard {
-            g.restore()?;
-        }
-        // Leave the halves and the state file for inspection and --rollback.
-        report.status = "mismatch".into();
-        report.problems = problems;
-        report.source_write_block_restored = guard.is_some();
-        report.steps = t.steps;
-        return Ok(report);
-    }
-
-    if plan.strategy == Strategy::Clone {
-        t.run(ui, "force-merge deleted documents away", || {
-            api::maintenance(
-                es,
-                "forcemerge",
-                &[&cfg.first, &cfg.second],
-                "_forcemerge?only_expunge_deletes=true",
-            )
-        })?;
-    }
-    if let Some(g) = &guard {
-        t.run(ui, "restore the source's write block", || g.restore())?;
-    }
-    report.source_write_block_restored = guard.is_some();
-    drop(guard);
-    journal::save(
-        &state,
-        &Journal {
-            verified: true,
-            ..j.clone()
-        },
-    )?;
-    finish(es, cfg, ui, report, t, &state)
+    stored.ok_or_else(|| {
+        Error::Refused(format!(
+            "another es-split run took the split of {} a moment ago: see --status",
+            sanitize(&cfg.index)
+        ))
+    })
 }
 
-/// The steps after a successful verification: alias, delete the source, forget the state.
-fn finish(
-    es: &Es,
-    cfg: &Config,
-    ui: &Ui,
-    mut report: Report,
-    mut t: Timer,
-    state: &std::path::Path,
-) -> Result<Report> {
-    if let Some(alias) = &cfg.alias {
-        t.run(ui, "point the alias at both halves", || {
-            add_alias(es, cfg, alias)
-        })?;
-        report.alias = Some(alias.clone());
+/// Runs the split (or resumes it). When verification fails the report's status is
+/// `mismatch`, its `problems` say what differs, and everything is left in place.
+pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {
+    let store = acquire(es, cfg, plan)?;
+    interrupt::arm(es, &store);
+    store.start_heartbeat();
+    let mut report = base_report(cfg, plan, "ok");
+    report.hygiene = hygiene_lines(cfg, plan);
+    let mut run = Run {
+        es,
+        cfg,
+        plan,
+        ui,
+        store: &store,
+        t: Timer { steps: Vec::new() },
+        blocked_since: None,
+        blocked: 0.0,
+    };
+    let outcome = run.drive(&mut report);
+    run.unblocked();
+    report.source_blocked_seconds = run.blocked;
+    report.steps = std::mem::take(&mut run.t.steps);
+    let j = store.journal();
+    report.split_id = Some(j.split_id.clone());
+    report.phase = Some(j.phase.name().into());
+    if let Some(snap) = &j.snapshot {
+        report.total = snap.total;
+        report.without_field = snap.missing;
+        report.first.expected = snap.first_expected;
+        report.second.expected = snap.second_expected;
     }
-    if cfg.delete_source {
-        t.run(ui, "delete the source", || {
-            api::delete_index(es, "delete source", &cfg.index)
-        })?;
-        report.source_deleted = true;
+    outcome?;
+    if report.status == "ok" {
+        interrupt::disarm();
+        store.forget_cache();
+    } else {
+        // A mismatch: leave the halves, release the lease, keep the journal.
+        interrupt::restore();
     }
-    journal::remove(state)?;
-    report.steps = t.steps;
     Ok(report)
 }
 
-fn mismatches(j: &Journal, first: u64, second: u64, total: u64) -> Vec<String> {
-    let mut out = Vec::new();
-    if total != j.total {
-        out.push(format!(
-            "the source now has {total} documents, {} before the split",
-            j.total
-        ));
-    }
-    if first != j.first_expected {
-        out.push(format!(
-            "{} has {first} documents, expected {}",
-            sanitize(&j.first),
-            j.first_expected
-        ));
-    }
-    if second != j.second_expected {
-        out.push(format!(
-            "{} has {second} documents, expected {}",
-            sanitize(&j.second),
-            j.second_expected
-        ));
-    }
-    if out.is_empty() && first.checked_add(second) != Some(total) {
-        out.push(format!("{first} + {second} != {total} source documents"));
-    }
-    out
+struct Run<'a> {
+    es: &'a Es,
+    cfg: &'a Config,
+    plan: &'a Plan,
+    ui: &'a Ui,
+    store: &'a Arc<Store>,
+    t: Timer,
+    blocked_since: Option<Instant>,
+    blocked: f64,
 }
 
-fn clone_target(es: &Es, cfg: &Config, plan: &Plan, target: &str, ui: &Ui) -> Result<()> {
-    if !api::exists(es, "clone", target)? {
-        api::clone_index(es, &cfg.index, target, &plan.source_settings)?;
+impl Run<'_> {
+    fn j(&self) -> Journal {
+        self.store.journal()
     }
-    // A big clone can take a while to recover (hard links are fast, copies across file
-    // systems or to replicas are not): show its shards coming up.
-    let bar = ui.bar(&format!("recovering {}", sanitize(target)), "shards");
-    api::wait_active(es, "wait for the clone", target, cfg.poll, |h| {
-        bar.update(h.active, h.total);
-        ui.detail(&format!(
-            "waiting for {}: {}/{} shards active, health {}",
-            sanitize(target),
-            h.active,
-            h.total,
-            sanitize(&h.status)
-        ));
-    })?;
-    let meta = plan
-        .source_mappings
-        .get("_meta")
-        .cloned()
-        .unwrap_or(Value::Null);
-    api::put_meta(es, target, &journal::with_record(&meta, &plan.journal))
-}
 
-fn create_target(es: &Es, plan: &Plan, target: &str) -> Result<()> {
-    if api::exists(es, "create target", target)? {
-        return Ok(());
-    }
-    let mut mappings = plan.source_mappings.clone();
-    let meta = mappings.get("_meta").cloned().unwrap_or(Value::Null);
-    if let Some(obj) = mappings.as_object_mut() {
-        obj.insert("_meta".into(), journal::with_record(&meta, &plan.journal));
-    }
-    let settings = crate::plan::target_settings(&plan.source_settings);
-    api::create_index(
-        es,
-        target,
-        &json!({"settings": settings, "mappings": mappings}),
-    )
-}
-
-fn add_alias(es: &Es, cfg: &Config, alias: &str) -> Result<()> {
-    let mut actions = Vec::new();
-    // If the alias served the source, move it: both the source and the halves behind one
-    // alias would double every hit.
-    if !cfg.delete_source
-        && api::alias_indices(es, alias)?
-            .iter()
-            .any(|i| i == &cfg.index)
-    {
-        actions.push(json!({"remove": {"index": cfg.index, "alias": alias}}));
-    }
-    actions.push(json!({"add": {"index": cfg.first, "alias": alias}}));
-    actions.push(json!({"add": {"index": cfg.second, "alias": alias}}));
-    api::update_aliases(es, actions)
-}
-
-/// `--rollback`: deletes the targets that carry our journal for this source and restores
-/// the source's write block. Never deletes a target whose source is gone.
-pub fn rollback(es: &Es, cfg: &Config, ui: &Ui) -> Result<Report> {
-    let state = cfg.state_file();
-    let local = journal::load(&state)?;
-    let server = api::server_info(es)?;
-    let source_exists = api::exists(es, "rollback", &cfg.index)?;
-    let mut found: Option<Journal> = local.clone();
-    let mut ours = Vec::new();
-    let first = local
-        .as_ref()
-        .map_or(cfg.first.clone(), |j| j.first.clone());
-    let second = local
-        .as_ref()
-        .map_or(cfg.second.clone(), |j| j.second.clone());
-    for target in [&first, &second] {
-        match journal::read_meta(es, target)? {
-            Some((_, Some(j))) if j.source == cfg.index => {
-                ours.push(target.clone());
-                found.get_or_insert(j);
-            }
-            Some((_, None)) if crate::plan::names_target(local.as_ref(), target) => {
-                ours.push(target.clone())
-            }
-            Some(_) => ui.warn(&format!(
-                "{} exists but was not created by es-split from {}: left alone",
-                sanitize(target),
-                sanitize(&cfg.index)
-            )),
-            None => {}
+    fn unblocked(&mut self) {
+        if let Some(since) = self.blocked_since.take() {
+            self.blocked += since.elapsed().as_secs_f64();
         }
     }
-    let mut t = Timer { steps: Vec::new() };
-    let Some(j) = found else {
-        return Ok(rollback_report(
-            cfg,
-            &server,
-            "nothing-to-roll-back",
-            t.steps,
-            false,
-        ));
-    };
-    if !source_exists && !ours.is_empty() {
-        return Err(Error::Refused(format!(
-            "{} no longer exists: {} hold(s) its only copy, so --rollback will not delete them",
-            sanitize(&cfg.index),
-            ours.join(", ")
-        )));
+
+    fn copy_complete(j: &Journal) -> bool {
+        match j.strategy {
+            Strategy::Clone => j.phase >= Phase::Copied,
+            Strategy::Reindex => j.phase >= Phase::Trimmed,
+        }
     }
-    guard::mark_changed();
-    for target in &ours {
-        t.run(ui, &format!("delete {}", sanitize(target)), || {
-            api::delete_index(es, "rollback", target)
+
+    fn drive(&mut self, report: &mut Report) -> Result<()> {
+        if !Self::copy_complete(&self.j()) {
+            self.block()?;
+            self.snapshot()?;
+            match self.j().strategy {
+                Strategy::Clone => self.clone_both()?,
+                Strategy::Reindex => self.reindex_both()?,
+            }
+        }
+        if !self.j().delete_source {
+            self.release(report)?;
+        }
+        if self.j().phase < Phase::Trimmed {
+            self.trim()?;
+        }
+        if self.j().phase < Phase::Verified && !self.verify(report)? {
+            return Ok(());
+        }
+        if self.j().phase < Phase::Merged {
+            self.merge()?;
+        }
+        self.finish(report)?;
+        if !self.j().delete_source {
+            report.source_write_block_restored = self.j().we_block;
+        }
+        Ok(())
+    }
+
+    /// Blocks the source (recording first that the block is ours to lift).
+    fn block(&mut self) -> Result<()> {
+        let j = self.j();
+        if !j.we_block {
+            return Ok(());
+        }
+        if j.source_released {
+            self.store.update(|j| j.source_released = false)?;
+        }
+        let (es, index) = (self.es, &self.cfg.index);
+        self.t.run(self.ui, "block writes on the source", || {
+            mutate(|| api::add_write_block(es, index))
         })?;
+        self.blocked_since = Some(Instant::now());
+        Ok(())
     }
-    let mut restored = false;
-    if j.we_blocked && source_exists {
-        t.run(ui, "restore the source's write block", || {
-            api::put_write_block(es, "rollback", &cfg.index, j.original_write_block)
+
+    /// Refresh and count while blocked; on a resume, prove the source did not change.
+    fn snapshot(&mut self) -> Result<()> {
+        let (es, cfg) = (self.es, self.cfg);
+        let j = self.j();
+        let (counts, seq) = self.t.run(self.ui, "count the source while blocked", || {
+            api::maintenance(es, "refresh", &[&cfg.index], "_refresh")?;
+            let counts = plan::count_source(es, &cfg.index, &j.field, &j.mid)?;
+            Ok((counts, api::seq_nos(es, &cfg.index)?.unwrap_or_default()))
         })?;
-        restored = true;
+        if let Some(snap) = &j.snapshot {
+            let same_counts = (snap.total, snap.lt, snap.gte, snap.missing)
+                == (counts.total, counts.lt, counts.gte, counts.missing);
+            if !same_counts || snap.seq_nos != seq {
+                return Err(Error::Refused(format!(
+                    "{} changed since the interrupted split counted it ({} documents then, {} now{}): \
+                     the halves would not be one snapshot. Run --rollback, then split again",
+                    sanitize(&cfg.index),
+                    snap.total,
+                    counts.total,
+                    if same_counts { ", same count but other sequence numbers: documents were written" } else { "" }
+                )));
+            }
+            return Ok(());
+        }
+        if let Some(why) = counts.multi_valued() {
+            return Err(Error::Refused(why));
+        }
+        if counts.missing > 0 && j.missing.is_none() {
+            return Err(Error::Refused(format!(
+                "{} documents without {} were written since the plan: pass --missing first|second, then --resume",
+                counts.missing,
+                sanitize(&j.field)
+            )));
+        }
+        let (fe, se) = counts.expected(j.missing);
+        if (fe == 0 || se == 0) && !cfg.allow_empty_half {
+            return Err(Error::Refused(format!(
+                "one half would be empty ({fe} / {se} documents): check --mid, or pass --allow-empty-half"
+            )));
+        }
+        if counts.total != self.plan.total {
+            self.ui.say(&format!(
+                "the source has {} documents now ({} at the plan); the halves get what it holds now",
+                counts.total, self.plan.total
+            ));
+        }
+        self.store.update(|j| {
+            j.phase = Phase::Snapshot;
+            j.snapshot = Some(Snapshot {
+                total: counts.total,
+                lt: counts.lt,
+                gte: counts.gte,
+                missing: counts.missing,
+                first_expected: fe,
+                second_expected: se,
+                seq_nos: seq,
+                taken_ms: journal::now_ms(),
+            });
+        })?;
+        Ok(())
     }
-    journal::remove(&state)?;
-    Ok(rollback_report(
-        cfg,
-        &server,
-        "rolled-back",
-        t.steps,
-        restored,
-    ))
+
+    /// The `_meta` the halves carry: the source's own plus this split's id.
+    fn meta(&self) -> Value {
+        let j = self.j();
+        let mut meta = self
+            .plan
+            .source_mappings
+            .get("_meta")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        meta.insert(
+            journal::META_KEY.into(),
+            json!({"split_id": j.split_id, "source": j.source, "source_uuid": j.source_uuid,
+                   "mid": j.mid.display(), "field": j.field, "journal": self.cfg.journal_index}),
+        );
+        Value::Object(meta)
+    }
+
+    fn dropped_keys(&self) -> Vec<String> {
+        self.plan.dropped.iter().map(|d| d.0.clone()).collect()
+    }
+
+    fn clone_both(&mut self) -> Result<()> {
+        let (es, cfg, plan) = (self.es, self.cfg, self.plan);
+        self.t.run(self.ui, "flush the source", || {
+            mutate(|| api::maintenance(es, "flush", &[&cfg.index], "_flush"))
+        })?;
+        let j = self.j();
+        let meta = self.meta();
+        let drop = self.dropped_keys();
+        for (target, role) in j.halves() {
+            let ui = self.ui;
+            self.t.run(ui, &format!("clone to the {role} half"), || {
+                if !api::exists(es, "clone", target)? {
+                    mutate(|| {
+                        api::clone_index(es, &cfg.index, target, &plan.source_settings, &drop)
+                    })?;
+                }
+                // The source must stay blocked until the clone's primaries have recovered
+                // from its files: only then are the halves a copy of the counted source.
+                let bar = ui.bar(&format!("recovering {}", sanitize(target)), "shards");
+                api::wait_active(es, "wait for the clone", target, cfg.poll, |h| {
+                    bar.update(h.active, h.total);
+                    ui.detail(&format!(
+                        "waiting for {}: {}/{} shards active, health {}",
+                        sanitize(target),
+                        h.active,
+                        h.total,
+                        sanitize(&h.status)
+                    ));
+                })?;
+                mutate(|| api::put_meta(es, target, &meta))
+            })?;
+        }
+        self.store.update(|j| j.phase = Phase::Copied)?;
+        Ok(())
+    }
+
+    fn reindex_both(&mut self) -> Result<()> {
+        let (es, plan) = (self.es, self.plan);
+        let j = self.j();
+        let mut mappings = plan.source_mappings.clone();
+        if let Some(obj) = mappings.as_object_mut() {
+            obj.insert("_meta".into(), self.meta());
+        }
+        let settings = plan::target_settings(&plan.source_settings, &self.dropped_keys());
+        // Pipelines are never run on copied documents; --keep-pipelines puts them back after.
+        let mut settings = Value::Object(settings);
+        for key in hygiene::pipelines(&plan.source_settings).keys() {
+            if let Some(o) = settings.as_object_mut() {
+                o.remove(key);
+            }
+        }
+        for (target, role) in j.halves() {
+            self.t
+                .run(self.ui, &format!("create the {role} half"), || {
+                    mutate(|| {
+                        api::create_index(
+                            es,
+                            target,
+                            &json!({"settings": settings, "mappings": mappings}),
+                        )
+                    })
+                })?;
+        }
+        let scroll = self.cfg.scroll_size;
+        let slices = if plan.tasks {
+            self.cfg.slices.clone()
+        } else {
+            "1".into()
+        };
+        let keep = [
+            query::keep_first(&j.field, &j.mid, j.missing),
+            query::keep_second(&j.field, &j.mid, j.missing),
+        ];
+        let jobs: Vec<Job> = j
+            .halves()
+            .iter()
+            .zip(keep)
+            .map(|((target, role), keep)| Job {
+                target: target.to_string(),
+                role,
+                path: format!("/_reindex?slices={slices}"),
+                body: json!({
+                    "conflicts": "proceed",
+                    "source": {"index": j.source, "query": keep, "size": scroll},
+                    "dest": {"index": target, "op_type": "create"}
+                }),
+                action: "*reindex",
+            })
+            .collect();
+        self.run_jobs("reindex both halves", "reindex", jobs)?;
+        self.store.update(|j| j.phase = Phase::Trimmed)?;
+        Ok(())
+    }
+
+    /// Gives the source its writes back (the original value of the block).
+    fn release(&mut self, report: &mut Report) -> Result<()> {
+        let j = self.j();
+        if !j.holds_block() {
+            return Ok(());
+        }
+        let es = self.es;
+        self.t.run(self.ui, "give the source its writes back", || {
+            mutate(|| {
+                api::put_write_block(es, "restore write block", &j.source, j.original_write_block)
+            })
+        })?;
+        self.unblocked();
+        self.store.update(|j| j.source_released = true)?;
+        report.source_write_block_restored = true;
+        Ok(())
+    }
+
+    fn trim(&mut self) -> Result<()> {
+        let j = self.j();
+        let keep = [
+            query::keep_first(&j.field, &j.mid, j.missing),
+            query::keep_second(&j.field, &j.mid, j.missing),
+        ];
+        let jobs: Vec<Job> = j
+            .halves()
+            .iter()
+            .zip(keep)
+            .map(|((target, role), keep)| Job {
+                target: target.to_string(),
+                role,
+                path: format!(
+                    "/{}/_delete_by_query?conflicts=abort&scroll_size={}&slices={}",
+                    enc(target),
+                    self.cfg.scroll_size,
+                    self.cfg.slices
+                ),
+                body: json!({"query": query::complement(&keep)}),
+                action: "*byquery",
+            })
+            .collect();
+        self.run_jobs(
+            "delete the other half from both halves",
+            "delete_by_query",
+            jobs,
+        )?;
+        self.store.update(|j| {
+            j.phase = Phase::Trimmed;
+            j.tasks = journal::Tasks::default();
+        })?;
+        Ok(())
+    }
+
+    /// Runs both halves' jobs at once: as recorded tasks (re-attached when a resumed run
+    /// finds them running or finished) or, without a tasks API, as two synchronous calls.
+    fn run_jobs(&mut self, name: &str, step: &str, jobs: Vec<Job>) -> Result<()> {
+        let (es, plan, store, cfg) = (self.es, self.plan, self.store, self.cfg);
+        let ui = self.ui;
+        self.t.run(ui, name, || {
+            if !plan.tasks {
+                if interrupt::interrupted() {
+                    return Err(Error::Interrupted);
+                }
+                let spinner = ui.spinner(name);
+                let results: Vec<Result<tasks::ByQuery>> = std::thread::scope(|s| {
+                    let handles: Vec<_> = jobs
+                        .iter()
+                        .map(|job| s.spawn(move || tasks::run_sync(es, step, &job.path, &job.body)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| {
+                            h.join().unwrap_or_else(|_| {
+                                Err(Error::TaskFailed {
+                                    step: step.into(),
+                                    reason: "the request thread panicked".into(),
+                                })
+                            })
+                        })
+                        .collect()
+                });
+                drop(spinner);
+                return results.into_iter().try_for_each(|r| r.map(drop));
+            }
+            let recorded = store.journal().tasks;
+            let mut ids = Vec::new();
+            for (job, old) in jobs.iter().zip([recorded.first, recorded.second]) {
+                let reuse = match &old {
+                    Some(id) => !matches!(
+                        tasks::poll_once(es, step, id)?,
+                        Poll::Gone | Poll::Failed(_)
+                    ),
+                    None => false,
+                };
+                let id = match (reuse, old) {
+                    (true, Some(id)) => id,
+                    _ => match tasks::find_running(es, job.action, &job.target)? {
+                        Some(id) => id,
+                        None => mutate(|| {
+                            tasks::start(
+                                es,
+                                step,
+                                &job.path,
+                                &job.body,
+                                Some((job.action, &job.target)),
+                            )
+                        })?,
+                    },
+                };
+                ids.push(id);
+            }
+            store.update(|j| {
+                j.tasks.first = ids.first().cloned();
+                j.tasks.second = ids.get(1).cloned();
+            })?;
+            let bar = ui.bar(name, "docs");
+            let mut done = vec![None; ids.len()];
+            loop {
+                let mut progress = (0u64, 0u64);
+                for (i, id) in ids.iter().enumerate() {
+                    if let Some(r) = &done[i] {
+                        let r: &tasks::ByQuery = r;
+                        progress = (progress.0 + r.done(), progress.1 + r.total);
+                        continue;
+                    }
+                    match tasks::poll_once(es, step, id)? {
+                        Poll::Running(s) => {
+                            progress = (progress.0 + s.done(), progress.1 + s.total)
+                        }
+                        Poll::Done(r) => {
+                            progress = (progress.0 + r.done(), progress.1 + r.total);
+                            done[i] = Some(r);
+                        }
+                        Poll::Failed(why) => {
+                            return Err(Error::TaskFailed {
+                                step: format!("{step} ({})", jobs[i].role),
+                                reason: why,
+                            })
+                        }
+                        Poll::Gone => return Err(tasks::vanished(step, id)),
+                    }
+                }
+                bar.update(progress.0, progress.1);
+                if done.iter().all(Option::is_some) {
+                    return Ok(());
+                }
+                if store.lost() {
+                    return Err(Error::LeaseLost("the lease was taken over".into()));
+                }
+                std::thread::sleep(cfg.poll);
+            }
+        })
+    }
+
+    /// Counts each half and compares it with the counts taken while the source was blocked.
+    fn verify(&mut self, report: &mut Report) -> Result<bool> {
+        let (es, j) = (self.es, self.j());
+        let Some(snap) = j.snapshot.clone() else {
+            return Err(Error::BadResponse {
+                step: "verify".into(),
+                reason: "the journal has no snapshot".into(),
+            });
+        };
+        let (first, second) = self.t.run(self.ui, "verify counts", || {
+            api::maintenance(es, "refresh", &[&j.first, &j.second], "_refresh")?;
+            let all = json!({"match_all": {}});
+            Ok((
+                api::count(es, "verify", &j.first, &all)?,
+                api::count(es, "verify", &j.second, &all)?,
+            ))
+        })?;
+        report.first.actual = Some(first);
+        report.second.actual = Some(second);
+        let problems = mismatches(&j, &snap, first, second);
+        if !problems.is_empty() {
+            report.status = "mismatch".into();
+            report.problems = problems.clone();
+            self.store.update(|j| j.problems = problems)?;
+            return Ok(false);
+        }
+        self.store.update(|j| {
+            j.phase = Phase::Verified;
+            j.problems.clear();
+        })?;
+        Ok(true)
+    }
+
+    fn merge(&mut self) -> Result<()> {
+        let (es, j) = (self.es, self.j());
+        if j.strategy == Strategy::Clone {
+            self.t
+                .run(self.ui, "force-merge deleted documents away", || {
+                    if interrupt::interrupted() {
+                        return Err(Error::Interrupted);
+                    }
+                    api::maintenance(
+                        es,
+                        "forcemerge",
+                        &[&j.first, &j.second],
+                        "_forcemerge?only_expunge_deletes=true",
+                    )
+                })?;
+        } else if self.cfg.keep.pipelines {
+            let pipelines = Value::Object(hygiene::pipelines(&self.plan.source_settings));
+            if pipelines.as_object().is_some_and(|p| !p.is_empty()) {
+                for (target, _) in j.halves() {
+                    mutate(|| {
+                        es.call(
+                            "restore pipelines",
+                            crate::client::Method::Put,
+                            &format!("/{}/_settings", enc(target)),
+                            Some(&pipelines),
+                        )
+                        .map(drop)
+                    })?;
+                }
+            }
+        }
+        self.store.update(|j| j.phase = Phase::Merged)?;
+        Ok(())
+    }
+
+    /// Aliases and the source's deletion, in one atomic `_aliases` call when the source goes.
+    fn finish(&mut self, report: &mut Report) -> Result<()> {
+        let (es, cfg, plan) = (self.es, self.cfg, self.plan);
+        let j = self.j();
+        let mut actions = Vec::new();
+        let mut moved: Vec<&Alias> = Vec::new();
+        let named = cfg.alias.as_ref().map(|name| {
+            plan.source_aliases
+                .iter()
+                .find(|a| &a.name == name)
+                .cloned()
+                .unwrap_or(Alias {
+                    name: name.clone(),
+                    def: json!({}),
+                    writes_to_source: true,
+                })
+        });
+        if j.delete_source {
+            moved.extend(plan.source_aliases.iter());
+        }
+        if let Some(a) = &named {
+            if !moved.iter().any(|m| m.name == a.name) {
+                moved.push(a);
+            }
+        }
+        for a in &moved {
+            if !j.delete_source && plan.source_aliases.iter().any(|s| s.name == a.name) {
+                actions.push(json!({"remove": {"index": j.source, "alias": a.name}}));
+            }
+            actions.extend(hygiene::add_actions(a, &j.first, &j.second));
+        }
+        if j.delete_source {
+            self.check_unchanged()?;
+            actions.push(json!({"remove_index": {"index": j.source}}));
+        }
+        if !actions.is_empty() {
+            let name = if j.delete_source {
+                "move the aliases and delete the source (one atomic step)"
+            } else {
+                "point the alias at both halves"
+            };
+            self.t.run(self.ui, name, || {
+                mutate(|| update_aliases_once(es, &actions, j.delete_source.then_some(&j.source)))
+            })?;
+        }
+        report.alias = cfg.alias.clone();
+        report.source_deleted = j.delete_source;
+        self.store.update(|j| {
+            j.phase = Phase::Done;
+            j.lease = None;
+            j.source_released = true;
+        })?;
+        Ok(())
+    }
+
+    /// The source may only be deleted if it provably did not change since it was counted.
+    fn check_unchanged(&mut self) -> Result<()> {
+        let (es, j) = (self.es, self.j());
+        let snap = j.snapshot.clone().unwrap_or_else(|| Snapshot {
+            total: 0,
+            lt: 0,
+            gte: 0,
+            missing: 0,
+            first_expected: 0,
+            second_expected: 0,
+            seq_nos: Default::default(),
+            taken_ms: 0,
+        });
+        let settings = api::settings(es, &j.source)?;
+        let now = api::seq_nos(es, &j.source)?;
+        let uuid = api::index_uuid(&settings).unwrap_or_default();
+        api::maintenance(es, "refresh", &[&j.source], "_refresh")?;
+        let total = api::count(es, "check the source", &j.source, &json!({"match_all": {}}))?;
+        let unchanged = uuid == j.source_uuid
+            && !snap.seq_nos.is_empty()
+            && now.as_ref() == Some(&snap.seq_nos)
+            && total == snap.total;
+        if unchanged {
+            return Ok(());
+        }
+        Err(Error::Refused(format!(
+            "{} changed since it was counted ({} documents then, {total} now{}): it is NOT deleted. \
+             The halves are complete and verified; index what was written since into them, then delete the source yourself, \
+             or run --resume without --delete-source",
+            sanitize(&j.source),
+            snap.total,
+            if now.is_none() { "; the server reports no sequence numbers to prove otherwise" } else { "" }
+        )))
+    }
 }
 
-fn rollback_report(
-    cfg: &Config,
-    server: &crate::version::ServerInfo,
-    status: &str,
-    steps: Vec<Step>,
-    restored: bool,
-) -> Report {
-    Report {
-        schema: crate::report::SCHEMA_VERSION,
-        status: status.into(),
-        server: server.describe(),
-        source: cfg.index.clone(),
-        field: cfg.field.clone(),
-        mid: String::new(),
-        mid_epoch_millis: None,
-        method: None,
-        missing_to: None,
-        total: 0,
-        without_field: 0,
-        first: Half {
-            index: cfg.first.clone(),
-            expected: 0,
-            actual: None,
-        },
-        second: Half {
-            index: cfg.second.clone(),
-            expected: 0,
-            actual: None,
-        },
-        steps,
-        alias: None,
-        source_deleted: false,
-        source_write_block_restored: restored,
-        problems: Vec::new(),
-        warnings: Vec::new(),
+/// A by-query job for one half.
+struct Job {
+    target: String,
+    role: &'static str,
+    path: String,
+    body: Value,
+    /// The tasks API action pattern, to find a running job again.
+    action: &'static str,
+}
+
+/// `POST _aliases` once; after an ambiguous failure, a source that is gone means it ran.
+fn update_aliases_once(es: &Es, actions: &[Value], deleted: Option<&String>) -> Result<()> {
+    let step = "alias";
+    let body = json!({ "actions": actions });
+    let outcome = es.send_once(
+        step,
+        crate::client::Method::Post,
+        "/_aliases",
+        Some(&body),
+        false,
+    );
+    match outcome {
+        Ok(r) if r.success() => Ok(()),
+        Ok(r) if r.status < 500 => Err(crate::client::http_error(step, r.status, &r.json)),
+        other => {
+            if let Some(src) = deleted {
+                if !api::exists(es, step, src)? {
+                    return Ok(());
+                }
+            }
+            match other {
+                Ok(r) => Err(crate::client::http_error(step, r.status, &r.json)),
+                Err(e) => Err(e),
+            }
+        }
     }
+}
+
+fn mismatches(j: &Journal, snap: &Snapshot, first: u64, second: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    if first != snap.first_expected {
+        out.push(format!(
+            "{} has {first} documents, expected {} (counted while the source was blocked)",
+            sanitize(&j.first),
+            snap.first_expected
+        ));
+    }
+    if second != snap.second_expected {
+        out.push(format!(
+            "{} has {second} documents, expected {} (counted while the source was blocked)",
+            sanitize(&j.second),
+            snap.second_expected
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::sample as journal;
+    use crate::journal::sample;
 
     #[test]
     fn verification_names_every_difference() {
-        assert!(mismatches(&journal(), 4, 6, 10).is_empty());
-        let m = mismatches(&journal(), 5, 6, 10);
-        assert_eq!(m, ["logs-firsthalf has 5 documents, expected 4"]);
-        let m = mismatches(&journal(), 4, 6, 11);
+        let j = sample();
+        let snap = j.snapshot.clone().unwrap();
+        assert!(mismatches(&j, &snap, 4, 6).is_empty());
+        let m = mismatches(&j, &snap, 5, 6);
         assert_eq!(m.len(), 1);
-        assert!(m[0].contains("11"));
+        assert!(
+            m[0].starts_with("logs-firsthalf has 5 documents, expected 4"),
+            "{m:?}"
+        );
+        assert_eq!(mismatches(&j, &snap, 3, 7).len(), 2);
     }
 }

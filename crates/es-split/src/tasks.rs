@@ -56,6 +56,13 @@ pub fn check_by_query(step: &str, response: &Value) -> Result<ByQuery> {
             ),
         });
     }
+    // ES BulkByScrollResponse: a cancelled job completes with `canceled: "<reason>"`.
+    if let Some(why) = response.get("canceled").and_then(Value::as_str) {
+        return Err(Error::TaskFailed {
+            step: step.into(),
+            reason: sanitize(&format!("cancelled: {why}")),
+        });
+    }
     if response.get("timed_out").and_then(Value::as_bool) == Some(true) {
         return Err(Error::TaskFailed {
             step: step.into(),
@@ -72,9 +79,8 @@ pub struct TaskMode {
     pub poll: Duration,
 }
 
-/// Runs a `_delete_by_query` or `_reindex` (`path` with its parameters, without
-/// `wait_for_completion`) to the end. With tasks: start with `wait_for_completion=false` and
-/// poll `GET /_tasks/<id>`, updating `progress`; without: one long synchronous call.
+/// Runs a `_delete_by_query` or `_reindex` synchronously (servers without a tasks API) or,
+/// with tasks, starts it and polls it to the end. The start is never blindly retried.
 pub fn run_by_query(
     es: &Es,
     step: &str,
@@ -83,72 +89,182 @@ pub fn run_by_query(
     mode: TaskMode,
     progress: &Progress,
 ) -> Result<ByQuery> {
-    let sep = if path.contains('?') { '&' } else { '?' };
     if !mode.tasks {
-        let reply = es.send(step, Method::Post, path, Some(body), true)?;
-        if reply.json.get("failures").is_some() {
-            // 409 and friends carry the failures in the normal body shape.
-            return check_by_query(step, &reply.json);
-        }
-        return check_by_query(step, &reply.ok(step)?);
+        return run_sync(es, step, path, body);
     }
-    let started = es.call(
+    let task = start(es, step, path, body, None)?;
+    loop {
+        match poll_once(es, step, &task)? {
+            Poll::Running(s) => progress.update(s.done(), s.total),
+            Poll::Done(r) => {
+                progress.update(r.done(), r.total);
+                return Ok(r);
+            }
+            Poll::Failed(why) => {
+                return Err(Error::TaskFailed {
+                    step: step.into(),
+                    reason: why,
+                })
+            }
+            Poll::Gone => return Err(vanished(step, &task)),
+        }
+        std::thread::sleep(mode.poll);
+    }
+}
+
+/// One synchronous by-query call (no client timeout: it takes as long as it takes).
+pub fn run_sync(es: &Es, step: &str, path: &str, body: &Value) -> Result<ByQuery> {
+    let reply = es.send_once(step, Method::Post, path, Some(body), true)?;
+    if reply.json.get("failures").is_some() {
+        // 409 and friends carry the failures in the normal body shape.
+        return check_by_query(step, &reply.json);
+    }
+    check_by_query(step, &reply.ok(step)?)
+}
+
+/// The error for a task the cluster no longer knows.
+pub fn vanished(step: &str, task: &str) -> Error {
+    Error::TaskFailed {
+        step: step.into(),
+        reason: format!(
+            "task {} vanished (its node left the cluster?); the step is idempotent: re-run with --resume",
+            sanitize(task)
+        ),
+    }
+}
+
+/// Starts a by-query job as a task and returns its id. After an ambiguous failure the
+/// cluster is asked whether a job for `target` runs (`find` = its action and target), and
+/// that one is adopted instead of starting a second.
+pub fn start(
+    es: &Es,
+    step: &str,
+    path: &str,
+    body: &Value,
+    find: Option<(&str, &str)>,
+) -> Result<String> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let outcome = es.send_once(
         step,
         Method::Post,
         &format!("{path}{sep}wait_for_completion=false"),
         Some(body),
-    )?;
-    let task = started
+        false,
+    );
+    let started = match outcome {
+        Ok(r) if r.success() => r.json,
+        Ok(r) if r.status < 500 => return Err(crate::client::http_error(step, r.status, &r.json)),
+        other => {
+            if let Some((action, target)) = find {
+                if let Some(id) = find_running(es, action, target)? {
+                    return Ok(id);
+                }
+            }
+            return match other {
+                Ok(r) => Err(crate::client::http_error(step, r.status, &r.json)),
+                Err(e) => Err(e),
+            };
+        }
+    };
+    started
         .get("task")
         .and_then(Value::as_str)
+        .map(str::to_string)
         .ok_or_else(|| Error::BadResponse {
             step: step.into(),
             reason: "no task id in the answer".into(),
-        })?
-        .to_string();
-    poll_task(es, step, &task, mode.poll, progress)
+        })
 }
 
-/// Polls one task until it completes; the one task poller.
-pub fn poll_task(
-    es: &Es,
-    step: &str,
-    task: &str,
-    poll: Duration,
-    progress: &Progress,
-) -> Result<ByQuery> {
+fn task_path(task: &str) -> String {
     // Task ids are `<node_id>:<number>`; keep the colon readable, encode anything else.
-    let path = format!(
+    format!(
         "/_tasks/{}",
         task.split(':').map(enc).collect::<Vec<_>>().join(":")
-    );
-    loop {
-        let reply = es.send(step, Method::Get, &path, None, false)?;
-        if reply.status == 404 {
-            return Err(Error::TaskFailed {
-                step: step.into(),
-                reason: format!("task {} vanished (its node left the cluster?); the step is idempotent: re-run with --resume", sanitize(task)),
-            });
-        }
-        let v = reply.ok(step)?;
-        if let Some(status) = v.pointer("/task/status") {
-            let s = ByQuery::from_status(status);
-            progress.update(s.done(), s.total);
-        }
-        if v.get("completed").and_then(Value::as_bool) == Some(true) {
-            if let Some(err) = v.get("error") {
-                let (kind, reason) = crate::client::error_parts(&json!({"error": err}));
-                return Err(Error::TaskFailed {
-                    step: step.into(),
-                    reason: sanitize(&format!("task failed: {kind}: {reason}")),
+    )
+}
+
+/// A top-level running task of `action` (`*byquery`, `*reindex`) whose description names
+/// `target` (`delete-by-query [t]`, `reindex from [s] to [t]`; ES tasks.html `detailed`).
+pub fn find_running(es: &Es, action: &str, target: &str) -> Result<Option<String>> {
+    let v = es.call(
+        "find running task",
+        Method::Get,
+        &format!("/_tasks?actions={action}&detailed=true"),
+        None,
+    )?;
+    let needle = format!("[{target}]");
+    let nodes = v.get("nodes").and_then(Value::as_object);
+    for node in nodes.into_iter().flat_map(|n| n.values()) {
+        let tasks = node.get("tasks").and_then(Value::as_object);
+        for (id, t) in tasks.into_iter().flat_map(|t| t.iter()) {
+            let top = t.get("parent_task_id").is_none();
+            let ours = t
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| {
+                    d.contains(&needle) && (action.contains("reindex") == d.starts_with("reindex"))
                 });
+            if top && ours {
+                return Ok(Some(id.clone()));
             }
-            let response = v.get("response").cloned().unwrap_or(Value::Null);
-            let result = check_by_query(step, &response)?;
-            progress.update(result.done(), result.total);
-            return Ok(result);
         }
-        std::thread::sleep(poll);
+    }
+    Ok(None)
+}
+
+/// Cancels a task (`POST _tasks/<id>/_cancel`); `false` when it is not running.
+pub fn cancel(es: &Es, task: &str) -> Result<bool> {
+    let reply = es.send(
+        "cancel task",
+        Method::Post,
+        &format!("{}/_cancel", task_path(task)),
+        None,
+        false,
+    )?;
+    if reply.status == 404 {
+        return Ok(false);
+    }
+    let v = reply.ok("cancel task")?;
+    Ok(v.get("node_failures").is_none() && v.get("task_failures").is_none())
+}
+
+/// A task's state at one poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll {
+    Running(ByQuery),
+    Done(ByQuery),
+    /// Completed with `error` (or cancelled) or with `failures`.
+    Failed(String),
+    /// 404: the cluster does not know it (its node left, or results were not stored).
+    Gone,
+}
+
+/// Polls a task once (`GET _tasks/<id>`).
+pub fn poll_once(es: &Es, step: &str, task: &str) -> Result<Poll> {
+    let reply = es.send(step, Method::Get, &task_path(task), None, false)?;
+    if reply.status == 404 {
+        return Ok(Poll::Gone);
+    }
+    let v = reply.ok(step)?;
+    if v.get("completed").and_then(Value::as_bool) != Some(true) {
+        let s = v
+            .pointer("/task/status")
+            .map(ByQuery::from_status)
+            .unwrap_or_default();
+        return Ok(Poll::Running(s));
+    }
+    if let Some(err) = v.get("error") {
+        let (kind, reason) = crate::client::error_parts(&json!({"error": err}));
+        return Ok(Poll::Failed(sanitize(&format!(
+            "task failed: {kind}: {reason}"
+        ))));
+    }
+    let response = v.get("response").cloned().unwrap_or(Value::Null);
+    match check_by_query(step, &response) {
+        Ok(r) => Ok(Poll::Done(r)),
+        Err(Error::TaskFailed { reason, .. }) => Ok(Poll::Failed(reason)),
+        Err(e) => Err(e),
     }
 }
 

@@ -18,6 +18,8 @@ pub struct ServerInfo {
     pub number: String,
     pub version: (u32, u32, u32),
     pub build_flavor: Option<String>,
+    /// `cluster_uuid` (`_na_` before the first master election); the journal is tied to it.
+    pub cluster_uuid: String,
 }
 
 impl ServerInfo {
@@ -47,11 +49,17 @@ impl ServerInfo {
             .get("build_flavor")
             .and_then(Value::as_str)
             .map(str::to_string);
+        let cluster_uuid = body
+            .get("cluster_uuid")
+            .and_then(Value::as_str)
+            .unwrap_or("_na_")
+            .to_string();
         Ok(Self {
             product,
             number,
             version: parsed,
             build_flavor,
+            cluster_uuid,
         })
     }
 

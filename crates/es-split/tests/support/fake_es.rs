@@ -129,18 +129,41 @@ pub struct FakeIndex {
     pub mappings: Value,
     /// Health polls left before the index turns from red to green (a recovering clone).
     pub recovering: u32,
+    /// Documents with a body (the journal), by id: (source, seq_no).
+    pub bodies: BTreeMap<String, (Value, i64)>,
+    /// `max_seq_no` of each primary shard; every write raises its shard's (ES
+    /// index-modules-history-retention / seq_no: one sequence number per operation).
+    pub seq: Vec<i64>,
 }
 
 impl FakeIndex {
     /// A freshly refreshed index (`searchable` = `docs`).
     fn new(docs: Vec<Doc>, settings: Map<String, Value>, mappings: Value, recovering: u32) -> Self {
+        let shards = settings
+            .get("index.number_of_shards")
+            .and_then(Value::as_str)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1usize)
+            .max(1);
         Self {
             searchable: docs.clone(),
             docs,
             settings,
             mappings,
             recovering,
+            bodies: BTreeMap::new(),
+            seq: vec![-1; shards],
         }
+    }
+
+    /// Records one write to document `id`; returns its sequence number.
+    pub fn bump(&mut self, id: &str) -> i64 {
+        let shard = id
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
+            % self.seq.len();
+        self.seq[shard] += 1;
+        self.seq[shard]
     }
 }
 
@@ -165,12 +188,18 @@ pub struct Faults {
     pub forbid: Option<&'static str>,
     /// Every request waits this long before it is answered (a slow cluster).
     pub delay: Option<std::time::Duration>,
+    /// Requests whose path contains this answer 502 after they ran (a proxy that lost
+    /// the upstream's answer).
+    pub bad_gateway_after: Option<&'static str>,
 }
 
 pub struct FakeState {
     pub flavor: Flavor,
     pub indices: BTreeMap<String, FakeIndex>,
-    pub aliases: BTreeMap<String, Vec<String>>,
+    /// alias → index → definition (`filter`, `index_routing`, `search_routing`, `is_write_index`).
+    pub aliases: BTreeMap<String, BTreeMap<String, Value>>,
+    /// What `GET /` reports as `cluster_uuid`.
+    pub cluster_uuid: String,
     tasks: HashMap<String, Task>,
     next_task: u64,
     /// Required `Authorization` header value, if security is on.
@@ -194,6 +223,8 @@ struct Task {
     done: usize,
     batch: usize,
     polls: u32,
+    /// Set by `_tasks/<id>/_cancel`.
+    cancelled: bool,
 }
 
 /// A running fake; tests reach into `state` to set up data and faults and to assert.
@@ -223,6 +254,7 @@ impl FakeEs {
             flavor,
             indices: BTreeMap::new(),
             aliases: BTreeMap::new(),
+            cluster_uuid: format!("fake-cluster-{}", std::process::id()),
             tasks: HashMap::new(),
             next_task: 1,
             auth: None,
@@ -589,7 +621,12 @@ async fn handle(
         .map(percent_decode)
         .collect();
     let p: Vec<&str> = parts.iter().map(String::as_str).collect();
-    route(&mut s, &method, &p, &query, &body)
+    let resp = route(&mut s, &method, &p, &query, &body);
+    if let Some(needle) = s.faults.bad_gateway_after.filter(|n| path.contains(n)) {
+        let _ = needle;
+        return error(502, "bad_gateway", "upstream answer lost");
+    }
+    resp
 }
 
 fn route(
@@ -616,14 +653,43 @@ fn route(
             };
             let mut r = reply(
                 200,
-                json!({"name": "fake-node", "cluster_name": "fake", "version": version, "tagline": tagline}),
+                json!({"name": "fake-node", "cluster_name": "fake", "cluster_uuid": s.cluster_uuid, "version": version, "tagline": tagline}),
             );
             r.headers_mut()
                 .insert("x-elastic-product", "Elasticsearch".parse().unwrap());
             r
         }
         // ES tasks.html: list tasks; `GET _tasks/<id>` returns the task or its stored result.
-        ("GET", ["_tasks"]) => reply(200, json!({"nodes": {}})),
+        ("GET", ["_tasks"]) => {
+            let tasks: Map<String, Value> = s
+                .tasks
+                .iter()
+                .filter(|(_, t)| !t.cancelled && t.done < t.to_delete.len())
+                .map(|(id, t)| {
+                    (id.clone(), json!({"node": "fake-node", "action": "indices:data/write/delete/byquery",
+                        "description": format!("delete-by-query [{}]", t.index), "cancellable": true}))
+                })
+                .collect();
+            reply(
+                200,
+                json!({"nodes": {"fake-node": {"name": "fake-node", "tasks": tasks}}}),
+            )
+        }
+        // ES tasks.html "Task cancellation": the task stops at its next batch and completes
+        // with `canceled` in its response.
+        ("POST", ["_tasks", id, "_cancel"]) => match s.tasks.get_mut(*id) {
+            Some(t) if t.done < t.to_delete.len() && !t.cancelled => {
+                t.cancelled = true;
+                reply(
+                    200,
+                    json!({"nodes": {"fake-node": {"tasks": {*id: {"cancelled": true}}}}}),
+                )
+            }
+            _ => reply(
+                200,
+                json!({"nodes": {}, "node_failures": [{"type": "failed_node_exception", "reason": "task not running"}]}),
+            ),
+        },
         ("GET", ["_tasks", id]) => poll(s, id),
         ("GET", ["_cluster", "health", index]) => {
             let Some(ix) = s.indices.get_mut(*index) else {
@@ -694,6 +760,83 @@ fn route(
             ),
         },
         // ES indices-stats.html: `_all` and `indices.<index>`, each with `primaries` and `total`.
+        // ES indices-stats.html with `level=shards`: `indices.<i>.shards.<n>[]` with `routing`
+        // and `seq_no.max_seq_no` per shard copy.
+        ("GET", [index, "_stats", "docs"]) => match s.indices.get(*index) {
+            Some(ix) => {
+                let per_shard: Map<String, Value> = ix
+                    .seq
+                    .iter()
+                    .enumerate()
+                    .map(|(n, seq)| {
+                        (n.to_string(), json!([{"routing": {"state": "STARTED", "primary": true, "node": "fake-node"},
+                            "seq_no": {"max_seq_no": seq, "local_checkpoint": seq, "global_checkpoint": seq}}]))
+                    })
+                    .collect();
+                reply(
+                    200,
+                    json!({"_shards": shards(ix.seq.len()), "indices": {*index: {"uuid": ix.settings.get("index.uuid"), "shards": per_shard}}}),
+                )
+            }
+            None => not_found(index),
+        },
+        // ES search-validate.html: `explain` renders the rewritten Lucene query; a date range
+        // is a point range `field:[low TO high]` in epoch ms (`lt x` becomes `x - 1`).
+        ("POST" | "GET", [index, "_validate", "query"]) => {
+            if !s.indices.contains_key(*index) {
+                return not_found(index);
+            }
+            let Some((field, clause)) = body
+                .pointer("/query/range")
+                .and_then(Value::as_object)
+                .and_then(|r| r.iter().next())
+            else {
+                return reply(
+                    200,
+                    json!({"valid": true, "explanations": [{"index": index, "valid": true, "explanation": "*:*"}]}),
+                );
+            };
+            let epoch = clause.get("format").and_then(Value::as_str) == Some("epoch_millis");
+            let low = match clause.get("gte") {
+                Some(v) => match parse_date(v, epoch) {
+                    Some(ms) => ms,
+                    None => {
+                        return reply(
+                            200,
+                            json!({"valid": false, "explanations": [{"index": index, "valid": false,
+                            "error": format!("[{index}/uuid] QueryShardException[failed to create query: failed to parse date field [{}] with format [strict_date_optional_time||epoch_millis]]", v.as_str().unwrap_or("?"))}]}),
+                        )
+                    }
+                },
+                None => i64::MIN,
+            };
+            let text = format!("IndexOrDocValuesQuery(indexQuery={field}:[{low} TO 9223372036854775807], dvQuery={field}:[{low} TO 9223372036854775807])");
+            reply(
+                200,
+                json!({"_shards": shards(1), "valid": true, "explanations": [{"index": index, "valid": true, "explanation": text}]}),
+            )
+        }
+        ("GET", [index, "_doc", id]) => match s.indices.get(*index) {
+            Some(ix) => match ix.bodies.get(*id) {
+                Some((src, seq)) => reply(
+                    200,
+                    json!({"_index": index, "_id": id, "_version": 1, "_seq_no": seq, "_primary_term": 1, "found": true, "_source": src}),
+                ),
+                None => reply(404, json!({"_index": index, "_id": id, "found": false})),
+            },
+            None => not_found(index),
+        },
+        ("GET", [index, "_alias"]) => match s.indices.get(*index) {
+            Some(_) => {
+                let defs: Map<String, Value> = s
+                    .aliases
+                    .iter()
+                    .filter_map(|(al, m)| m.get(*index).map(|d| (al.clone(), d.clone())))
+                    .collect();
+                reply(200, json!({*index: {"aliases": defs}}))
+            }
+            None => not_found(index),
+        },
         ("GET", [index, "_stats", "store"]) => match s.indices.get(*index) {
             Some(ix) => {
                 let primaries = ix.docs.len() as u64 * DOC_BYTES;
@@ -715,12 +858,12 @@ fn route(
             }
             None => not_found(index),
         },
-        ("GET", ["_alias", name]) => match s.aliases.get(*name) {
+        ("GET", ["_alias", name]) => match s.aliases.get(*name).filter(|m| !m.is_empty()) {
             Some(ix) => reply(
                 200,
                 Value::Object(
                     ix.iter()
-                        .map(|i| (i.clone(), json!({"aliases": {*name: {}}})))
+                        .map(|(i, d)| (i.clone(), json!({"aliases": {*name: d}})))
                         .collect(),
                 ),
             ),
@@ -732,19 +875,38 @@ fn route(
         },
         // ES indices-aliases.html: all actions are applied atomically.
         ("POST", ["_aliases"]) => {
-            for a in body["actions"].as_array().cloned().unwrap_or_default() {
+            // Validate everything first: the actions apply all or nothing.
+            let actions = body["actions"].as_array().cloned().unwrap_or_default();
+            for a in &actions {
+                for kind in ["add", "remove", "remove_index"] {
+                    if let Some(ix) = a.get(kind).and_then(|x| x["index"].as_str()) {
+                        if !s.indices.contains_key(ix) {
+                            return not_found(ix);
+                        }
+                    }
+                }
+            }
+            for a in actions {
                 if let Some(add) = a.get("add") {
                     let (ix, al) = (
                         add["index"].as_str().unwrap_or(""),
                         add["alias"].as_str().unwrap_or(""),
                     );
-                    if !s.indices.contains_key(ix) {
-                        return not_found(ix);
+                    let mut def = Map::new();
+                    for key in [
+                        "filter",
+                        "index_routing",
+                        "search_routing",
+                        "is_write_index",
+                    ] {
+                        if let Some(v) = add.get(key) {
+                            def.insert(key.into(), v.clone());
+                        }
                     }
                     s.aliases
                         .entry(al.to_string())
                         .or_default()
-                        .push(ix.to_string());
+                        .insert(ix.to_string(), Value::Object(def));
                 }
                 if let Some(rm) = a.get("remove") {
                     let (ix, al) = (
@@ -752,10 +914,18 @@ fn route(
                         rm["alias"].as_str().unwrap_or(""),
                     );
                     if let Some(v) = s.aliases.get_mut(al) {
-                        v.retain(|i| i != ix);
+                        v.remove(ix);
+                    }
+                }
+                // ES indices-aliases.html `remove_index`: deletes the index in the same step.
+                if let Some(ix) = a.get("remove_index").and_then(|x| x["index"].as_str()) {
+                    s.indices.remove(ix);
+                    for v in s.aliases.values_mut() {
+                        v.remove(ix);
                     }
                 }
             }
+            s.aliases.retain(|_, v| !v.is_empty());
             reply(200, json!({"acknowledged": true}))
         }
         ("HEAD", [index]) => {
@@ -768,8 +938,9 @@ fn route(
         ("DELETE", [index]) => match s.indices.remove(*index) {
             Some(_) => {
                 for v in s.aliases.values_mut() {
-                    v.retain(|i| i != index);
+                    v.remove(*index);
                 }
+                s.aliases.retain(|_, v| !v.is_empty());
                 reply(200, json!({"acknowledged": true}))
             }
             None => not_found(index),
@@ -812,30 +983,73 @@ fn route(
             }
             None => not_found(index),
         },
+        // ES docs-index_.html: `op_type=create` fails with 409 if the id exists;
+        // optimistic-concurrency-control.html: `if_seq_no` + `if_primary_term` fail with 409
+        // unless they match the document's last write. A missing index is auto-created.
         ("PUT", [index, "_doc", id]) | ("POST", [index, "_doc", id]) => {
-            match s.indices.get_mut(*index) {
-                Some(ix) if blocked(ix) => write_blocked(index),
-                Some(ix) => {
-                    let dates = match body.get("date") {
-                        Some(Value::Array(a)) => {
-                            a.iter().filter_map(|d| parse_date(d, false)).collect()
-                        }
-                        Some(v) => parse_date(v, false).into_iter().collect(),
-                        None => vec![],
-                    };
-                    ix.docs.retain(|d| d.id != *id);
-                    ix.docs.push(Doc {
-                        id: id.to_string(),
-                        dates,
-                    });
-                    reply(
-                        201,
-                        json!({"_index": index, "_id": id, "result": "created"}),
-                    )
-                }
-                None => not_found(index),
+            if !s.indices.contains_key(*index) {
+                let mut settings = Map::new();
+                settings.insert("index.number_of_shards".into(), json!("1"));
+                settings.insert("index.uuid".into(), json!(format!("uuid-{index}")));
+                s.indices.insert(
+                    index.to_string(),
+                    FakeIndex::new(vec![], settings, json!({}), 0),
+                );
             }
+            let ix = s.indices.get_mut(*index).unwrap();
+            if blocked(ix) {
+                return write_blocked(index);
+            }
+            let current = ix.bodies.get(*id).map(|b| b.1);
+            let exists = current.is_some() || ix.docs.iter().any(|d| d.id == *id);
+            if q.get("op_type").map(String::as_str) == Some("create") && exists {
+                return error(
+                    409,
+                    "version_conflict_engine_exception",
+                    &format!(
+                        "[{id}]: version conflict, document already exists (current version [1])"
+                    ),
+                );
+            }
+            if let Some(want) = q.get("if_seq_no") {
+                if current.map(|c| c.to_string()).as_deref() != Some(want.as_str()) {
+                    return error(409, "version_conflict_engine_exception", &format!("[{id}]: version conflict, required seqNo [{want}], primary term [1]. current document has seqNo [{}] and primary term [1]", current.unwrap_or(-1)));
+                }
+            }
+            let dates = match body.get("date") {
+                Some(Value::Array(a)) => a.iter().filter_map(|d| parse_date(d, false)).collect(),
+                Some(v) => parse_date(v, false).into_iter().collect(),
+                None => vec![],
+            };
+            let seq = ix.bump(id);
+            ix.docs.retain(|d| d.id != *id);
+            ix.docs.push(Doc {
+                id: id.to_string(),
+                dates,
+            });
+            ix.bodies.insert(id.to_string(), (body.clone(), seq));
+            if q.get("refresh").is_some() {
+                ix.searchable = ix.docs.clone();
+            }
+            reply(
+                if exists { 200 } else { 201 },
+                json!({"_index": index, "_id": id, "result": if exists { "updated" } else { "created" }, "_seq_no": seq, "_primary_term": 1, "_version": 1}),
+            )
         }
+        ("DELETE", [index, "_doc", id]) => match s.indices.get_mut(*index) {
+            Some(ix) if blocked(ix) => write_blocked(index),
+            Some(ix) => {
+                let found = ix.docs.iter().any(|d| d.id == *id);
+                ix.docs.retain(|d| d.id != *id);
+                ix.bodies.remove(*id);
+                let seq = ix.bump(id);
+                reply(
+                    if found { 200 } else { 404 },
+                    json!({"_index": index, "_id": id, "result": if found { "deleted" } else { "not_found" }, "_seq_no": seq, "_primary_term": 1}),
+                )
+            }
+            None => not_found(index),
+        },
         ("POST", [indices, op @ ("_refresh" | "_flush" | "_forcemerge")]) => {
             let names: Vec<&str> = indices.split(',').collect();
             for n in &names {
@@ -886,10 +1100,13 @@ fn route(
             } else {
                 json!(all[(all.len() - 1) / 2] as f64)
             };
+            // ES search-aggregations-metrics-min/max: `value` in epoch ms, null when empty.
+            let lo = all.first().map_or(Value::Null, |v| json!(*v as f64));
+            let hi = all.last().map_or(Value::Null, |v| json!(*v as f64));
             reply(
                 200,
                 json!({"hits": {"total": {"value": ix.searchable.len(), "relation": "eq"}, "hits": []},
-                "aggregations": {"mid": {"values": {"50.0": mid, "50.0_as_string": "median"}}}}),
+                "aggregations": {"mid": {"values": {"50.0": mid, "50.0_as_string": "median"}}, "lo": {"value": lo}, "hi": {"value": hi}}}),
             )
         }
         ("POST" | "PUT", [src, "_clone", target]) => clone(s, src, target, body),
@@ -952,6 +1169,23 @@ fn clone(s: &mut FakeState, src: &str, target: &str, body: &Value) -> Response {
     settings.remove("index.auto_expand_replicas");
     settings.insert("index.uuid".into(), json!(format!("uuid-{target}")));
     settings.insert("index.provided_name".into(), json!(target));
+    // ES MetadataCreateIndexService: resize targets record their source.
+    settings.insert(
+        "index.resize.source.uuid".into(),
+        source
+            .settings
+            .get("index.uuid")
+            .cloned()
+            .unwrap_or(Value::Null),
+    );
+    settings.insert("index.resize.source.name".into(), json!(src));
+    settings.insert(
+        "index.creation_date".into(),
+        json!(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+            .to_string()),
+    );
     let before_shards = settings.get("index.number_of_shards").cloned();
     apply_settings(&mut settings, body.get("settings").unwrap_or(&Value::Null));
     if settings.get("index.number_of_shards") != before_shards.as_ref() {
@@ -1008,6 +1242,7 @@ fn delete_by_query(
         done: 0,
         batch,
         polls: 0,
+        cancelled: false,
     };
     if q.get("wait_for_completion").map(String::as_str) == Some("false") {
         let id = format!("fake-node:{}", s.next_task);
@@ -1035,6 +1270,9 @@ fn advance(s: &mut FakeState, t: &mut Task, batches: usize) {
     }
     if let Some(ix) = s.indices.get_mut(&t.index) {
         ix.docs.retain(|d| !ids.contains(&d.id));
+        for id in &ids {
+            ix.bump(id);
+        }
     }
     t.done = end;
 }
@@ -1060,11 +1298,14 @@ fn poll(s: &mut FakeState, id: &str) -> Response {
     if s.faults.task_vanishes && t.polls > 1 {
         return task_not_found();
     }
-    if !s.faults.tasks_hang {
+    if !s.faults.tasks_hang && !t.cancelled {
         advance(s, &mut t, 1);
     }
-    let completed = t.done == t.to_delete.len() && !s.faults.tasks_hang;
-    let out = task_json(id, &t, completed, &s.faults);
+    let completed = t.cancelled || (t.done == t.to_delete.len() && !s.faults.tasks_hang);
+    let mut out = task_json(id, &t, completed, &s.faults);
+    if t.cancelled {
+        out["response"]["canceled"] = json!("by user request");
+    }
     s.tasks.insert(id.to_string(), t);
     reply(200, out)
 }
