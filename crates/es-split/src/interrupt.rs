@@ -87,13 +87,9 @@ pub fn restore() -> Vec<String> {
         return said;
     }
     let j = store.journal();
-    for task in [&j.tasks.first, &j.tasks.second].into_iter().flatten() {
-        if j.phase < crate::journal::Phase::Trimmed {
-            match crate::tasks::cancel(&es, task) {
-                Ok(true) => said.push(format!("cancelled server task {}", sanitize(task))),
-                Ok(false) => {}
-                Err(e) => said.push(format!("could not cancel task {}: {e}", sanitize(task))),
-            }
+    if j.phase < crate::journal::Phase::Trimmed {
+        for task in crate::rollback::cancel_all(&es, &j) {
+            said.push(format!("cancelled server task {}", sanitize(&task)));
         }
     }
     let mut released = j.source_released;

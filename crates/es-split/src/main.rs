@@ -146,6 +146,12 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
             rollback::rollback(&es, &cfg, &ui)?
         }
         Mode::Split | Mode::Resume => {
+            if cfg.mode == Mode::Resume {
+                if let Some(report) = split::resume_without_source(&es, &cfg)? {
+                    print_report(&report, json)?;
+                    return Ok(report);
+                }
+            }
             let plan = plan::preflight(&es, &cfg)?;
             for w in &plan.warnings {
                 ui.warn(w);
@@ -169,12 +175,17 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
             split::execute(&es, &cfg, &plan, &ui)?
         }
     };
+    print_report(&report, json)?;
+    Ok(report)
+}
+
+fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
     if json {
-        print_out(&serde_json::to_string_pretty(&report)?);
+        print_out(&serde_json::to_string_pretty(report)?);
     } else {
         print_out(report.human().trim_end());
     }
-    Ok(report)
+    Ok(())
 }
 
 /// A placeholder report for `--status` (it prints its own output).

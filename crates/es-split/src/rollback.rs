@@ -97,9 +97,7 @@ pub fn rollback(es: &Es, cfg: &Config, ui: &Ui) -> Result<Report> {
             ours.join(", ")
         )));
     }
-    for task in [&j.tasks.first, &j.tasks.second].into_iter().flatten() {
-        let _ = crate::tasks::cancel(es, task);
-    }
+    cancel_all(es, &j);
     for target in &ours {
         let start = std::time::Instant::now();
         ui.say(&format!("delete {} …", sanitize(target)));
@@ -131,7 +129,38 @@ pub fn rollback(es: &Es, cfg: &Config, ui: &Ui) -> Result<Report> {
     ))
 }
 
-fn report(cfg: &Config, server: &str, status: &str, steps: Vec<Step>, restored: bool) -> Report {
+/// Cancels the split's recorded tasks and any running job on its halves that a crash left
+/// unrecorded (started, then killed before the journal write).
+pub fn cancel_all(es: &Es, j: &journal::Journal) -> Vec<String> {
+    let mut ids: Vec<String> = [&j.tasks.first, &j.tasks.second]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    if crate::api::tasks_supported(es).unwrap_or(false) {
+        for (target, _) in j.halves() {
+            for action in ["*byquery", "*reindex"] {
+                if let Ok(Some(id)) = crate::tasks::find_running(es, action, target) {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+    }
+    ids.into_iter()
+        .filter(|id| crate::tasks::cancel(es, id).unwrap_or(false))
+        .collect()
+}
+
+/// A report with only the run's status and steps (rollback, a finished resume).
+pub(crate) fn report(
+    cfg: &Config,
+    server: &str,
+    status: &str,
+    steps: Vec<Step>,
+    restored: bool,
+) -> Report {
     let half = |index: &String| Half {
         index: index.clone(),
         expected: 0,

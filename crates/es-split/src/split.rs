@@ -233,6 +233,68 @@ fn acquire(es: &Es, cfg: &Config, plan: &Plan) -> Result<Arc<Store>> {
     })
 }
 
+/// `--resume` of a split that is finished already, or whose source is already gone: killed right after the one atomic
+/// step that moved the aliases and deleted the source. If the journal asked for that
+/// deletion after verification and both halves are this split's, only the record is left.
+/// `Ok(None)` when this is not that case (the pre-flight then explains).
+pub fn resume_without_source(es: &Es, cfg: &Config) -> Result<Option<Report>> {
+    let server = api::server_info(es)?;
+    // Killed after the last journal write went through: the split is finished.
+    if let Some(v) = store::read(es, &cfg.journal_index, &cfg.index)? {
+        if v.journal.phase == Phase::Done && v.journal.cluster_uuid == server.cluster_uuid {
+            crate::out::say(&format!(
+                "the split of {} finished at {}: nothing left to do",
+                sanitize(&cfg.index),
+                crate::query::iso_utc(v.journal.updated_ms)
+            ));
+            let _ = journal::remove(&cfg.state_file(&server.cluster_uuid));
+            let mut report =
+                crate::rollback::report(cfg, &server.describe(), "ok", Vec::new(), false);
+            report.split_id = Some(v.journal.split_id.clone());
+            report.phase = Some(Phase::Done.name().into());
+            report.source_deleted = v.journal.delete_source;
+            return Ok(Some(report));
+        }
+    }
+    if api::exists(es, "resume", &cfg.index)? {
+        return Ok(None);
+    }
+    let Some(prev) = plan::check_journal(es, cfg, &server)? else {
+        return Ok(None);
+    };
+    let j = prev.journal.clone();
+    if !(j.delete_source && j.phase >= Phase::Merged) {
+        return Ok(None);
+    }
+    for (target, _) in j.halves() {
+        if !api::exists(es, "resume", target)? || !plan::is_our_half(es, &j, target)? {
+            return Err(Error::Refused(format!(
+                "{} is gone and {} is not this split's half: inspect the cluster before going on",
+                sanitize(&j.source),
+                sanitize(target)
+            )));
+        }
+    }
+    let mut next = j.clone();
+    next.lease = Some(Lease::mine(cfg.lease_ttl));
+    let cache = Some(cfg.state_file(&server.cluster_uuid));
+    let store = Store::replace(es, &cfg.journal_index, &prev, next, cache)?.ok_or_else(|| {
+        Error::Refused("the journal changed while --resume read it (another run?)".into())
+    })?;
+    store.update(|j| {
+        j.phase = Phase::Done;
+        j.lease = None;
+        j.source_released = true;
+    })?;
+    store.forget_cache();
+    let mut report = crate::rollback::report(cfg, &server.describe(), "ok", Vec::new(), false);
+    report.split_id = Some(j.split_id.clone());
+    report.phase = Some(Phase::Done.name().into());
+    report.source_deleted = true;
+    report.alias = j.alias.clone();
+    Ok(Some(report))
+}
+
 /// Runs the split (or resumes it). When verification fails the report's status is
 /// `mismatch`, its `problems` say what differs, and everything is left in place.
 pub fn execute(es: &Es, cfg: &Config, plan: &Plan, ui: &Ui) -> Result<Report> {

@@ -3,6 +3,7 @@
 //! for a real cluster.
 mod cli;
 mod conformance;
+mod crash;
 mod fake;
 mod osmem;
 mod real_cluster;

@@ -302,6 +302,37 @@ impl FakeEs {
         self.with(|s| s.indices[index].settings.get(key).cloned())
     }
 
+    /// Delete-by-query tasks still running (neither finished nor cancelled).
+    pub fn running_tasks(&self) -> usize {
+        self.with(|s| {
+            s.tasks
+                .values()
+                .filter(|t| !t.cancelled && t.done < t.to_delete.len())
+                .count()
+        })
+    }
+
+    /// The journal document of `source` in the default journal index.
+    pub fn journal(&self, source: &str) -> Option<Value> {
+        self.with(|s| {
+            s.indices
+                .get("es-split-journal")
+                .and_then(|ix| ix.bodies.get(source))
+                .map(|b| b.0.clone())
+        })
+    }
+
+    /// The date values of every live document of an index.
+    pub fn dates(&self, index: &str) -> Vec<Vec<i64>> {
+        self.with(|s| {
+            s.indices[index]
+                .docs
+                .iter()
+                .map(|d| d.dates.clone())
+                .collect()
+        })
+    }
+
     pub fn requests(&self, needle: &str) -> usize {
         self.with(|s| s.log.iter().filter(|l| l.contains(needle)).count())
     }
