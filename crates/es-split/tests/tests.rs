@@ -7,4 +7,5 @@ mod crash;
 mod fake;
 mod osmem;
 mod real_cluster;
+mod safety;
 mod support;
