@@ -428,9 +428,13 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
                 &cfg.second
             };
             return Err(Error::Refused(format!(
-                "{} would be empty (midpoint {} UTC): check --mid, or pass --allow-empty-half",
+                "{} would be empty (midpoint {} UTC): check --mid, or pass --allow-empty-half{}",
                 sanitize(empty),
-                mid.display()
+                mid.display(),
+                warnings
+                    .first()
+                    .map(|w| format!(". Note: {w}"))
+                    .unwrap_or_default()
             )));
         }
     }

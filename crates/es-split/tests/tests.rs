@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod crash;
 mod fake;
+mod hygiene;
 mod osmem;
 mod real_cluster;
 mod safety;
