@@ -82,7 +82,7 @@ impl Cluster {
             .arg("--url")
             .arg(&self.url)
             .args(&self.tls_args)
-            .args(["--index", index, "--field", "date", "--mid", mid])
+            .args(["--index", index, "--field", "date", "--mid", mid, "--yes"])
             .args(extra.split_whitespace());
         let out = cmd.output().unwrap();
         (

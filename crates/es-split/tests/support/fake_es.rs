@@ -1300,7 +1300,8 @@ fn advance(s: &mut FakeState, t: &mut Task, batches: usize) {
         ids.pop();
     }
     if let Some(ix) = s.indices.get_mut(&t.index) {
-        ix.docs.retain(|d| !ids.contains(&d.id));
+        let gone: std::collections::HashSet<&String> = ids.iter().collect();
+        ix.docs.retain(|d| !gone.contains(&d.id));
         for id in &ids {
             ix.bump(id);
         }
