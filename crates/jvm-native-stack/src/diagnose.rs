@@ -130,11 +130,7 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
                 .iter()
                 .map(|e| ThreadRef {
                     name: e.thread.clone(),
-                    lwp: snapshot
-                        .threads
-                        .iter()
-                        .find(|t| t.name == e.thread)
-                        .and_then(|t| t.lwp),
+                    lwp: deadlock_thread(snapshot, e).and_then(|i| snapshot.threads[i].lwp),
                 })
                 .collect();
             Finding {
@@ -154,17 +150,39 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
         .collect()
 }
 
+/// The thread of a deadlock edge, found by the lock it waits for (the report names threads
+/// only by name, and two threads may share one); the name only breaks ties.
+fn deadlock_thread(snapshot: &Snapshot, edge: &crate::dump::DeadlockEdge) -> Option<usize> {
+    let waiting: Vec<usize> = snapshot
+        .threads
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            t.java
+                .as_ref()
+                .and_then(|j| j.waiting_for())
+                .is_some_and(|w| w.lock.address == edge.waiting_for)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    waiting
+        .iter()
+        .copied()
+        .find(|&i| snapshot.threads[i].name == edge.thread)
+        .or_else(|| waiting.first().copied())
+}
+
 fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
     let owners = lock_owners(snapshot);
-    let deadlocked: BTreeSet<&str> = snapshot
+    let deadlocked: BTreeSet<usize> = snapshot
         .deadlocks
         .iter()
-        .flat_map(|d| d.edges.iter().map(|e| e.thread.as_str()))
+        .flat_map(|d| d.edges.iter().filter_map(|e| deadlock_thread(snapshot, e)))
         .collect();
     // Waiters grouped by lock, in dump order.
     let mut waiters: Vec<(&LockRef, LockAction, Vec<usize>)> = Vec::new();
     for (i, t) in snapshot.threads.iter().enumerate() {
-        if deadlocked.contains(t.name.as_str()) {
+        if deadlocked.contains(&i) {
             continue;
         }
         let Some(w) = t.java.as_ref().and_then(|j| j.waiting_for()) else {

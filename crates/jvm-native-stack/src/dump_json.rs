@@ -43,6 +43,8 @@ struct Thread {
     park_blocker: Option<ParkBlocker>,
     #[serde(rename = "monitorsOwned", default)]
     monitors_owned: Vec<MonitorsOwned>,
+    /// The carrier's tid, for a mounted virtual thread (JDK 25).
+    carrier: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +136,7 @@ fn convert(t: Thread) -> JavaThread {
         state: t.state,
         frames,
         is_virtual: t.is_virtual,
+        carrier: t.carrier.as_deref().and_then(|c| c.parse().ok()),
         header_state: if t.is_virtual {
             "virtual".into()
         } else {

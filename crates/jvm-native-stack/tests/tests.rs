@@ -7,3 +7,4 @@ mod faults;
 mod live;
 mod parse;
 mod schema;
+mod vthreads;
