@@ -19,6 +19,12 @@ pub struct ThreadDump {
     /// several `kill -3`): only the last dump is kept.
     #[serde(skip)]
     pub earlier_dumps: usize,
+    /// True if this came from a JSON dump (`Thread.dump_to_file -format=json`).
+    #[serde(skip)]
+    pub from_json: bool,
+    /// True if a JSON dump of the same moment was merged in (virtual threads are complete).
+    #[serde(skip)]
+    pub json_merged: bool,
 }
 
 /// One thread of a Java thread dump.
@@ -60,6 +66,10 @@ pub struct JavaThread {
     pub carrying: Option<u64>,
     /// For a mounted virtual thread: the `#id` of its carrier thread.
     pub carrier: Option<u64>,
+    /// The thread container of a JSON dump (`ForkJoinPool-1/…`): a scheduler's carriers
+    /// share one.
+    #[serde(skip)]
+    pub container: Option<String>,
 }
 
 /// One Java frame with the lock lines printed under it.

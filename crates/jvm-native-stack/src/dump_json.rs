@@ -22,6 +22,7 @@ struct Body {
 
 #[derive(Deserialize)]
 struct Container {
+    container: Option<String>,
     #[serde(default)]
     threads: Vec<Thread>,
 }
@@ -71,10 +72,15 @@ pub fn parse(text: &str) -> Result<ThreadDump, Error> {
         banner: body
             .runtime_version
             .map(|v| format!("JSON thread dump, runtime {v}")),
+        from_json: true,
         ..ThreadDump::default()
     };
-    for thread in body.containers.into_iter().flat_map(|c| c.threads) {
-        dump.threads.push(convert(thread));
+    for container in body.containers {
+        for thread in container.threads {
+            let mut t = convert(thread);
+            t.container = container.container.clone();
+            dump.threads.push(t);
+        }
     }
     Ok(dump)
 }

@@ -20,7 +20,7 @@ fn schema() -> Value {
         "pid": "u?",
         "jvm": "s?",
         "findings": [{
-            "kind": "enum:monitor_chain|deadlock|top_cpu|native_only",
+            "kind": "enum:monitor_chain|deadlock|top_cpu|native_only|pinned_carriers|starvation|idle_pool",
             "problem": "b",
             "text": "s",
             "lock": {"?": true, "address": "s", "class": "s?"},
@@ -64,6 +64,7 @@ fn schema() -> Value {
                 "pipe": {"?": true, "queued": "u", "capacity": "u"},
                 "readers": [{"pid": "u", "comm": "s", "fd": "i"}],
             },
+            "started_after_dump": "b",
         }],
         "deadlocks": [{
             "edges": [{"thread": "s", "waiting_for": "s", "class": "s?", "held_by": "s"}],
