@@ -118,27 +118,21 @@ pub fn diagnose(snapshot: &Snapshot, pid: Option<u32>) -> Vec<Finding> {
 }
 
 fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
+    let owners = lock_owners(snapshot);
+    let shared = |name: &str| snapshot.threads.iter().filter(|t| t.name == name).count() > 1;
+    // Two threads may share a name: then they are named with their LWPs.
+    let label = |name: &str, found: Option<usize>| match found {
+        Some(i) if shared(name) => describe(&snapshot.threads[i]),
+        _ => format!("\"{name}\""),
+    };
     snapshot
         .deadlocks
         .iter()
         .map(|d| {
-            // Two threads may share a name: name them with their LWPs.
             let names: Vec<String> = d
                 .edges
                 .iter()
-                .map(|e| match deadlock_thread(snapshot, e) {
-                    Some(i)
-                        if snapshot
-                            .threads
-                            .iter()
-                            .filter(|t| t.name == e.thread)
-                            .count()
-                            > 1 =>
-                    {
-                        describe(&snapshot.threads[i])
-                    }
-                    _ => format!("\"{}\"", e.thread),
-                })
+                .map(|e| label(&e.thread, deadlock_thread(snapshot, e)))
                 .collect();
             let edges: Vec<String> = d
                 .edges
@@ -148,9 +142,12 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
                         address: e.waiting_for.clone(),
                         class: e.class.clone(),
                     };
+                    let holder = owners.get(e.waiting_for.as_str()).copied();
                     format!(
-                        "\"{}\" waits for {} held by \"{}\"",
-                        e.thread, lock, e.held_by
+                        "{} waits for {} held by {}",
+                        label(&e.thread, deadlock_thread(snapshot, e)),
+                        lock,
+                        label(&e.held_by, holder)
                     )
                 })
                 .collect();

@@ -308,6 +308,8 @@ pub struct Jvm {
     pub jdk: PathBuf,
     /// A thread name jstack must still show after jnstack ran.
     marker: String,
+    /// Everything the JVM printed on stdout so far (a `kill -3` dump goes there).
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Jvm {
@@ -358,12 +360,18 @@ impl Jvm {
             pid,
             jdk: fixture.jdk.clone(),
             marker: marker.to_string(),
+            stdout: std::sync::Arc::default(),
         };
         let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::clone(&jvm.stdout);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if line.starts_with("READY") {
                     let _ = tx.send(());
+                }
+                if let Ok(mut log) = log.lock() {
+                    log.push_str(&line);
+                    log.push('\n');
                 }
             }
         });
@@ -381,6 +389,11 @@ impl Jvm {
                 panic!("fixture JVM {pid} closed its stdout before READY (exit: {status:?}); see its stderr above")
             }
         }
+    }
+
+    /// What the JVM printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Scheduler state of every task of the JVM.
