@@ -29,9 +29,10 @@ pub struct Cli {
         conflicts_with = "from_file"
     )]
     pid: Option<u32>,
-    /// Parse a saved thread dump (jstack, jcmd Thread.print or JSON) instead of a live JVM.
-    #[arg(long, value_name = "DUMP")]
-    from_file: Option<PathBuf>,
+    /// Parse a saved thread dump (jstack, jcmd Thread.print or JSON) instead of a live JVM;
+    /// twice for a text dump plus the JSON dump taken with it (virtual threads merged in).
+    #[arg(long, value_name = "DUMP", num_args = 1)]
+    from_file: Vec<PathBuf>,
     /// JDK whose jstack/jcmd to use (default: JAVA_HOME, the target's own JDK, PATH).
     #[arg(long, value_name = "DIR")]
     jdk: Option<PathBuf>,
@@ -191,10 +192,13 @@ fn parse_nid(s: &str) -> Result<u32, String> {
 
 /// Turns the command line into a validated plan; every usage error surfaces here.
 pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
-    let source = match (&cli.from_file, cli.pid) {
-        (Some(path), _) => Source::File(path.clone()),
-        (None, Some(pid)) => Source::Pid(pid),
-        (None, None) => bail!("give a pid or --from-file DUMP"),
+    if cli.from_file.len() > 2 {
+        bail!("--from-file takes one dump, or a text dump and the JSON dump taken with it");
+    }
+    let source = match (cli.from_file.as_slice(), cli.pid) {
+        ([], Some(pid)) => Source::Pid(pid),
+        ([], None) => bail!("give a pid or --from-file DUMP"),
+        (paths, _) => Source::File(paths.to_vec()),
     };
     let name = match cli.name.as_deref() {
         Some(pattern) => Some(

@@ -22,6 +22,13 @@ pub enum FindingKind {
     TopCpu,
     /// Threads the JVM does not know, sitting in native code.
     NativeOnly,
+    /// Carrier threads of the virtual-thread scheduler held by pinned virtual threads.
+    PinnedCarriers,
+    /// Many threads parked on one application-level synchronizer nobody owns (Semaphore,
+    /// read-write lock, latch, future).
+    Starvation,
+    /// Pool workers parked in their own queue, waiting for work (no problem).
+    IdlePool,
 }
 
 /// A thread named in a finding.
@@ -57,8 +64,15 @@ fn thread_ref(t: &Thread) -> ThreadRef {
     }
 }
 
-/// `"name" (LWP 5649, nid 0x1611)`.
+/// `"name" (LWP 5649, nid 0x1611)`, or `virtual thread #22 "name"`.
 pub fn describe(t: &Thread) -> String {
+    if let Some(java) = t.java.as_ref().filter(|j| j.is_virtual) {
+        let number = java.number.map(|n| format!(" #{n}")).unwrap_or_default();
+        return match t.name.as_str() {
+            "" => format!("virtual thread{number}"),
+            name => format!("virtual thread{number} \"{name}\""),
+        };
+    }
     match t.lwp {
         Some(lwp) => format!("\"{}\" (LWP {lwp}, nid {lwp:#x})", t.name),
         None => format!("\"{}\"", t.name),
@@ -95,13 +109,22 @@ fn lock_owners(snapshot: &Snapshot) -> BTreeMap<&str, usize> {
 /// Runs every check and returns the findings, problems first.
 pub fn diagnose(snapshot: &Snapshot, pid: Option<u32>) -> Vec<Finding> {
     let mut findings = deadlocks(snapshot);
+    findings.extend(pinned_carriers(snapshot));
     findings.extend(monitor_chains(snapshot));
+    findings.extend(parked_groups(snapshot));
     findings.extend(top_cpu(snapshot));
     findings.extend(native_only(snapshot, pid));
     findings
 }
 
 fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
+    let owners = lock_owners(snapshot);
+    let shared = |name: &str| snapshot.threads.iter().filter(|t| t.name == name).count() > 1;
+    // Two threads may share a name: then they are named with their LWPs.
+    let label = |name: &str, found: Option<usize>| match found {
+        Some(i) if shared(name) => describe(&snapshot.threads[i]),
+        _ => format!("\"{name}\""),
+    };
     snapshot
         .deadlocks
         .iter()
@@ -109,7 +132,7 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
             let names: Vec<String> = d
                 .edges
                 .iter()
-                .map(|e| format!("\"{}\"", e.thread))
+                .map(|e| label(&e.thread, deadlock_thread(snapshot, e)))
                 .collect();
             let edges: Vec<String> = d
                 .edges
@@ -119,9 +142,12 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
                         address: e.waiting_for.clone(),
                         class: e.class.clone(),
                     };
+                    let holder = owners.get(e.waiting_for.as_str()).copied();
                     format!(
-                        "\"{}\" waits for {} held by \"{}\"",
-                        e.thread, lock, e.held_by
+                        "{} waits for {} held by {}",
+                        label(&e.thread, deadlock_thread(snapshot, e)),
+                        lock,
+                        label(&e.held_by, holder)
                     )
                 })
                 .collect();
@@ -130,11 +156,7 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
                 .iter()
                 .map(|e| ThreadRef {
                     name: e.thread.clone(),
-                    lwp: snapshot
-                        .threads
-                        .iter()
-                        .find(|t| t.name == e.thread)
-                        .and_then(|t| t.lwp),
+                    lwp: deadlock_thread(snapshot, e).and_then(|i| snapshot.threads[i].lwp),
                 })
                 .collect();
             Finding {
@@ -154,17 +176,39 @@ fn deadlocks(snapshot: &Snapshot) -> Vec<Finding> {
         .collect()
 }
 
+/// The thread of a deadlock edge, found by the lock it waits for (the report names threads
+/// only by name, and two threads may share one); the name only breaks ties.
+fn deadlock_thread(snapshot: &Snapshot, edge: &crate::dump::DeadlockEdge) -> Option<usize> {
+    let waiting: Vec<usize> = snapshot
+        .threads
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            t.java
+                .as_ref()
+                .and_then(|j| j.waiting_for())
+                .is_some_and(|w| w.lock.address == edge.waiting_for)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    waiting
+        .iter()
+        .copied()
+        .find(|&i| snapshot.threads[i].name == edge.thread)
+        .or_else(|| waiting.first().copied())
+}
+
 fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
     let owners = lock_owners(snapshot);
-    let deadlocked: BTreeSet<&str> = snapshot
+    let deadlocked: BTreeSet<usize> = snapshot
         .deadlocks
         .iter()
-        .flat_map(|d| d.edges.iter().map(|e| e.thread.as_str()))
+        .flat_map(|d| d.edges.iter().filter_map(|e| deadlock_thread(snapshot, e)))
         .collect();
     // Waiters grouped by lock, in dump order.
     let mut waiters: Vec<(&LockRef, LockAction, Vec<usize>)> = Vec::new();
     for (i, t) in snapshot.threads.iter().enumerate() {
-        if deadlocked.contains(t.name.as_str()) {
+        if deadlocked.contains(&i) {
             continue;
         }
         let Some(w) = t.java.as_ref().and_then(|j| j.waiting_for()) else {
@@ -229,16 +273,42 @@ fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
         .iter()
         .map(|&i| format!("\"{}\"", snapshot.threads[i].name))
         .collect();
+    let verb = if list.len() == 1 { "waits" } else { "wait" };
+    // An unmounted virtual thread can own a monitor (JDK 24+) and is in no text dump:
+    // another jstack would not show it either.
+    let text = if snapshot.has_virtual_threads && !snapshot.virtual_threads_listed {
+        format!(
+            "{} {verb} to lock {lock}, but no platform thread in the dump holds it: its owner \
+             is likely a virtual thread, which a text dump does not list (an unmounted one \
+             never), so another jstack would not show it either. Run jnstack on the live \
+             JVM (it adds `jcmd PID Thread.dump_to_file -format=json FILE`), or pass that JSON \
+             dump as a second --from-file.",
+            names.join(", ")
+        )
+    } else if snapshot.has_virtual_threads
+        && snapshot
+            .jvm
+            .as_deref()
+            .and_then(crate::vthreads::jdk_feature)
+            == Some(21)
+    {
+        format!(
+            "{} {verb} to lock {lock}, but no thread in the dumps holds it; JDK 21's JSON \
+             dump does not show which monitors virtual threads hold, so its owner may be one \
+             of them.",
+            names.join(", ")
+        )
+    } else {
+        format!(
+            "{} {verb} to lock {lock}, but no thread in the dump holds it (it may have been \
+             released between samples). Take another dump to confirm.",
+            names.join(", ")
+        )
+    };
     Finding {
         kind: FindingKind::MonitorChain,
         problem: true,
-        text: format!(
-            "{} {} to lock {}, but no thread in the dump holds it (it may have been released \
-             between samples). Take another dump to confirm.",
-            names.join(", "),
-            if list.len() == 1 { "waits" } else { "wait" },
-            lock
-        ),
+        text,
         lock: Some(lock.clone()),
         owner: None,
         threads: list
@@ -246,6 +316,204 @@ fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
             .map(|&i| thread_ref(&snapshot.threads[i]))
             .collect(),
     }
+}
+
+/// The scheduler's carrier threads (indices): those carrying a virtual thread, plus the
+/// idle ones of the same pool (same JSON thread container; without one, the same
+/// `…-worker-` name prefix and a `ForkJoinWorkerThread.run` frame).
+fn carriers(snapshot: &Snapshot) -> Vec<usize> {
+    let threads = &snapshot.threads;
+    let busy: Vec<usize> = (0..threads.len())
+        .filter(|&i| {
+            threads[i]
+                .java
+                .as_ref()
+                .is_some_and(|j| !j.is_virtual && j.carrying.is_some())
+        })
+        .collect();
+    let containers: BTreeSet<&str> = busy
+        .iter()
+        .filter_map(|&i| threads[i].java.as_ref()?.container.as_deref())
+        .collect();
+    let prefixes: BTreeSet<&str> = busy
+        .iter()
+        .filter_map(|&i| {
+            let name = threads[i].name.as_str();
+            name.find("-worker-")
+                .map(|at| &name[..at + "-worker-".len()])
+        })
+        .collect();
+    (0..threads.len())
+        .filter(|&i| {
+            let Some(j) = threads[i].java.as_ref().filter(|j| !j.is_virtual) else {
+                return false;
+            };
+            if busy.contains(&i) {
+                return true;
+            }
+            match j.container.as_deref() {
+                Some(c) => containers.contains(c),
+                None => {
+                    containers.is_empty()
+                        && prefixes.iter().any(|p| threads[i].name.starts_with(p))
+                        && j.frames.last().is_some_and(|f| {
+                            f.text
+                                .contains("java.util.concurrent.ForkJoinWorkerThread.run")
+                        })
+                }
+            }
+        })
+        .collect()
+}
+
+/// Why a mounted virtual thread cannot unmount, if it cannot: a JNI method on its stack.
+fn pin_reason(carrier: &Thread, vthread: &Thread) -> Option<String> {
+    let java = vthread.java.as_ref()?;
+    let top = java.frames.first()?.text.as_str();
+    if !java.in_native_method() || is_jdk_method(top) {
+        return None;
+    }
+    let method = top.split('(').next().unwrap_or(top);
+    let method = method.split_once('/').map_or(method, |(_, m)| m);
+    Some(match carrier.task.as_ref() {
+        Some(task) if task.state == 'R' => format!("running inside JNI {method}"),
+        Some(crate::proc::Task {
+            syscall: Some(call),
+            ..
+        }) => {
+            let call = match (call.name, call.fd()) {
+                (Some(name), Some(fd)) => format!("{name}({fd})"),
+                _ => call.display(),
+            };
+            format!("blocked in {call} inside JNI {method}")
+        }
+        _ => format!("inside JNI {method}"),
+    })
+}
+
+fn pinned_carriers(snapshot: &Snapshot) -> Option<Finding> {
+    let carriers = carriers(snapshot);
+    if carriers.is_empty() {
+        return None;
+    }
+    let threads = &snapshot.threads;
+    let mounted_on = |carrier: &Thread| -> Option<usize> {
+        let cj = carrier.java.as_ref()?;
+        threads.iter().position(|t| {
+            t.java.as_ref().is_some_and(|v| {
+                v.is_virtual
+                    && (v.number.is_some() && v.number == cj.carrying
+                        || v.carrier.is_some() && v.carrier == cj.number)
+            })
+        })
+    };
+    let mut pinned = Vec::new();
+    let mut unknown = Vec::new();
+    for &c in &carriers {
+        let carrier = &threads[c];
+        let Some(carrying) = carrier.java.as_ref().and_then(|j| j.carrying) else {
+            continue;
+        };
+        match mounted_on(carrier) {
+            Some(v) => {
+                if let Some(reason) = pin_reason(carrier, &threads[v]) {
+                    pinned.push(format!(
+                        "carrier {} carries {}, {reason}",
+                        describe(carrier),
+                        describe(&threads[v])
+                    ));
+                }
+            }
+            None => unknown.push(format!(
+                "carrier {} carries virtual thread #{carrying}",
+                describe(carrier)
+            )),
+        }
+    }
+    let mounted: BTreeSet<usize> = carriers
+        .iter()
+        .filter_map(|&c| mounted_on(&threads[c]))
+        .collect();
+    let waiting = (0..threads.len())
+        .filter(|i| {
+            threads[*i]
+                .java
+                .as_ref()
+                .is_some_and(|j| crate::vthreads::waits_for_carrier(j, mounted.contains(i)))
+        })
+        .count();
+    let refs = carriers.iter().map(|&c| thread_ref(&threads[c])).collect();
+    if pinned.len() == carriers.len() {
+        let cannot_run = if snapshot.virtual_threads_listed {
+            format!(
+                "{waiting} virtual thread{} ready to run cannot get a carrier",
+                if waiting == 1 { "" } else { "s" }
+            )
+        } else {
+            "no other virtual thread can run (this text dump does not list them; the JSON dump \
+             of `jcmd PID Thread.dump_to_file -format=json` counts them)"
+                .into()
+        };
+        let all = if carriers.len() == 1 {
+            "the only carrier is pinned".to_string()
+        } else {
+            format!("all {} carriers are pinned", carriers.len())
+        };
+        return Some(Finding {
+            kind: FindingKind::PinnedCarriers,
+            problem: true,
+            text: format!(
+                "The virtual-thread scheduler is exhausted: {all}: {}; {cannot_run}. A virtual \
+                 thread inside a native method cannot unmount, so its carrier is blocked with \
+                 it: make the native call return (or not block), or run it on a platform thread.",
+                pinned.join("; ")
+            ),
+            lock: None,
+            owner: None,
+            threads: refs,
+        });
+    }
+    if pinned.is_empty() && unknown.is_empty() {
+        return None;
+    }
+    if pinned.is_empty() {
+        return Some(Finding {
+            kind: FindingKind::PinnedCarriers,
+            problem: false,
+            text: format!(
+                "{} of {} carriers of the virtual-thread scheduler carry a virtual thread this \
+                 dump shows no stack of (JDK 21's jstack prints only the carrier's frames; pass \
+                 the JSON dump of `jcmd PID Thread.dump_to_file -format=json` as a second \
+                 --from-file): {}.",
+                unknown.len(),
+                carriers.len(),
+                unknown.join("; ")
+            ),
+            lock: None,
+            owner: None,
+            threads: refs,
+        });
+    }
+    let mut parts = pinned.clone();
+    parts.extend(
+        unknown
+            .iter()
+            .map(|u| format!("{u} (its stack is not in this dump)")),
+    );
+    Some(Finding {
+        kind: FindingKind::PinnedCarriers,
+        problem: false,
+        text: format!(
+            "{} of {} carriers of the virtual-thread scheduler {} pinned: {}.",
+            pinned.len(),
+            carriers.len(),
+            if pinned.len() == 1 { "is" } else { "are" },
+            parts.join("; ")
+        ),
+        lock: None,
+        owner: None,
+        threads: refs,
+    })
 }
 
 /// True for a native method of the JDK itself (`Thread.sleep`, `Unsafe.park`, …),
@@ -271,6 +539,13 @@ fn owner_activity(owner: &Thread) -> String {
         .map(|f| f.text.as_str())
         .unwrap_or("no Java frame");
     let in_jni = java.in_native_method() && !is_jdk_method(top);
+    if java.is_virtual && java.carrier.is_none() {
+        return format!(
+            "which is {state} at {top} and not mounted on any carrier: it keeps the lock while \
+             it waits (since JDK 24 a virtual thread can unmount inside synchronized), until \
+             that wait ends."
+        );
+    }
     let mut s = if in_jni {
         let method = top.split('(').next().unwrap_or(top);
         format!("which is {state} inside the native method {method}")
@@ -390,6 +665,253 @@ fn chain_tail(snapshot: &Snapshot, owners: &BTreeMap<&str, usize>, start: usize)
     out
 }
 
+/// From this many threads parked on one application-level synchronizer, it is starvation.
+const STARVED_MIN: usize = 2;
+
+/// What a park blocker is, from its class and the waiting thread's frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Blocker {
+    Semaphore,
+    ReadWriteLock,
+    Latch,
+    Future,
+    /// A pool worker's own queue (`LinkedBlockingQueue.take` in `ThreadPoolExecutor.getTask`, …).
+    PoolQueue,
+    Other,
+}
+
+impl Blocker {
+    fn of(lock: &LockRef, frames: &[crate::dump::JavaFrame]) -> Blocker {
+        let class = lock.class.as_deref().unwrap_or(&lock.address);
+        let in_frames = |needle: &str| frames.iter().any(|f| f.text.contains(needle));
+        if class.starts_with("java.util.concurrent.Semaphore") {
+            Blocker::Semaphore
+        } else if class.starts_with("java.util.concurrent.locks.ReentrantReadWriteLock") {
+            Blocker::ReadWriteLock
+        } else if class.starts_with("java.util.concurrent.CountDownLatch") {
+            Blocker::Latch
+        } else if class.starts_with("java.util.concurrent.FutureTask")
+            || class.starts_with("java.util.concurrent.CompletableFuture")
+        {
+            Blocker::Future
+        } else if in_frames("ThreadPoolExecutor.getTask")
+            || in_frames("ForkJoinPool.awaitWork")
+            || ["Queue.take(", "Queue.poll(", "SynchronousQueue"]
+                .iter()
+                .any(|q| in_frames(q))
+        {
+            Blocker::PoolQueue
+        } else {
+            Blocker::Other
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Blocker::Semaphore => "Semaphore",
+            Blocker::ReadWriteLock => "ReentrantReadWriteLock",
+            Blocker::Latch => "CountDownLatch",
+            Blocker::Future => "future",
+            Blocker::PoolQueue => "pool queue",
+            Blocker::Other => "synchronizer",
+        }
+    }
+}
+
+/// The first frame of application code (not the JDK's), the one that called into the
+/// synchronizer.
+fn app_frame(java: &crate::dump::JavaThread) -> Option<&str> {
+    java.frames
+        .iter()
+        .map(|f| f.text.as_str())
+        .find(|f| !is_jdk_method(f))
+}
+
+/// `Waits.handle` of `Waits.handle(Waits.java:108)`.
+fn method_of(frame: &str) -> &str {
+    let method = frame.split('(').next().unwrap_or(frame);
+    method.split_once('/').map_or(method, |(_, m)| m)
+}
+
+/// Threads parked on synchronizers nobody owns, grouped by blocker: starvation when many
+/// wait on one application-level synchronizer, an idle pool when workers wait for work.
+fn parked_groups(snapshot: &Snapshot) -> Vec<Finding> {
+    let owners = lock_owners(snapshot);
+    let threads = &snapshot.threads;
+    let mut groups: Vec<(&LockRef, Vec<usize>)> = Vec::new();
+    for (i, t) in threads.iter().enumerate() {
+        let Some(w) = t.java.as_ref().and_then(|j| j.waiting_for()) else {
+            continue;
+        };
+        if w.action != LockAction::ParkingToWaitFor || owners.contains_key(w.lock.address.as_str())
+        {
+            continue;
+        }
+        match groups.iter_mut().find(|(l, _)| l.address == w.lock.address) {
+            Some((_, list)) => list.push(i),
+            None => groups.push((&w.lock, vec![i])),
+        }
+    }
+    let mut findings = Vec::new();
+    let mut idle: Vec<usize> = Vec::new();
+    for (lock, list) in groups {
+        let Some(first) = threads[list[0]].java.as_ref() else {
+            continue;
+        };
+        let kind = Blocker::of(lock, &first.frames);
+        match kind {
+            Blocker::PoolQueue => idle.extend(&list),
+            Blocker::Other => {}
+            _ if list.len() < STARVED_MIN => {}
+            _ => findings.push(starvation(snapshot, lock, kind, &list)),
+        }
+    }
+    if !idle.is_empty() {
+        let names: Vec<String> = idle
+            .iter()
+            .take(6)
+            .map(|&i| format!("\"{}\"", threads[i].name))
+            .collect();
+        let more = idle.len().saturating_sub(names.len());
+        findings.push(Finding {
+            kind: FindingKind::IdlePool,
+            problem: false,
+            text: format!(
+                "{} pool worker{} idle, parked in {} own queue waiting for work: {}{}. That is \
+                 not a problem.",
+                idle.len(),
+                if idle.len() == 1 { " is" } else { "s are" },
+                if idle.len() == 1 { "its" } else { "their" },
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
+            lock: None,
+            owner: None,
+            threads: idle.iter().map(|&i| thread_ref(&threads[i])).collect(),
+        });
+    }
+    findings
+}
+
+fn starvation(snapshot: &Snapshot, lock: &LockRef, kind: Blocker, list: &[usize]) -> Finding {
+    let threads = &snapshot.threads;
+    // Waiters with the same stack are told as one line: 50 request threads are one fact.
+    let mut stacks: Vec<(Vec<&str>, Vec<usize>)> = Vec::new();
+    for &i in list {
+        let frames: Vec<&str> = threads[i]
+            .java
+            .as_ref()
+            .map(|j| j.frames.iter().map(|f| f.text.as_str()).collect())
+            .unwrap_or_default();
+        match stacks.iter_mut().find(|(s, _)| *s == frames) {
+            Some((_, l)) => l.push(i),
+            None => stacks.push((frames, vec![i])),
+        }
+    }
+    let groups: Vec<String> = stacks
+        .iter()
+        .map(|(frames, l)| {
+            let names: Vec<String> = l
+                .iter()
+                .take(3)
+                .map(|&i| format!("\"{}\"", threads[i].name))
+                .collect();
+            let more = l.len().saturating_sub(names.len());
+            let at = frames
+                .iter()
+                .find(|f| !is_jdk_method(f))
+                .or(frames.first())
+                .map(|f| format!(" at {f}"))
+                .unwrap_or_default();
+            format!(
+                "{}{at} ({}{})",
+                if l.len() == 1 {
+                    "1 thread".to_string()
+                } else {
+                    format!("{} threads with the same stack", l.len())
+                },
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    let mut text = format!(
+        "{} threads are parked on a {} {lock} that no thread owns: {}.",
+        list.len(),
+        kind.name(),
+        groups.join("; ")
+    );
+    // The holders of a semaphore's permits or of a read lock are not recorded anywhere:
+    // the likely ones passed the acquire in the same code and are now blocked elsewhere.
+    let methods: BTreeSet<&str> = list
+        .iter()
+        .filter_map(|&i| app_frame(threads[i].java.as_ref()?))
+        .map(method_of)
+        .collect();
+    let holders: Vec<usize> = (0..threads.len())
+        .filter(|i| !list.contains(i))
+        .filter(|&i| {
+            threads[i].java.as_ref().is_some_and(|j| {
+                j.frames
+                    .iter()
+                    .skip(1)
+                    .any(|f| methods.contains(method_of(&f.text)))
+            })
+        })
+        .collect();
+    let what = match kind {
+        Blocker::Semaphore => "its permits",
+        Blocker::ReadWriteLock => "the read lock",
+        _ => "it",
+    };
+    match kind {
+        Blocker::Latch => text.push_str(
+            " A latch opens only when countDown() is called often enough: find the thread that \
+             should count it down.",
+        ),
+        Blocker::Future => text
+            .push_str(" They wait for a task's result: the task itself is stuck or was never run."),
+        _ if holders.is_empty() => text.push_str(&format!(
+            " Which threads hold {what} is not recorded in a thread dump, and no other thread \
+             is inside {}.",
+            methods.iter().copied().collect::<Vec<_>>().join(", ")
+        )),
+        _ => {
+            let parts: Vec<String> = holders
+                .iter()
+                .map(|&h| format!("{}, {}", describe(&threads[h]), owner_activity(&threads[h])))
+                .collect();
+            text.push_str(&format!(
+                " Likely holding {what} (they passed the acquire in the same code, {}, and are \
+                 blocked elsewhere now): {}",
+                methods.iter().copied().collect::<Vec<_>>().join(", "),
+                parts.join(" ")
+            ));
+        }
+    }
+    if kind == Blocker::ReadWriteLock {
+        text.push_str(
+            " A waiting writer also holds back every new reader, so one stuck reader stops them all.",
+        );
+    }
+    Finding {
+        kind: FindingKind::Starvation,
+        problem: true,
+        text,
+        lock: Some(lock.clone()),
+        owner: holders.first().map(|&h| thread_ref(&threads[h])),
+        threads: list.iter().map(|&i| thread_ref(&threads[i])).collect(),
+    }
+}
+
 /// Below this a thread is not "busy": 1% of a core over a `--sample` interval.
 const BUSY_PERCENT: f64 = 1.0;
 /// Below this a thread is not "busy": 0.1 s of CPU since it started (JVM start-up noise).
@@ -450,7 +972,13 @@ fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
     let list: Vec<&Thread> = snapshot
         .threads
         .iter()
-        .filter(|t| have_java && t.java.is_none() && t.lwp != pid && t.task.is_some())
+        .filter(|t| {
+            have_java
+                && t.java.is_none()
+                && !t.started_after_dump
+                && t.lwp != pid
+                && t.task.is_some()
+        })
         .collect();
     if list.is_empty() {
         return None;

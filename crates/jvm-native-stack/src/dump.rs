@@ -19,6 +19,12 @@ pub struct ThreadDump {
     /// several `kill -3`): only the last dump is kept.
     #[serde(skip)]
     pub earlier_dumps: usize,
+    /// True if this came from a JSON dump (`Thread.dump_to_file -format=json`).
+    #[serde(skip)]
+    pub from_json: bool,
+    /// True if a JSON dump of the same moment was merged in (virtual threads are complete).
+    #[serde(skip)]
+    pub json_merged: bool,
 }
 
 /// One thread of a Java thread dump.
@@ -54,8 +60,16 @@ pub struct JavaThread {
     pub frames: Vec<JavaFrame>,
     /// "Locked ownable synchronizers" (e.g. a held `ReentrantLock`).
     pub ownable_synchronizers: Vec<LockRef>,
-    /// True for virtual threads (only in JSON dumps).
+    /// True for virtual threads (JSON dumps, and "Mounted virtual thread" sections).
     pub is_virtual: bool,
+    /// For a carrier thread: the `#id` of the virtual thread it carries.
+    pub carrying: Option<u64>,
+    /// For a mounted virtual thread: the `#id` of its carrier thread.
+    pub carrier: Option<u64>,
+    /// The thread container of a JSON dump (`ForkJoinPool-1/…`): a scheduler's carriers
+    /// share one.
+    #[serde(skip)]
+    pub container: Option<String>,
 }
 
 /// One Java frame with the lock lines printed under it.
@@ -199,8 +213,12 @@ impl JavaThread {
 fn header_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
+        // `(?s)`: a name may span lines (a newline in a thread name is printed as is);
+        // the greedy name takes the last `" ` that still leaves a valid header tail.
+        // Carrier threads of virtual threads (JDK 21+) print no `nid=` and no state, so
+        // both are optional; a header needs `tid=` or `nid=` (checked by the caller).
         Regex::new(concat!(
-            r#"^"(?P<name>.*)" "#,
+            r#"(?s)^"(?P<name>.*)" "#,
             r"(?:#(?P<num>\d+) )?",
             r"(?:\[(?P<ostid>\d+)\] )?",
             r"(?P<daemon>daemon )?",
@@ -209,12 +227,65 @@ fn header_re() -> &'static Regex {
             r"(?:cpu=(?P<cpu>[\d.]+)ms )?",
             r"(?:elapsed=(?P<elapsed>[\d.]+)s )?",
             r"(?:allocated=\S+ )?(?:defined_classes=\S+ )?",
-            r"(?:tid=(?P<tid>0x[0-9a-fA-F]+) )?",
-            r"nid=(?P<nid>0x[0-9a-fA-F]+|\d+)",
-            r"(?P<rest>.*)$",
+            r"(?:tid=(?P<tid>0x[0-9a-fA-F]+)(?: |$))?",
+            r"(?:nid=(?P<nid>0x[0-9a-fA-F]+|\d+))?",
+            r"(?P<rest>[^\n]*)$",
         ))
         .expect("static regex")
     })
+}
+
+/// Parses one thread header (possibly several lines long) into a thread, if it is one.
+fn parse_header(text: &str) -> Option<JavaThread> {
+    let caps = header_re().captures(text)?;
+    let num = |k: &str| caps.name(k).map(|m| m.as_str());
+    if num("tid").is_none() && num("nid").is_none() {
+        return None;
+    }
+    let rest = num("rest").unwrap_or("").trim();
+    // Without nid= (a carrier) only the stack address may follow tid=.
+    if num("nid").is_none() && !(rest.is_empty() || rest.starts_with("[0x")) {
+        return None;
+    }
+    Some(JavaThread {
+        name: num("name").unwrap_or("").to_string(),
+        number: num("num").and_then(|s| s.parse().ok()),
+        os_thread_id: num("ostid").and_then(|s| s.parse().ok()),
+        daemon: caps.name("daemon").is_some(),
+        prio: num("prio").and_then(|s| s.parse().ok()),
+        os_prio: num("osprio").and_then(|s| s.parse().ok()),
+        cpu_ms: num("cpu").and_then(|s| s.parse().ok()),
+        elapsed_s: num("elapsed").and_then(|s| s.parse().ok()),
+        tid: num("tid").map(str::to_string),
+        nid: num("nid").and_then(parse_nid),
+        header_state: strip_stack_address(rest).to_string(),
+        ..JavaThread::default()
+    })
+}
+
+/// True for a line that belongs to a thread's body, never to its header.
+fn is_body_line(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty()
+        || t.starts_with("java.lang.Thread.State:")
+        || t.starts_with("at ")
+        || t.starts_with("- ")
+        || t.starts_with("Locked ownable synchronizers")
+        || t.starts_with("Carrying virtual thread #")
+        || t.starts_with("Mounted virtual thread #")
+}
+
+/// Most lines one thread name may span: bounds the header search on garbage input.
+const MAX_HEADER_LINES: usize = 32;
+
+/// True for the line that ends the thread list of a dump (the deadlock report may follow).
+fn is_end_marker(line: &str) -> bool {
+    line.starts_with("JNI global refs:") || line.starts_with("JNI global references:")
+}
+
+/// `#22` at the end of "Carrying virtual thread #22".
+fn trailing_number(s: &str) -> Option<u64> {
+    s.rsplit('#').next()?.trim().parse().ok()
 }
 
 fn lock_re() -> &'static Regex {
@@ -242,23 +313,34 @@ pub fn parse(text: &str) -> Result<ThreadDump, crate::Error> {
 }
 
 /// Parses the text format of `jstack -l` / `jcmd Thread.print -l`.
+///
+/// Threads are found by structure (a header is a line opening with `"` and ending, maybe
+/// some lines later, in `" #id … tid=0x… nid=…`), never by name: a thread name may hold
+/// newlines, quotes or a whole fabricated header. The thread list ends at "JNI global
+/// refs:", so log lines after the dump (exception traces) are not attached to its last
+/// thread.
 pub fn parse_text(text: &str) -> ThreadDump {
     let mut dump = ThreadDump::default();
     let mut current: Option<JavaThread> = None;
     let mut in_synchronizers = false;
-    let mut lines = text.lines().peekable();
-    while let Some(raw) = lines.next() {
-        let line = raw.trim_end_matches('\r');
+    // Past the end marker: only a deadlock report or a new dump may follow.
+    let mut ended = false;
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
         let trimmed = line.trim();
+        i += 1;
         if line.starts_with("Full thread dump") {
             if dump.banner.is_some() || current.is_some() || !dump.threads.is_empty() {
                 // A log with several dumps: mixing them would count every thread twice.
+                dump.threads.extend(current.take());
                 dump = ThreadDump {
                     earlier_dumps: dump.earlier_dumps + 1,
                     ..ThreadDump::default()
                 };
-                current = None;
             }
+            ended = false;
             let jvm = line
                 .trim_start_matches("Full thread dump")
                 .trim()
@@ -268,28 +350,58 @@ pub fn parse_text(text: &str) -> ThreadDump {
         }
         if trimmed.starts_with("Found one Java-level deadlock") {
             dump.threads.extend(current.take());
-            dump.deadlocks.push(parse_deadlock(&mut lines));
+            let mut rest = lines[i..].iter().copied().peekable();
+            let before = rest.len();
+            dump.deadlocks.push(parse_deadlock(&mut rest));
+            i += before - rest.len();
+            ended = true;
             continue;
         }
-        if let Some(caps) = header_re().captures(line) {
+        if ended {
+            continue;
+        }
+        if is_end_marker(line) {
+            dump.threads.extend(current.take());
+            ended = true;
+            continue;
+        }
+        if line.starts_with('"') {
+            // A header is normally one line. Only a thread name holding newlines makes it
+            // longer, and then its last line does not open with `"`: the header runs to the
+            // last such line that completes it, so a fabricated header inside the name
+            // stays part of the name. Only VM threads (fixed names) are printed without a
+            // blank line between them, so this never swallows the next real thread.
+            let start = i - 1;
+            let mut first = None;
+            let mut continued = None;
+            let mut j = start;
+            while j < lines.len() && j < start + MAX_HEADER_LINES {
+                if j > start && is_body_line(lines[j]) {
+                    break;
+                }
+                if first.is_none() || !lines[j].starts_with('"') {
+                    if let Some(t) = parse_header(&lines[start..=j].join("\n")) {
+                        if first.is_none() {
+                            first = Some((j, t));
+                        } else {
+                            continued = Some((j, t));
+                        }
+                    }
+                }
+                j += 1;
+            }
+            let end = continued.or(first);
             dump.threads.extend(current.take());
             in_synchronizers = false;
-            let num = |k: &str| caps.name(k).map(|m| m.as_str());
-            let rest = num("rest").unwrap_or("").trim();
-            current = Some(JavaThread {
-                name: num("name").unwrap_or("").to_string(),
-                number: num("num").and_then(|s| s.parse().ok()),
-                os_thread_id: num("ostid").and_then(|s| s.parse().ok()),
-                daemon: caps.name("daemon").is_some(),
-                prio: num("prio").and_then(|s| s.parse().ok()),
-                os_prio: num("osprio").and_then(|s| s.parse().ok()),
-                cpu_ms: num("cpu").and_then(|s| s.parse().ok()),
-                elapsed_s: num("elapsed").and_then(|s| s.parse().ok()),
-                tid: num("tid").map(str::to_string),
-                nid: num("nid").and_then(parse_nid),
-                header_state: strip_stack_address(rest).to_string(),
-                ..JavaThread::default()
-            });
+            match end {
+                Some((j, t)) => {
+                    current = Some(t);
+                    i = j + 1;
+                }
+                // Not a header we understand: drop its body rather than give it to the
+                // thread before.
+                None => current = None,
+            }
             continue;
         }
         let Some(thread) = current.as_mut() else {
@@ -307,6 +419,21 @@ pub fn parse_text(text: &str) -> ThreadDump {
                 }
                 None => thread.state = Some(state.to_string()),
             }
+        } else if trimmed.starts_with("Carrying virtual thread #") {
+            thread.carrying = trailing_number(trimmed);
+        } else if trimmed.starts_with("Mounted virtual thread #") {
+            // JDK 25 prints the mounted virtual thread's own frames under the carrier's:
+            // they become a thread of their own, linked to the carrier.
+            let carrier = thread.number;
+            let number = trailing_number(trimmed);
+            dump.threads.extend(current.take());
+            current = Some(JavaThread {
+                number,
+                is_virtual: true,
+                carrier,
+                header_state: "mounted".into(),
+                ..JavaThread::default()
+            });
         } else if let Some(frame) = trimmed.strip_prefix("at ") {
             thread.frames.push(JavaFrame {
                 text: frame.to_string(),
@@ -332,6 +459,10 @@ pub fn parse_text(text: &str) -> ThreadDump {
 
 /// Drops the trailing `[0x00007f…]` stack address from a header's state text.
 fn strip_stack_address(rest: &str) -> &str {
+    if rest.starts_with("[0x") && rest.ends_with(']') {
+        // A carrier's header (JDK 21+): no state, only the address.
+        return "";
+    }
     match rest.rfind(" [0x") {
         Some(i) if rest.ends_with(']') => rest[..i].trim(),
         _ => rest.trim(),
@@ -447,6 +578,34 @@ mod tests {
         assert_eq!(t.name, "a \"quoted\" [name]");
         assert!(t.daemon);
         assert_eq!(t.header_state, "waiting on condition");
+    }
+
+    #[test]
+    fn a_newline_in_a_name_does_not_shift_frames() {
+        let text = "\"innocent\" #5 prio=5 os_prio=0 tid=0x5 nid=0x5 waiting on condition  [0x0]\n   java.lang.Thread.State: TIMED_WAITING (sleeping)\n\tat X.sleep(X.java:1)\n\n\"GET /a HTTP/1.1\nHost: b\" #6 prio=5 os_prio=0 tid=0x6 nid=0x6 waiting on condition  [0x0]\n   java.lang.Thread.State: TIMED_WAITING (sleeping)\n\tat X.hold(X.java:2)\n\t- locked <0x0a> (a java.lang.Object)\n";
+        let d = parse_text(text);
+        assert_eq!(d.threads.len(), 2);
+        assert_eq!(d.threads[0].frames.len(), 1);
+        assert!(d.threads[0].owned_locks().is_empty());
+        assert_eq!(d.threads[1].name, "GET /a HTTP/1.1\nHost: b");
+        assert_eq!(d.threads[1].nid, Some(6));
+        assert_eq!(d.threads[1].owned_locks()[0].address, "0x0a");
+    }
+
+    #[test]
+    fn a_header_inside_a_name_is_not_a_thread() {
+        let text = "\"x\n\"fake\" #99 prio=5 os_prio=0 tid=0x1 nid=0x1 runnable\ny\" #6 prio=5 os_prio=0 tid=0x6 nid=0x6 runnable  [0x0]\n   java.lang.Thread.State: RUNNABLE\n\tat X.run(X.java:2)\n";
+        let d = parse_text(text);
+        assert_eq!(d.threads.len(), 1, "{:?}", d.threads);
+        assert_eq!(d.threads[0].number, Some(6));
+        assert_eq!(d.threads[0].frames.len(), 1);
+    }
+
+    #[test]
+    fn log_lines_after_the_dump_are_not_frames() {
+        let text = "\"last\" #5 prio=5 os_prio=0 tid=0x5 nid=0x5 runnable  [0x0]\n   java.lang.Thread.State: RUNNABLE\n\tat X.run(X.java:1)\n\nJNI global refs: 4, weak refs: 0\n\njava.lang.IllegalStateException: boom\n\tat App.handle(App.java:9)\n\t- locked <0x0b> (a java.lang.Object)\n";
+        let d = parse_text(text);
+        assert_eq!(d.threads[0].frames.len(), 1);
     }
 
     #[test]

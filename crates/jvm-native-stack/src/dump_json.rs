@@ -22,6 +22,7 @@ struct Body {
 
 #[derive(Deserialize)]
 struct Container {
+    container: Option<String>,
     #[serde(default)]
     threads: Vec<Thread>,
 }
@@ -43,6 +44,8 @@ struct Thread {
     park_blocker: Option<ParkBlocker>,
     #[serde(rename = "monitorsOwned", default)]
     monitors_owned: Vec<MonitorsOwned>,
+    /// The carrier's tid, for a mounted virtual thread (JDK 25).
+    carrier: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -69,10 +72,15 @@ pub fn parse(text: &str) -> Result<ThreadDump, Error> {
         banner: body
             .runtime_version
             .map(|v| format!("JSON thread dump, runtime {v}")),
+        from_json: true,
         ..ThreadDump::default()
     };
-    for thread in body.containers.into_iter().flat_map(|c| c.threads) {
-        dump.threads.push(convert(thread));
+    for container in body.containers {
+        for thread in container.threads {
+            let mut t = convert(thread);
+            t.container = container.container.clone();
+            dump.threads.push(t);
+        }
     }
     Ok(dump)
 }
@@ -134,6 +142,7 @@ fn convert(t: Thread) -> JavaThread {
         state: t.state,
         frames,
         is_virtual: t.is_virtual,
+        carrier: t.carrier.as_deref().and_then(|c| c.parse().ok()),
         header_state: if t.is_virtual {
             "virtual".into()
         } else {

@@ -15,6 +15,7 @@ use crate::jdk::{self, JdkSearch};
 use crate::merge::{self, Filter, Snapshot};
 use crate::proc;
 use crate::runner::Runner;
+use crate::vthreads;
 use crate::Error;
 
 /// What to inspect.
@@ -22,8 +23,8 @@ use crate::Error;
 pub enum Source {
     /// A live JVM.
     Pid(u32),
-    /// A saved thread dump (`--from-file`).
-    File(PathBuf),
+    /// A saved thread dump (`--from-file`), or a text dump and the JSON dump taken with it.
+    File(Vec<PathBuf>),
 }
 
 /// A validated request, built from the command line before any work starts.
@@ -57,22 +58,30 @@ pub struct Outcome {
 /// Runs the whole pipeline.
 pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<Outcome, Error> {
     let (snapshot, pid) = match &plan.source {
-        Source::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|error| Error::ReadDump {
-                path: path.clone(),
-                error,
-            })?;
-            let dump = dump::parse(&text).map_err(|e| Error::BadDump {
-                reason: format!("{}: {e}", path.display()),
-            })?;
-            if dump.threads.is_empty() {
-                return Err(Error::BadDump {
-                    reason: format!(
-                        "no thread found in {}: expected the output of `jstack -l PID`, `jcmd PID Thread.print` or `jcmd PID Thread.dump_to_file -format=json`",
-                        path.display()
-                    ),
-                });
+        Source::File(paths) => {
+            let mut dumps = Vec::new();
+            for path in paths {
+                dumps.push((path, read_dump(path)?));
             }
+            let (text_dumps, json_dumps): (Vec<_>, Vec<_>) =
+                dumps.into_iter().partition(|(_, d)| !d.from_json);
+            let path = paths.first().cloned().unwrap_or_default();
+            let (dump, json) = match (text_dumps.len(), json_dumps.len()) {
+                (1, 1) | (1, 0) | (0, 1) => {
+                    let mut text = text_dumps.into_iter().chain(json_dumps);
+                    let first = text.next().map(|(_, d)| d).unwrap_or_default();
+                    (first, text.next().map(|(_, d)| d))
+                }
+                _ => {
+                    return Err(Error::BadDump {
+                        reason: "--from-file twice needs one text dump (jstack, jcmd Thread.print) and one JSON dump (jcmd Thread.dump_to_file -format=json)".into(),
+                    })
+                }
+            };
+            let dump = match json {
+                Some(json) => vthreads::merge_json(dump, json),
+                None => dump,
+            };
             let earlier = dump.earlier_dumps;
             let mut snapshot = merge::merge(None, dump, Vec::new());
             if earlier > 0 {
@@ -106,6 +115,26 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         findings,
         selected,
     })
+}
+
+/// Reads and parses one saved dump; a file without threads is an error.
+fn read_dump(path: &PathBuf) -> Result<dump::ThreadDump, Error> {
+    let text = std::fs::read_to_string(path).map_err(|error| Error::ReadDump {
+        path: path.clone(),
+        error,
+    })?;
+    let dump = dump::parse(&text).map_err(|e| Error::BadDump {
+        reason: format!("{}: {e}", path.display()),
+    })?;
+    if dump.threads.is_empty() {
+        return Err(Error::BadDump {
+            reason: format!(
+                "no thread found in {}: expected the output of `jstack -l PID`, `jcmd PID Thread.print` or `jcmd PID Thread.dump_to_file -format=json`",
+                path.display()
+            ),
+        });
+    }
+    Ok(dump)
 }
 
 /// Java dump, /proc (sampled if asked) and fd targets, merged; then gdb frames.
@@ -214,16 +243,35 @@ fn collect(
         target_exe: Some(exe),
         ..plan.jdk.clone()
     };
+    let before = proc::task_ids(pid);
     let started = std::time::Instant::now();
     let text = jdk::thread_dump(runner, &search, pid, plan.dump_timeout, cancel)?;
     let dump_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let dump = dump::parse_text(&text);
+    let mut dump = dump::parse_text(&text);
+    let mut warnings = Vec::new();
+    if vthreads::has_virtual_threads(&dump) {
+        match jdk::json_dump(runner, &search, pid, plan.dump_timeout, cancel)
+            .and_then(|json| dump::parse(&json))
+        {
+            Ok(json) => dump = vthreads::merge_json(dump, json),
+            Err(Error::Interrupted) => return Err(Error::Interrupted),
+            Err(e) => warnings.push(format!(
+                "no JSON thread dump, so unmounted virtual threads are missing: {e}"
+            )),
+        }
+    }
     let tasks = match plan.sample {
         Some(interval) => proc::sample(pid, interval, cancel)?,
         None => proc::read_tasks(pid)?,
     };
     let mut snapshot = merge::merge(Some(pid), dump, tasks);
     snapshot.dump_ms = Some(dump_ms);
+    snapshot.warnings.extend(warnings);
+    if !before.is_empty() {
+        for t in &mut snapshot.threads {
+            t.started_after_dump = t.java.is_none() && t.lwp.is_some_and(|l| !before.contains(&l));
+        }
+    }
     for t in &mut snapshot.threads {
         let fd = t
             .task

@@ -127,6 +127,61 @@ pub fn thread_dump(
     })
 }
 
+/// Takes the JSON thread dump (`jcmd PID Thread.dump_to_file -format=json FILE`, JDK 21+),
+/// the only one listing unmounted virtual threads. The JVM writes the file itself, so it
+/// goes to a fresh directory the target's user can write to; it is removed afterwards.
+pub fn json_dump(
+    runner: &dyn Runner,
+    search: &JdkSearch,
+    pid: u32,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<String, Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let failed = |details: String| Error::JstackFailed {
+        pid,
+        fix: "virtual threads are listed only while mounted".into(),
+        details,
+    };
+    let jcmd = search
+        .target_own("jcmd")
+        .or_else(|| search.find("jcmd"))
+        .ok_or(Error::JdkToolsMissing)?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let dir = std::env::temp_dir().join(format!("jnstack-{}-{pid}-{nanos}", std::process::id()));
+    std::fs::create_dir(&dir)
+        .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+    // Writable but not listable by others: the JVM may run as another user than we do.
+    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o733));
+    let file = dir.join("threads.json");
+    let job = Job::new(
+        jcmd.clone(),
+        vec![
+            pid.to_string(),
+            "Thread.dump_to_file".into(),
+            "-format=json".into(),
+            file.display().to_string(),
+        ],
+        timeout,
+    );
+    let result = match runner.run(&job, cancel) {
+        Err(RunError::Interrupted) => Err(Error::Interrupted),
+        Err(e) => Err(failed(e.to_string())),
+        Ok(out) => std::fs::read_to_string(&file).map_err(|e| {
+            failed(format!(
+                "{} wrote no {} ({e}): {}",
+                jcmd.display(),
+                file.display(),
+                summary(&out.stdout, &out.stderr)
+            ))
+        }),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 /// How to fix a failed attach, from what jstack/jcmd said.
 fn fix_for(pid: u32, details: &str) -> String {
     if details.contains("does not support the attach mechanism") {

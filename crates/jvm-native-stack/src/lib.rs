@@ -16,6 +16,7 @@ pub mod merge;
 pub mod proc;
 pub mod report;
 pub mod runner;
+pub mod vthreads;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -24,6 +24,9 @@ pub struct Thread {
     pub native_frames: Option<Vec<NativeFrame>>,
     /// The file descriptor the thread's blocking syscall uses, resolved.
     pub fd: Option<FdTarget>,
+    /// Not in the Java dump because it started after the dump was requested (it was not
+    /// among the process's tasks then), not because the JVM does not know it.
+    pub started_after_dump: bool,
 }
 
 impl Thread {
@@ -58,10 +61,18 @@ pub struct Snapshot {
     pub gdb_timing: Option<GdbTiming>,
     /// Things that went wrong but did not stop the run (gdb timeout, …).
     pub warnings: Vec<String>,
+    /// The JVM has virtual threads (JDK 21+), which a text dump lists only while mounted.
+    #[serde(skip)]
+    pub has_virtual_threads: bool,
+    /// A JSON dump was merged in: every virtual thread is listed.
+    #[serde(skip)]
+    pub virtual_threads_listed: bool,
 }
 
 /// Joins dump threads and tasks on LWP = nid.
 pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
+    let has_virtual_threads = crate::vthreads::has_virtual_threads(&dump);
+    let virtual_threads_listed = dump.json_merged || dump.from_json;
     let mut tasks: Vec<Option<Task>> = tasks.into_iter().map(Some).collect();
     let mut threads = Vec::with_capacity(tasks.len());
     for java in dump.threads {
@@ -79,6 +90,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
             task,
             native_frames: None,
             fd: None,
+            started_after_dump: false,
         });
     }
     threads.extend(tasks.into_iter().flatten().map(|task| Thread {
@@ -88,6 +100,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         task: Some(task),
         native_frames: None,
         fd: None,
+        started_after_dump: false,
     }));
     Snapshot {
         pid,
@@ -97,6 +110,8 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         dump_ms: None,
         gdb_timing: None,
         warnings: Vec::new(),
+        has_virtual_threads,
+        virtual_threads_listed,
     }
 }
 

@@ -266,6 +266,17 @@ pub fn numeric_name<T: std::str::FromStr>(entry: &fs::DirEntry) -> Option<T> {
     entry.file_name().to_str()?.parse().ok()
 }
 
+/// The LWPs of `pid` right now (empty if /proc cannot tell): taken before the Java dump,
+/// it tells threads that started after the dump from threads the JVM does not know.
+pub fn task_ids(pid: u32) -> std::collections::BTreeSet<u32> {
+    fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| numeric_name::<u32>(&e))
+        .collect()
+}
+
 /// Reads every task of `pid`. Tasks that exit while we read them are skipped.
 pub fn read_tasks(pid: u32) -> Result<Vec<Task>, Error> {
     let dir = PathBuf::from(format!("/proc/{pid}/task"));

@@ -161,6 +161,10 @@ fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style) 
     }
     if let Some(state) = t.java_state() {
         let _ = write!(header, " {state}");
+    } else if let Some(n) = t.java.as_ref().and_then(|j| j.carrying) {
+        let _ = write!(header, " carrying virtual thread #{n}");
+    } else if t.started_after_dump {
+        header.push_str(" started after the dump");
     } else if t.java.is_none() {
         header.push_str(" native-only");
     }

@@ -65,7 +65,16 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
     thread_keys.sort_unstable();
     assert_eq!(
         thread_keys,
-        ["fd", "java", "lwp", "name", "native_frames", "nid", "task"]
+        [
+            "fd",
+            "java",
+            "lwp",
+            "name",
+            "native_frames",
+            "nid",
+            "started_after_dump",
+            "task"
+        ]
     );
     assert_eq!(report["schema_version"], 1);
     assert!(report["pid"].is_null());

@@ -20,7 +20,7 @@ fn schema() -> Value {
         "pid": "u?",
         "jvm": "s?",
         "findings": [{
-            "kind": "enum:monitor_chain|deadlock|top_cpu|native_only",
+            "kind": "enum:monitor_chain|deadlock|top_cpu|native_only|pinned_carriers|starvation|idle_pool",
             "problem": "b",
             "text": "s",
             "lock": {"?": true, "address": "s", "class": "s?"},
@@ -36,7 +36,7 @@ fn schema() -> Value {
                 "name": "s", "number": "u?", "os_thread_id": "u?", "daemon": "b",
                 "prio": "i?", "os_prio": "i?", "cpu_ms": "f?", "elapsed_s": "f?",
                 "tid": "s?", "nid": "u?", "header_state": "s", "state": "s?",
-                "state_detail": "s?", "is_virtual": "b",
+                "state_detail": "s?", "is_virtual": "b", "carrying": "u?", "carrier": "u?",
                 "frames": [{
                     "text": "s",
                     "locks": [{
@@ -64,6 +64,7 @@ fn schema() -> Value {
                 "pipe": {"?": true, "queued": "u", "capacity": "u"},
                 "readers": [{"pid": "u", "comm": "s", "fd": "i"}],
             },
+            "started_after_dump": "b",
         }],
         "deadlocks": [{
             "edges": [{"thread": "s", "waiting_for": "s", "class": "s?", "held_by": "s"}],
@@ -187,6 +188,7 @@ fn json_matches_the_documented_schema_live_and_from_file() {
         "jdk17.txt",
         "jdk25.txt",
         "jdk25-virtual-threads.json",
+        "jdk25-pinned.txt",
         "jdk8-post.txt",
     ] {
         let report = json_of(&["--from-file", dumps.join(name).to_str().unwrap()]);

@@ -5,5 +5,8 @@ mod harness;
 mod cli;
 mod faults;
 mod live;
+mod names;
 mod parse;
 mod schema;
+mod vthreads;
+mod waits;

