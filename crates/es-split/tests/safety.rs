@@ -222,6 +222,13 @@ fn a_second_cluster_with_the_same_names_is_never_touched() {
     wait_for("the deletes", || a.requests("GET /_tasks/fake-node:") >= 2);
     signal(&child, "-KILL");
     finish(child);
+    // The local state lists the interrupted split, with its cluster.
+    let (code, stdout, _) = run(state.path(), &["--status"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("logs on cluster fake-cluster-") && stdout.contains("phase copied"),
+        "{stdout}"
+    );
     // The same state directory, the other cluster: nothing of A's split applies there.
     let (code, stdout, stderr) = run(
         state.path(),
@@ -583,4 +590,32 @@ fn a_non_interactive_run_that_changes_anything_needs_yes() {
     assert_eq!(code, 0, "a dry run changes nothing: {stderr}");
     assert_eq!(f.requests("PUT"), 0);
     let _ = Mutex::new(());
+}
+
+#[test]
+fn a_journal_from_another_cluster_is_refused() {
+    // A journal index restored from another cluster's snapshot names that cluster.
+    let f = fake();
+    f.with(|s| s.faults.task_error = true);
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, _) = run(state.path(), &strs(&args(&f.url, &[])));
+    assert_eq!(code, 2);
+    f.with(|s| {
+        s.faults.task_error = false;
+        s.cluster_uuid = "restored-elsewhere".into();
+    });
+    for extra in [vec!["--resume"], vec!["--rollback"]] {
+        let mut argv = vec!["--url", f.url.as_str(), "--index", "logs", "--yes"];
+        argv.extend(extra.iter());
+        let (code, _, stderr) = run(state.path(), &argv);
+        assert_eq!(code, 2, "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("refusing to act on another cluster's split"),
+            "{stderr}"
+        );
+    }
+    assert!(
+        f.with(|s| s.indices.contains_key("logs-firsthalf")),
+        "nothing deleted"
+    );
 }

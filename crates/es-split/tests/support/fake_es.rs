@@ -254,7 +254,11 @@ impl FakeEs {
             flavor,
             indices: BTreeMap::new(),
             aliases: BTreeMap::new(),
-            cluster_uuid: format!("fake-cluster-{}", std::process::id()),
+            cluster_uuid: {
+                static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                format!("fake-cluster-{}-{n}", std::process::id())
+            },
             tasks: HashMap::new(),
             next_task: 1,
             auth: None,
