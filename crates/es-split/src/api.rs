@@ -343,22 +343,34 @@ pub fn clone_index(
         Some(&json!({"settings": settings})),
         false,
     );
+    checked_once(step, outcome, true, || exists(es, step, target))
+}
+
+/// Settles a request that must not run twice: success, or (with `exists_ok`) a 400
+/// `resource_already_exists_exception`, is done; another 4xx is an error; after an ambiguous
+/// failure (5xx, reset, timeout) `ran` reads the cluster to tell whether it went through.
+pub fn checked_once(
+    step: &str,
+    outcome: Result<crate::client::Reply>,
+    exists_ok: bool,
+    ran: impl FnOnce() -> Result<bool>,
+) -> Result<()> {
     match outcome {
-        Ok(reply) if reply.success() => Ok(()),
-        Ok(reply)
-            if reply.status == 400
-                && crate::client::error_parts(&reply.json).0
-                    == "resource_already_exists_exception" =>
+        Ok(r) if r.success() => Ok(()),
+        Ok(r)
+            if exists_ok
+                && r.status == 400
+                && crate::client::error_parts(&r.json).0 == "resource_already_exists_exception" =>
         {
             Ok(())
         }
-        Ok(reply) if reply.status < 500 => Err(http_error(step, reply.status, &reply.json)),
+        Ok(r) if r.status < 500 => Err(http_error(step, r.status, &r.json)),
         other => {
-            if exists(es, step, target)? {
+            if ran()? {
                 return Ok(());
             }
             match other {
-                Ok(reply) => Err(http_error(step, reply.status, &reply.json)),
+                Ok(r) => Err(http_error(step, r.status, &r.json)),
                 Err(e) => Err(e),
             }
         }
@@ -376,25 +388,7 @@ pub fn create_index(es: &Es, name: &str, body: &Value) -> Result<()> {
         Some(body),
         false,
     );
-    match outcome {
-        Ok(r) if r.success() => Ok(()),
-        Ok(r)
-            if r.status == 400
-                && crate::client::error_parts(&r.json).0 == "resource_already_exists_exception" =>
-        {
-            Ok(())
-        }
-        Ok(r) if r.status < 500 => Err(http_error(step, r.status, &r.json)),
-        other => {
-            if exists(es, step, name)? {
-                return Ok(());
-            }
-            match other {
-                Ok(r) => Err(http_error(step, r.status, &r.json)),
-                Err(e) => Err(e),
-            }
-        }
-    }
+    checked_once(step, outcome, true, || exists(es, step, name))
 }
 
 /// Deletes an index; one that is already gone (a retried delete) is fine.

@@ -190,40 +190,7 @@ fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
 
 /// A placeholder report for `--status` (it prints its own output).
 fn status_report() -> Report {
-    Report {
-        schema: es_split::report::SCHEMA_VERSION,
-        status: "status".into(),
-        split_id: None,
-        phase: None,
-        server: String::new(),
-        source: String::new(),
-        field: String::new(),
-        mid: String::new(),
-        mid_epoch_millis: None,
-        mid_input: String::new(),
-        method: None,
-        missing_to: None,
-        total: 0,
-        without_field: 0,
-        first: es_split::report::Half {
-            index: String::new(),
-            expected: 0,
-            actual: None,
-        },
-        second: es_split::report::Half {
-            index: String::new(),
-            expected: 0,
-            actual: None,
-        },
-        steps: Vec::new(),
-        alias: None,
-        source_deleted: false,
-        source_write_block_restored: false,
-        source_blocked_seconds: 0.0,
-        hygiene: Vec::new(),
-        problems: Vec::new(),
-        warnings: Vec::new(),
-    }
+    Report::bare("status", "", "", "", "")
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

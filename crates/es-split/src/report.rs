@@ -64,6 +64,42 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report with only a status and the names involved (rollback, `--status`, a resume
+    /// that found nothing left to do).
+    pub fn bare(status: &str, server: &str, source: &str, first: &str, second: &str) -> Self {
+        let half = |index: &str| Half {
+            index: index.to_string(),
+            expected: 0,
+            actual: None,
+        };
+        Report {
+            schema: SCHEMA_VERSION,
+            status: status.into(),
+            split_id: None,
+            phase: None,
+            server: server.into(),
+            source: source.into(),
+            field: String::new(),
+            mid: String::new(),
+            mid_epoch_millis: None,
+            mid_input: String::new(),
+            method: None,
+            missing_to: None,
+            total: 0,
+            without_field: 0,
+            first: half(first),
+            second: half(second),
+            steps: Vec::new(),
+            alias: None,
+            source_deleted: false,
+            source_write_block_restored: false,
+            source_blocked_seconds: 0.0,
+            hygiene: Vec::new(),
+            problems: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// Total seconds of all steps.
     pub fn seconds(&self) -> f64 {
         self.steps.iter().map(|s| s.seconds).sum()

@@ -10,7 +10,7 @@ use crate::journal::{self, Phase};
 use crate::lease::Lease;
 use crate::plan::{self, Config};
 use crate::progress::Ui;
-use crate::report::{Half, Report, Step};
+use crate::report::{Report, Step};
 use crate::store::Store;
 
 /// Runs `--rollback`.
@@ -161,35 +161,9 @@ pub(crate) fn report(
     steps: Vec<Step>,
     restored: bool,
 ) -> Report {
-    let half = |index: &String| Half {
-        index: index.clone(),
-        expected: 0,
-        actual: None,
-    };
-    Report {
-        schema: crate::report::SCHEMA_VERSION,
-        status: status.into(),
-        split_id: None,
-        phase: None,
-        server: server.into(),
-        source: cfg.index.clone(),
-        field: cfg.field.clone(),
-        mid: String::new(),
-        mid_epoch_millis: None,
-        mid_input: String::new(),
-        method: None,
-        missing_to: None,
-        total: 0,
-        without_field: 0,
-        first: half(&cfg.first),
-        second: half(&cfg.second),
-        steps,
-        alias: None,
-        source_deleted: false,
-        source_write_block_restored: restored,
-        source_blocked_seconds: 0.0,
-        hygiene: Vec::new(),
-        problems: Vec::new(),
-        warnings: Vec::new(),
-    }
+    let mut r = Report::bare(status, server, &cfg.index, &cfg.first, &cfg.second);
+    r.field = cfg.field.clone();
+    r.steps = steps;
+    r.source_write_block_restored = restored;
+    r
 }

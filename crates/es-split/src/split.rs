@@ -939,21 +939,10 @@ fn update_aliases_once(es: &Es, actions: &[Value], deleted: Option<&String>) -> 
         Some(&body),
         false,
     );
-    match outcome {
-        Ok(r) if r.success() => Ok(()),
-        Ok(r) if r.status < 500 => Err(crate::client::http_error(step, r.status, &r.json)),
-        other => {
-            if let Some(src) = deleted {
-                if !api::exists(es, step, src)? {
-                    return Ok(());
-                }
-            }
-            match other {
-                Ok(r) => Err(crate::client::http_error(step, r.status, &r.json)),
-                Err(e) => Err(e),
-            }
-        }
-    }
+    api::checked_once(step, outcome, false, || match deleted {
+        Some(src) => api::exists(es, step, src).map(|e| !e),
+        None => Ok(false),
+    })
 }
 
 fn mismatches(j: &Journal, snap: &Snapshot, first: u64, second: u64) -> Vec<String> {

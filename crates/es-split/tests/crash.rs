@@ -14,28 +14,7 @@ use crate::support::*;
 const N: u64 = 600;
 
 fn split_args(url: &str, extra: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "--url",
-        url,
-        "--index",
-        "logs",
-        "--field",
-        "date",
-        "--mid",
-        "2015-01-01",
-        "--poll-interval",
-        "0.01",
-        "--retry-delay",
-        "0.01",
-        "--scroll-size",
-        "100",
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v
+    split_argv(url, extra)
 }
 
 /// Runs the binary through `proxy`, which kills it at its k-th mutating request.

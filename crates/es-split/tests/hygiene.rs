@@ -17,24 +17,11 @@ fn fake() -> FakeEs {
 }
 
 fn args(url: &str, extra: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = ["--url", url, "--index", "logs"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for (flag, value) in [("--field", "date"), ("--mid", "2015-01-01")] {
-        if !extra.contains(&flag) {
-            v.extend([flag.to_string(), value.to_string()]);
-        }
-    }
-    for a in ["--poll-interval", "0.01", "--retry-delay", "0.01", "--yes"] {
-        v.push(a.into());
-    }
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v
+    split_argv(url, extra)
 }
 
 fn go(state: &std::path::Path, argv: &[String]) -> (i32, String, String) {
-    run(state, &argv.iter().map(String::as_str).collect::<Vec<_>>())
+    run_argv(state, argv)
 }
 
 /// A source with an ILM policy and rollover alias, both pipelines, an allocation filter, a

@@ -22,28 +22,7 @@ fn fake() -> FakeEs {
 }
 
 fn args(url: &str, extra: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "--url",
-        url,
-        "--index",
-        "logs",
-        "--field",
-        "date",
-        "--mid",
-        "2015-01-01",
-        "--poll-interval",
-        "0.01",
-        "--retry-delay",
-        "0.01",
-        "--scroll-size",
-        "50",
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v
+    split_argv(url, extra)
 }
 
 fn strs(v: &[String]) -> Vec<&str> {

@@ -266,6 +266,32 @@ pub fn es_split(state: &std::path::Path) -> assert_cmd::Command {
     cmd
 }
 
+/// The usual split of `logs` on `date` at 2015-01-01 for `url`, fast polls, `--yes`; a flag
+/// in `extra` replaces its default.
+pub fn split_argv(url: &str, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["--url", url].iter().map(|s| s.to_string()).collect();
+    for (flag, value) in [
+        ("--index", "logs"),
+        ("--field", "date"),
+        ("--mid", "2015-01-01"),
+        ("--poll-interval", "0.01"),
+        ("--retry-delay", "0.01"),
+        ("--scroll-size", "50"),
+    ] {
+        if !extra.contains(&flag) {
+            v.extend([flag.to_string(), value.to_string()]);
+        }
+    }
+    v.push("--yes".into());
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+/// [`run`] with owned arguments.
+pub fn run_argv(state: &std::path::Path, argv: &[String]) -> (i32, String, String) {
+    run(state, &argv.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// Runs the binary and returns (exit code, stdout, stderr).
 pub fn run(state: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = es_split(state).args(args).output().unwrap();

@@ -78,7 +78,12 @@ async fn forward(State(s): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(ct) = ct {
         rb = rb.header("content-type", ct.as_bytes());
     }
-    match rb.send().await {
+    relay(rb.send().await).await
+}
+
+/// The upstream's answer as the proxy's, or 502 when the upstream could not be reached.
+async fn relay(resp: reqwest::Result<reqwest::Response>) -> Response {
+    match resp {
         Ok(resp) => {
             let status = resp.status().as_u16();
             let bytes = resp.bytes().await.unwrap_or_default();
@@ -212,19 +217,5 @@ async fn kill_forward(State(s): State<Arc<KillShared>>, req: Request) -> Respons
         kill(&s);
         std::future::pending::<()>().await;
     }
-    match resp {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            let bytes = resp.bytes().await.unwrap_or_default();
-            Response::builder()
-                .status(status)
-                .header("content-type", "application/json")
-                .body(Body::from(bytes))
-                .unwrap()
-        }
-        Err(_) => Response::builder()
-            .status(StatusCode::BAD_GATEWAY)
-            .body(Body::empty())
-            .unwrap(),
-    }
+    relay(resp).await
 }
