@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::ops::AddAssign;
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memchr3, memrchr};
 use serde::Serialize;
 
 use crate::language::{Language, Opener};
@@ -74,6 +74,9 @@ enum State {
     Doc(usize),
     /// Inside line block `idx` (POD): ends at a line starting with its end marker.
     LineBlock(usize),
+    /// Inside a block scalar (YAML `|`) opened on a line indented this much: its content (code)
+    /// is every line indented deeper.
+    Scalar(usize),
 }
 
 /// Counts the lines of `bytes` (a whole file) in `lang`. Handles CRLF, a UTF-8 BOM, a missing
@@ -103,7 +106,8 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
         }
         let end = find_byte(b'\n', &bytes[first..]).map_or(bytes.len(), |i| first + i);
         let line = &bytes[start..end];
-        let plain = state == State::Normal && {
+        // Inside an interpolation the state is `Normal` but a `}` changes it: no fast path.
+        let plain = state == State::Normal && scratch.frames.is_empty() && {
             if next_important < start {
                 next_important = lang
                     .important
@@ -230,9 +234,19 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
     }
 }
 
+/// An interpolation being read: the code inside string `idx`'s `${`, `depth` brackets deep.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    idx: usize,
+    depth: u32,
+}
+
 /// What the state machine keeps beside [`State`] while it reads one file.
 #[derive(Default)]
 struct Scratch<'a> {
+    /// The interpolations the scanner is inside, innermost last: in `Normal` state with frames,
+    /// a closing bracket at depth 1 returns to the string of the last frame.
+    frames: Vec<Frame>,
     /// The end of the delimited raw string or here-document being read (`)xyz"`, `EOF`), which
     /// varies per literal.
     end: Vec<u8>,
@@ -289,6 +303,12 @@ fn classify_full<'a>(
             Kind::Code
         };
     }
+    if let State::Scalar(indent) = *state {
+        if indent_of(line) > indent {
+            return Kind::Code;
+        }
+        *state = State::Normal;
+    }
     if let State::LineBlock(idx) = *state {
         if line.starts_with(&lang.line_blocks[idx].1) {
             *state = State::Normal;
@@ -316,6 +336,8 @@ fn classify_full<'a>(
     let mut continued = false;
     // A here-document opened on this line: its body starts on the next one.
     let mut heredoc = false;
+    // A block scalar opened on this line: likewise.
+    let mut scalar = false;
     let mut i = 0;
     while i < line.len() {
         let b = line[i];
@@ -324,6 +346,25 @@ fn classify_full<'a>(
                 if is_ws(b) {
                     i += 1;
                     continue;
+                }
+                if let Some(top) = scratch.frames.last_mut() {
+                    let interp = lang.strings[top.idx]
+                        .interpolation
+                        .as_ref()
+                        .expect("frames are pushed for interpolating strings only");
+                    if b == interp.close {
+                        code = true;
+                        top.depth -= 1;
+                        if top.depth == 0 {
+                            *state = State::Str(top.idx);
+                            scratch.frames.pop();
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    if b == interp.nest {
+                        top.depth += 1;
+                    }
                 }
                 if !lang.opener_first[usize::from(b)] {
                     code = true;
@@ -355,7 +396,7 @@ fn classify_full<'a>(
                         // A doc string is a comment only where a statement could start: not
                         // after code on its line, nor as an argument or item continued from
                         // the line before (`execute(\n    """SELECT …"""`).
-                        code = code || continues_expression(before);
+                        code = code || continues_expression(lang, before);
                         *state = if code {
                             State::Str(*idx)
                         } else {
@@ -365,7 +406,22 @@ fn classify_full<'a>(
                     }
                     Some((p, Opener::Str(idx))) => {
                         code = true;
-                        *state = State::Str(*idx);
+                        if !(lang.strings[*idx].not_in_number && in_number(&line[..i])) {
+                            *state = State::Str(*idx);
+                        }
+                        i += p.len();
+                    }
+                    Some((p, Opener::Escape)) => {
+                        code = true;
+                        i += p.len() + 1;
+                    }
+                    Some((p, Opener::Code)) => {
+                        code = true;
+                        i += p.len();
+                    }
+                    Some((p, Opener::Scalar)) => {
+                        code = true;
+                        scalar = scalar || opens_block_scalar(line, i, p.len());
                         i += p.len();
                     }
                     Some((p, Opener::Delimited(idx))) => {
@@ -454,11 +510,24 @@ fn classify_full<'a>(
                 if matches!(*state, State::Str(_)) {
                     code = true;
                 }
-                i = next_candidate(line, i, spec.end[0], spec.escape);
+                let interp = spec.interpolation.as_ref();
+                i = match interp {
+                    Some(it) => next_of_three(line, i, spec.end[0], it.open[0], spec.escape),
+                    None => next_candidate(line, i, spec.end[0], spec.escape),
+                };
                 if i == line.len() {
                     break;
                 }
-                if Some(line[i]) == spec.escape {
+                // Before the escape: Swift's `\(` begins with it.
+                if let Some(it) = interp.filter(|it| has_prefix(&line[i..], &it.open)) {
+                    if it.open.len() == 1 && line.get(i + 1) == Some(&it.open[0]) {
+                        i += 2; // `{{` in C# and Python: a literal brace.
+                    } else {
+                        scratch.frames.push(Frame { idx, depth: 1 });
+                        *state = State::Normal;
+                        i += it.open.len();
+                    }
+                } else if Some(line[i]) == spec.escape {
                     // An escape as the line's last byte continues the string on the next line.
                     continued = matches!(&line[i + 1..], b"" | b"\r");
                     i += 2;
@@ -469,13 +538,28 @@ fn classify_full<'a>(
                     i += 1;
                 }
             }
-            State::LineBlock(_) | State::Heredoc => break,
+            State::LineBlock(_) | State::Heredoc | State::Scalar(_) => break,
         }
     }
     if let State::Str(idx) = *state {
         if !lang.strings[idx].multiline && !continued {
             *state = State::Normal;
         }
+    }
+    // The end of the line also ends a single-line string's interpolation, so a stray `{` in
+    // one cannot turn the rest of the file into code.
+    if let Some(k) = scratch
+        .frames
+        .iter()
+        .position(|f| !lang.strings[f.idx].multiline)
+    {
+        scratch.frames.truncate(k);
+        if matches!(*state, State::Str(_)) && !continued {
+            *state = State::Normal;
+        }
+    }
+    if scalar && *state == State::Normal {
+        *state = State::Scalar(indent_of(line));
     }
     if heredoc && *state == State::Normal {
         *state = State::Heredoc;
@@ -487,15 +571,129 @@ fn classify_full<'a>(
     }
 }
 
-/// Whether a line starting after `before` continues an expression: the last non-blank byte
-/// before it opens a bracket, separates items, assigns or is a binary operator or `\`.
-fn continues_expression(before: &[u8]) -> bool {
-    before.iter().rev().find(|&&b| !is_ws(b)).is_some_and(|b| {
-        matches!(
-            b,
-            b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
-        )
-    })
+/// How many earlier lines [`continues_expression`] looks through for one with code: comment
+/// lines are skipped, but a doc string deep in a file of comments is no operand anyway.
+const LOOKBACK: usize = 64;
+
+/// Whether a line starting after `before` continues an expression: the last byte of code
+/// before it (not of a trailing comment, nor on a comment-only line) opens a bracket,
+/// separates items, assigns or is a binary operator or `\`.
+fn continues_expression(lang: &Language, before: &[u8]) -> bool {
+    let mut rest = before;
+    for _ in 0..LOOKBACK {
+        let Some(end) = rest.iter().rposition(|&b| !is_ws(b)) else {
+            return false;
+        };
+        rest = &rest[..=end];
+        let line_start = memrchr(b'\n', rest).map_or(0, |k| k + 1);
+        if let Some(b) = last_code_byte(lang, &rest[line_start..]) {
+            return matches!(
+                b,
+                b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
+            );
+        }
+        rest = &rest[..line_start];
+    }
+    false
+}
+
+/// The last byte of code on `line`, read from its start: a line comment ends the code, a
+/// block comment on the line is skipped, a block comment's end with no start before it (the
+/// tail of one from earlier lines) drops what precedes it, and a single-line string is skipped
+/// whole, so a `#` inside one is no comment.
+fn last_code_byte(lang: &Language, line: &[u8]) -> Option<u8> {
+    let mut last = None;
+    let mut i = 0;
+    while i < line.len() {
+        let rest = &line[i..];
+        if is_ws(rest[0]) {
+            i += 1;
+        } else if let Some((open, close)) = lang.blocks.iter().find(|(o, _)| has_prefix(rest, o)) {
+            i += open.len();
+            while i < line.len() && !has_prefix(&line[i..], close) {
+                i += 1;
+            }
+            i += close.len();
+        } else if let Some((_, close)) = lang.blocks.iter().find(|(_, c)| has_prefix(rest, c)) {
+            last = None;
+            i += close.len();
+        } else if lang.line_comments.iter().any(|c| has_prefix(rest, c)) {
+            break;
+        } else if let Some(s) = lang
+            .strings
+            .iter()
+            .find(|s| !s.multiline && has_prefix(rest, &s.start))
+        {
+            i += s.start.len();
+            while i < line.len() && !has_prefix(&line[i..], &s.end) {
+                i += if Some(line[i]) == s.escape { 2 } else { 1 };
+            }
+            i += s.end.len();
+            last = s.end.last().copied();
+        } else {
+            last = Some(rest[0]);
+            i += 1;
+        }
+    }
+    last
+}
+
+/// Whether the bytes before a quote end a number (a token that starts with a digit), where
+/// the quote is a digit separator: `0xFFFF'FFFF`, `1'000'000`.
+fn in_number(before: &[u8]) -> bool {
+    let token = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b'.'))
+        .count();
+    token > 0 && before[before.len() - token].is_ascii_digit()
+}
+
+/// The indentation of `line`: its leading spaces and tabs.
+fn indent_of(line: &[u8]) -> usize {
+    line.iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()
+}
+
+/// Whether the block scalar indicator at `line[at..at + len]` opens a block scalar: it follows
+/// a key (`key:`), a `-` or `---`, or nothing (optionally after an `&anchor` or `!tag`), and
+/// only its chomping and indentation indicators (`|-`, `>+2`), then blanks or a comment,
+/// follow it. Elsewhere (`a > b`, `x | y`) it is plain text.
+fn opens_block_scalar(line: &[u8], at: usize, len: usize) -> bool {
+    if at > 0 && !is_ws(line[at - 1]) {
+        return false;
+    }
+    let after = &line[at + len..];
+    let n = after
+        .iter()
+        .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+        .count();
+    let tail = &after[n..];
+    let tail_ok = match tail.iter().position(|&b| !is_ws(b)) {
+        None => true,
+        Some(k) => k > 0 && tail[k] == b'#',
+    };
+    let mut words = line[..at]
+        .split(|&b| is_ws(b))
+        .filter(|w| !w.is_empty())
+        .rev()
+        .skip_while(|w| matches!(w[0], b'&' | b'!'));
+    tail_ok
+        && words
+            .next()
+            .is_none_or(|w| w.ends_with(b":") || w == b"-" || w == b"---")
+}
+
+/// [`next_candidate`] for a string with interpolation: the next `end`, `open` or escape byte.
+#[inline(always)]
+fn next_of_three(line: &[u8], from: usize, end: u8, open: u8, escape: Option<u8>) -> usize {
+    let hay = &line[from..];
+    let found = match escape {
+        Some(e) => memchr3(end, open, e, hay),
+        None => memchr2(end, open, hay),
+    };
+    found.map_or(line.len(), |i| from + i)
 }
 
 /// The word after a here-document marker (`<<`): an optional `-` or `~`, then an identifier,

@@ -39,6 +39,12 @@ pub struct Builtin {
     pub doc_strings: &'static [(&'static str, &'static str)],
     /// Comment blocks whose markers begin a line.
     pub line_blocks: &'static [(&'static str, &'static str)],
+    /// Escape character outside strings.
+    pub code_escape: Option<&'static str>,
+    /// Tokens that are plain code.
+    pub code_tokens: &'static [&'static str],
+    /// Block scalar indicators.
+    pub block_scalars: &'static [&'static str],
     /// File names.
     pub filenames: &'static [&'static str],
     /// Shebang interpreters.
@@ -56,6 +62,10 @@ pub struct BuiltinString {
     pub escape: Option<&'static str>,
     /// Whether it may span lines.
     pub multiline: bool,
+    /// Interpolation `(open, close)`.
+    pub interpolation: Option<(&'static str, &'static str)>,
+    /// Whether it is a digit separator inside a number.
+    pub not_in_number: bool,
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
@@ -86,6 +96,8 @@ impl Builtin {
                     end: s.end.to_string(),
                     escape: s.escape.map(str::to_string),
                     multiline: s.multiline,
+                    interpolation: s.interpolation.map(|(o, c)| (o.to_string(), c.to_string())),
+                    not_in_number: s.not_in_number,
                 })
                 .collect(),
             raw_strings: own_pairs(self.raw_strings),
@@ -97,6 +109,9 @@ impl Builtin {
             heredocs: own(self.heredocs),
             doc_strings: own_pairs(self.doc_strings),
             line_blocks: own_pairs(self.line_blocks),
+            code_escape: self.code_escape.map(str::to_string),
+            code_tokens: own(self.code_tokens),
+            block_scalars: own(self.block_scalars),
             filenames: own(self.filenames),
             shebangs: own(self.shebangs),
         }
@@ -114,6 +129,21 @@ pub struct StringSpec {
     pub escape: Option<u8>,
     /// Whether it may span lines.
     pub multiline: bool,
+    /// Code inside the string, if it has interpolation.
+    pub interpolation: Option<Interpolation>,
+    /// Whether the opener is a digit separator inside a number.
+    pub not_in_number: bool,
+}
+
+/// Interpolation inside a string: `open` starts code that ends at the matching `close`.
+#[derive(Debug, Clone)]
+pub struct Interpolation {
+    /// What starts it (`${`).
+    pub open: Box<[u8]>,
+    /// The byte that nests inside it (`{`): the last byte of `open`.
+    pub nest: u8,
+    /// The byte that ends it (`}`).
+    pub close: u8,
 }
 
 /// A `(start, end)` marker pair as bytes.
@@ -168,6 +198,12 @@ pub enum Opener {
     Delimited(usize),
     /// A here-document, if an identifier follows and a later line ends it.
     Heredoc,
+    /// The code escape: it and the next byte are code.
+    Escape,
+    /// A token that is plain code (a character literal, PHP's `#[`).
+    Code,
+    /// A block scalar indicator, if it ends its line after a key or `-`.
+    Scalar,
 }
 
 /// How to find the next important syntax in a file.
@@ -252,6 +288,13 @@ impl Language {
             || !raw.all_blocks().is_empty()
             || !raw.doc_strings.is_empty()
             || !raw.line_blocks.is_empty();
+        let interpolation = |s: &crate::syntax_file::RawString| {
+            s.interpolation.as_ref().map(|(o, c)| Interpolation {
+                open: b(o),
+                nest: o.as_bytes()[o.len() - 1],
+                close: c.as_bytes()[0],
+            })
+        };
         let mut strings = Vec::new();
         let mut doc_strings = Vec::new();
         let mut delimited = Vec::new();
@@ -263,6 +306,8 @@ impl Language {
                     end: b(&s.end),
                     escape: s.escape.as_deref().and_then(|e| e.bytes().next()),
                     multiline: s.multiline,
+                    interpolation: interpolation(s),
+                    not_in_number: s.not_in_number,
                 });
             }
             for (s, e) in &raw.raw_strings {
@@ -271,6 +316,8 @@ impl Language {
                     end: b(e),
                     escape: None,
                     multiline: true,
+                    interpolation: None,
+                    not_in_number: false,
                 });
             }
             for (p, o, c, s) in &raw.delimited_raw_strings {
@@ -288,6 +335,8 @@ impl Language {
                     end: b(e),
                     escape: Some(b'\\'),
                     multiline: true,
+                    interpolation: None,
+                    not_in_number: false,
                 });
             }
         }
@@ -313,7 +362,21 @@ impl Language {
         for h in &raw.heredocs {
             openers.push((b(h), Opener::Heredoc));
         }
+        // Only where they could hide something: a code token may begin with a line-comment
+        // marker (`#[`), which the fast path would take for a comment.
+        if has_comments {
+            for t in &raw.code_tokens {
+                openers.push((b(t), Opener::Code));
+            }
+            for t in &raw.block_scalars {
+                openers.push((b(t), Opener::Scalar));
+            }
+        }
         let mut patterns: Vec<Box<[u8]>> = openers.iter().map(|(p, _)| p.clone()).collect();
+        // The escape needs no search of its own: what it escapes is a string opener, found.
+        if let Some(e) = raw.code_escape.as_deref().filter(|_| has_comments) {
+            openers.push((b(e), Opener::Escape));
+        }
         patterns.extend(line_blocks.iter().map(|(s, _)| s.clone()));
         for c in &line_comments {
             openers.push((c.clone(), Opener::Line));
