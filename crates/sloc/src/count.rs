@@ -227,7 +227,11 @@ fn is_blank(line: &[u8]) -> bool {
 /// A non-blank line outside comments and strings with no important syntax, from its first
 /// non-blank byte on: only a leading line-comment marker makes it anything but code.
 fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
-    if lang.line_comments.iter().any(|c| has_prefix(rest, c)) {
+    if lang
+        .line_comments
+        .iter()
+        .any(|c| has_prefix(rest, c) || is_bare_marker(rest, c))
+    {
         Kind::Comment
     } else {
         Kind::Code
@@ -239,6 +243,18 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
 struct Frame {
     idx: usize,
     depth: u32,
+}
+
+/// Whether `rest` is a line-comment marker that ends in a space (`REM `) standing alone: the
+/// space separates the marker from its text, so a bare `REM` line is a comment too.
+#[inline(always)]
+fn is_bare_marker(rest: &[u8], marker: &[u8]) -> bool {
+    match marker.split_last() {
+        Some((b' ', word)) if !word.is_empty() => rest
+            .strip_prefix(word)
+            .is_some_and(|tail| tail.iter().all(|&b| is_ws(b))),
+        _ => false,
+    }
 }
 
 /// What the state machine keeps beside [`State`] while it reads one file.
@@ -372,7 +388,10 @@ fn classify_full<'a>(
                     continue;
                 }
                 let rest = &line[i..];
-                match lang.openers.iter().find(|(p, _)| has_prefix(rest, p)) {
+                let found = lang.openers.iter().find(|(p, o)| {
+                    has_prefix(rest, p) || (*o == Opener::Line && is_bare_marker(rest, p))
+                });
+                match found {
                     None => {
                         code = true;
                         i += 1;

@@ -421,6 +421,9 @@ pub struct Languages {
     by_ext: HashMap<String, usize>,
     by_filename: HashMap<String, usize>,
     by_shebang: HashMap<String, usize>,
+    /// Whether some extension has a dot in it (`blade.php`): only then are a file name's
+    /// longer suffixes looked up.
+    compound_exts: bool,
 }
 
 impl Languages {
@@ -438,6 +441,7 @@ impl Languages {
             by_ext: HashMap::new(),
             by_filename: HashMap::new(),
             by_shebang: HashMap::new(),
+            compound_exts: false,
         };
         for b in BUILTINS {
             // Compiled on first use: a run over a Rust tree need not build 84 other searchers.
@@ -459,6 +463,7 @@ impl Languages {
     fn add(&mut self, key: &str, raw: RawSyntax, compiled: OnceLock<Language>) {
         let idx = self.raws.len();
         for ext in std::iter::once(key).chain(raw.other_extns.iter().map(String::as_str)) {
+            self.compound_exts |= ext.contains('.');
             self.by_ext.insert(ext.to_lowercase(), idx);
         }
         for name in &raw.filenames {
@@ -493,12 +498,23 @@ impl Languages {
         self.raws.is_empty()
     }
 
-    /// The language for a path: by exact file name, then by extension (any case).
+    /// The language for a path: by exact file name, then by extension (any case), the longest
+    /// first (`x.blade.php` is Blade before it is PHP).
     pub fn for_path(&self, path: &Path) -> Option<usize> {
         // The name may not be UTF-8 (`caf\xE9.c`); its extension usually is.
         let name = path.file_name()?;
         if let Some(&i) = name.to_str().and_then(|n| self.by_filename.get(n)) {
             return Some(i);
+        }
+        if let Some(n) = name.to_str().filter(|_| self.compound_exts) {
+            // Suffixes after each dot but the last, longest first; a leading dot is no
+            // extension (`.bashrc`).
+            let dots = n.match_indices('.').map(|(k, _)| k).filter(|&k| k > 0);
+            for suffix in dots.map(|k| &n[k + 1..]).filter(|s| s.contains('.')) {
+                if let Some(&i) = self.by_ext.get(&suffix.to_ascii_lowercase()) {
+                    return Some(i);
+                }
+            }
         }
         let ext = Path::new(name).extension()?.to_str()?;
         self.by_ext.get(&ext.to_ascii_lowercase()).copied()
@@ -714,6 +730,10 @@ mod tests {
         assert_eq!(name("x/CMakeLists.txt"), Some("CMake".to_string()));
         assert_eq!(name("include/foo.h"), Some("C Header".to_string()));
         assert_eq!(name("MAIN.C"), Some("C".to_string()));
+        // The longest known suffix wins; an unknown longer one falls back to the last.
+        assert_eq!(name("views/home.blade.php"), Some("Blade".to_string()));
+        assert_eq!(name("views/home.php"), Some("PHP".to_string()));
+        assert_eq!(name("dist/jquery.min.js"), Some("JavaScript".to_string()));
         assert_eq!(name("notes.txt"), None);
         assert_eq!(name("build"), None);
     }
