@@ -48,6 +48,30 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some()
 }
 
+/// A UTF-16 text with a byte-order mark (`FF FE` little-endian, `FE FF` big-endian), decoded
+/// to UTF-8 so that it is counted like any other text (its NUL bytes would make it look
+/// binary); an unpaired surrogate becomes U+FFFD. `None` for anything else, UTF-32 included.
+pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
+    let little = match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => return None, // UTF-32LE's mark begins like UTF-16LE's.
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|c| {
+        let pair = [c[0], c[1]];
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Some(text.into_bytes())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Blank,
@@ -758,6 +782,36 @@ fn ends_heredoc(line: &[u8], word: &[u8]) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn utf16(text: &str, little: bool) -> Vec<u8> {
+        let mut out = if little {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for u in text.encode_utf16() {
+            out.extend(if little {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_with_a_mark_decodes_in_either_byte_order() {
+        let text = "// caf\u{e9} \u{1F600}\nint x;\n";
+        assert_eq!(decode_utf16(&utf16(text, true)).unwrap(), text.as_bytes());
+        assert_eq!(decode_utf16(&utf16(text, false)).unwrap(), text.as_bytes());
+        // No mark, a UTF-32 mark, a lone surrogate.
+        assert_eq!(decode_utf16(b"/\0/\0"), None);
+        assert_eq!(decode_utf16(b"\xFF\xFE\0\0/\0\0\0"), None);
+        assert_eq!(
+            decode_utf16(b"\xFF\xFE\x00\xD8a\0").unwrap(),
+            "\u{FFFD}a".as_bytes()
+        );
+    }
 
     proptest! {
         #[test]

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use crate::count::{count, is_binary, Counts};
+use crate::count::{count, decode_utf16, is_binary, Counts};
 use crate::error::SlocError;
 use crate::language::Languages;
 
@@ -269,10 +269,12 @@ impl Local<'_, '_> {
         self.buf
             .reserve(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
         file.read_to_end(&mut self.buf)?;
-        if is_binary(&self.buf) {
+        let decoded = decode_utf16(&self.buf);
+        let text = decoded.as_deref().unwrap_or(&self.buf);
+        if decoded.is_none() && is_binary(text) {
             return Ok(());
         }
-        let counts = count(shared.langs.get(lang), &self.buf);
+        let counts = count(shared.langs.get(lang), text);
         let totals = &mut self.part.per_language[lang];
         totals.files += 1;
         totals.counts += counts;

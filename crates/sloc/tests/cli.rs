@@ -289,6 +289,23 @@ fn binary_files_are_skipped_and_empty_files_count() {
 }
 
 #[test]
+fn utf16_files_with_a_byte_order_mark_are_decoded_and_counted() {
+    let d = Dir::new();
+    let text = "// a comment\r\nint x;\r\n\r\n";
+    let mut le = vec![0xFF, 0xFE];
+    let mut be = vec![0xFE, 0xFF];
+    for u in text.encode_utf16() {
+        le.extend(u.to_le_bytes());
+        be.extend(u.to_be_bytes());
+    }
+    d.write("le.c", &le);
+    d.write("be.c", &be);
+    let v = d.json(&[]);
+    // Two files of 3 lines: 1 code, 1 comment, 1 blank each.
+    assert_eq!(nums(lang(&v, "C").unwrap()), [2, 6, 2, 2, 2]);
+}
+
+#[test]
 fn shebang_and_file_names_pick_the_language() {
     let d = Dir::new();
     d.write("run", "#!/usr/bin/env python3\n# comment\nprint(1)\n");
