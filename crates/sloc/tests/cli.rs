@@ -266,6 +266,67 @@ fn exclude_skips_matching_paths_and_repeats() {
         .assert()
         .code(2)
         .stderr(contains("invalid --exclude glob \"a{b\""));
+    // An empty glob (`-e "$UNSET"`) would exclude everything: an error, not an empty report.
+    for empty in ["", " "] {
+        d.sloc()
+            .args(["-e", empty])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains("an empty glob would exclude every path"));
+    }
+}
+
+#[test]
+fn a_hard_linked_file_is_counted_under_its_smallest_name() {
+    let d = Dir::new();
+    let z = d.write("z.c", "int x;\n");
+    std::fs::hard_link(&z, d.path().join("b.h")).unwrap();
+    // Named in the opposite order, on one thread: the first name seen is not the winner.
+    for threads in ["1", "2"] {
+        let v = d.json(&["-j", threads, "z.c", "b.h"]);
+        assert_eq!(nums(lang(&v, "C Header").unwrap()), [1, 1, 1, 0, 0]);
+        assert!(lang(&v, "C").is_none());
+    }
+    // Walked: `./b.h` < `./z.c`, whichever thread reaches which first.
+    for _ in 0..5 {
+        let v = d.json(&["-j", "2", "--by-file"]);
+        let h = lang(&v, "C Header").unwrap();
+        assert_eq!(nums(h), [1, 1, 1, 0, 0]);
+        assert_eq!(h["reports"][0]["path"], "./b.h");
+        assert!(lang(&v, "C").is_none());
+    }
+}
+
+#[test]
+fn a_named_path_that_is_not_counted_gets_a_warning_saying_why() {
+    let d = Dir::new();
+    d.write("a.c", "int x;\n");
+    d.write("notes.txt", "text\n");
+    d.write("README", "text\n");
+    d.write("blob.c", b"int x;\0\n");
+    // Inside a directory the same files are skipped quietly.
+    d.sloc().assert().success().stderr("");
+    let cases = [
+        (
+            "notes.txt",
+            "notes.txt: not counted: no known language has its extension",
+        ),
+        (
+            "README",
+            "README: not counted: no known language has its name",
+        ),
+        ("blob.c", "blob.c: not counted: binary"),
+        ("/dev/null", "/dev/null: not counted: not a regular file"),
+    ];
+    for (path, why) in cases {
+        d.sloc()
+            .args(["a.c", path])
+            .assert()
+            .success()
+            .stdout(contains("C "))
+            .stderr(contains(format!("sloc: warning: {why}")));
+    }
 }
 
 #[test]
@@ -768,7 +829,10 @@ fn a_fifo_is_not_a_file_and_does_not_block_the_walk() {
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .success()
-        .stdout(contains("Total,0,0,0,0,0"));
+        .stdout(contains("Total,0,0,0,0,0"))
+        .stderr(contains(
+            "sloc: warning: src/pipe.c: not counted: not a regular file",
+        ));
 }
 
 #[test]
