@@ -444,7 +444,7 @@ impl Languages {
             compound_exts: false,
         };
         for b in BUILTINS {
-            // Compiled on first use: a run over a Rust tree need not build 84 other searchers.
+            // Compiled on first use: a run over a Rust tree need not build every other searcher.
             set.add(b.key, b.to_raw(), OnceLock::new());
         }
         for path in paths {

@@ -859,3 +859,103 @@ fn nested_gitignores_and_negated_patterns_apply_like_git() {
     assert_eq!(paths, ["./src/a.c", "./sub/s.c"]);
     assert_eq!(nums(lang(&d.json(&["--no-ignore"]), "C").unwrap())[0], 4);
 }
+
+/// `text` with every run of digits, of blanks and of table rules shortened to one character, so
+/// that a README example's output can be compared with a run whose counts have moved on.
+fn skeleton(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| {
+            let mut out = String::new();
+            let mut prev = None;
+            for c in line.chars() {
+                let c = match c {
+                    '0'..='9' => '9',
+                    c if c.is_whitespace() => ' ',
+                    c => c,
+                };
+                if prev == Some(c) && matches!(c, '9' | ' ' | '─' | '═') {
+                    continue;
+                }
+                out.push(c);
+                prev = Some(c);
+            }
+            out.trim().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn every_readme_example_runs_as_written() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("<!-- section: sloc -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /section: sloc -->").next())
+        .expect("README.md has a sloc section");
+    let mut examples: Vec<(String, String)> = Vec::new();
+    for block in section.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap_or_default();
+        for line in block.lines() {
+            match line.strip_prefix("$ ") {
+                Some(command) => examples.push((command.to_string(), String::new())),
+                None => {
+                    let (_, out) = examples.last_mut().expect("output follows a `$ ` line");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    assert!(examples.len() >= 3, "examples found: {examples:?}");
+    for (command, want) in &examples {
+        // `cd DIR && sloc ARGS | head -N   # comment`, the only shapes the README uses.
+        let mut rest = command.split(" #").next().unwrap_or_default().trim();
+        let mut dir = root.clone();
+        if let Some((cd, after)) = rest.split_once(" && ") {
+            dir = dir.join(cd.strip_prefix("cd ").expect("`cd DIR && …`"));
+            rest = after;
+        }
+        let (run, head) = match rest.split_once(" | head -") {
+            Some((run, n)) => (run, Some(n.parse::<usize>().expect("head -N"))),
+            None => (rest, None),
+        };
+        let mut words = run.split_whitespace();
+        assert_eq!(words.next(), Some("sloc"), "{command}");
+        let out = assert_cmd::Command::cargo_bin("sloc")
+            .unwrap()
+            .current_dir(&dir)
+            .args(words)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let mut got = String::from_utf8(out).unwrap();
+        if let Some(n) = head {
+            got = got.lines().take(n).map(|l| format!("{l}\n")).collect();
+        }
+        let want = want.trim_end();
+        if dir.starts_with(root.join("crates/sloc/examples")) {
+            // The shipped example files do not change: the output must match exactly.
+            assert_eq!(got.trim_end(), want, "{command}");
+        } else {
+            assert_eq!(skeleton(&got), skeleton(want), "{command}");
+        }
+    }
+    let listed = section
+        .split("list the ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("the README says how many languages --languages lists");
+    let out = assert_cmd::Command::cargo_bin("sloc")
+        .unwrap()
+        .arg("--languages")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), listed);
+}
