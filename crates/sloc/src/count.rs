@@ -72,10 +72,14 @@ pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(text.into_bytes())
 }
 
+/// What one line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub enum LineKind {
+    /// Whitespace only.
     Blank,
+    /// Some code on it.
     Code,
+    /// Only comment text and comment markers.
     Comment,
 }
 
@@ -106,8 +110,21 @@ enum State {
 /// Counts the lines of `bytes` (a whole file) in `lang`. Handles CRLF, a UTF-8 BOM, a missing
 /// final newline and any bytes, UTF-8 or not.
 pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut counts = Counts::default();
+    classify_lines(lang, bytes, |kind| match kind {
+        LineKind::Blank => counts.blanks += 1,
+        LineKind::Code => counts.code += 1,
+        LineKind::Comment => counts.comments += 1,
+    });
+    counts.lines = counts.code + counts.comments + counts.blanks;
+    counts
+}
+
+/// Calls `each` with the kind of every line of `bytes` in order: what [`count`] sums (for
+/// tests that compare sloc line by line with a real tokenizer).
+#[inline(always)]
+pub fn classify_lines(lang: &Language, bytes: &[u8], mut each: impl FnMut(LineKind)) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // Where the next important syntax starts, searched lazily: only from a line that begins
     // outside comments and strings, so matches inside comments and the rest of an already
     // scanned line are never looked at.
@@ -124,7 +141,7 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
                 .take_while(|&&b| is_inline_ws(b))
                 .count();
         if first == bytes.len() || bytes[first] == b'\n' {
-            counts.blanks += 1;
+            each(LineKind::Blank);
             start = first + 1;
             continue;
         }
@@ -147,15 +164,9 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
             let around = (&bytes[..start], bytes.get(end + 1..).unwrap_or_default());
             classify_full(lang, line, around, &mut state, &mut scratch)
         };
-        match kind {
-            Kind::Blank => counts.blanks += 1,
-            Kind::Code => counts.code += 1,
-            Kind::Comment => counts.comments += 1,
-        }
+        each(kind);
         start = end + 1;
     }
-    counts.lines = counts.code + counts.comments + counts.blanks;
-    counts
 }
 
 /// Whitespace within a line (everything [`is_ws`] accepts but the newline).
@@ -250,15 +261,15 @@ fn is_blank(line: &[u8]) -> bool {
 
 /// A non-blank line outside comments and strings with no important syntax, from its first
 /// non-blank byte on: only a leading line-comment marker makes it anything but code.
-fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
+fn classify_plain(lang: &Language, rest: &[u8]) -> LineKind {
     if lang
         .line_comments
         .iter()
         .any(|c| has_prefix(rest, c) || is_bare_marker(rest, c))
     {
-        Kind::Comment
+        LineKind::Comment
     } else {
-        Kind::Code
+        LineKind::Code
     }
 }
 
@@ -332,20 +343,20 @@ fn classify_full<'a>(
     (before, after): (&[u8], &'a [u8]),
     state: &mut State,
     scratch: &mut Scratch<'a>,
-) -> Kind {
+) -> LineKind {
     if *state == State::Heredoc {
         if ends_heredoc(line, &scratch.end) {
             *state = State::Normal;
         }
         return if is_blank(line) {
-            Kind::Blank
+            LineKind::Blank
         } else {
-            Kind::Code
+            LineKind::Code
         };
     }
     if let State::Scalar(indent) = *state {
         if indent_of(line) > indent {
-            return Kind::Code;
+            return LineKind::Code;
         }
         *state = State::Normal;
     }
@@ -354,13 +365,13 @@ fn classify_full<'a>(
             *state = State::Normal;
         }
         return if is_blank(line) {
-            Kind::Blank
+            LineKind::Blank
         } else {
-            Kind::Comment
+            LineKind::Comment
         };
     }
     if is_blank(line) {
-        return Kind::Blank;
+        return LineKind::Blank;
     }
     if *state == State::Normal {
         if let Some(idx) = lang
@@ -369,7 +380,7 @@ fn classify_full<'a>(
             .position(|(s, _)| line.starts_with(s))
         {
             *state = State::LineBlock(idx);
-            return Kind::Comment;
+            return LineKind::Comment;
         }
     }
     let mut code = false;
@@ -608,9 +619,9 @@ fn classify_full<'a>(
         *state = State::Heredoc;
     }
     if code {
-        Kind::Code
+        LineKind::Code
     } else {
-        Kind::Comment
+        LineKind::Comment
     }
 }
 
@@ -620,7 +631,8 @@ const LOOKBACK: usize = 64;
 
 /// Whether a line starting after `before` continues an expression: the last byte of code
 /// before it (not of a trailing comment, nor on a comment-only line) opens a bracket,
-/// separates items, assigns or is a binary operator or `\`.
+/// separates items, assigns or is a binary operator or `\\`. A line of nothing but strings
+/// (`"""more"""`) continues whatever the line before it does: implicit concatenation.
 fn continues_expression(lang: &Language, before: &[u8]) -> bool {
     let mut rest = before;
     for _ in 0..LOOKBACK {
@@ -629,23 +641,38 @@ fn continues_expression(lang: &Language, before: &[u8]) -> bool {
         };
         rest = &rest[..=end];
         let line_start = memrchr(b'\n', rest).map_or(0, |k| k + 1);
-        if let Some(b) = last_code_byte(lang, &rest[line_start..]) {
-            return matches!(
-                b,
-                b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
-            );
+        match last_code(lang, &rest[line_start..]) {
+            LastCode::Nothing | LastCode::OnlyStrings => {}
+            LastCode::Byte(b) => {
+                return matches!(
+                    b,
+                    b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
+                );
+            }
         }
         rest = &rest[..line_start];
     }
     false
 }
 
-/// The last byte of code on `line`, read from its start: a line comment ends the code, a
-/// block comment on the line is skipped, a block comment's end with no start before it (the
-/// tail of one from earlier lines) drops what precedes it, and a single-line string is skipped
-/// whole, so a `#` inside one is no comment.
-fn last_code_byte(lang: &Language, line: &[u8]) -> Option<u8> {
-    let mut last = None;
+/// What [`last_code`] found on a line.
+enum LastCode {
+    /// No code: blank or comments only.
+    Nothing,
+    /// Nothing but complete strings.
+    OnlyStrings,
+    /// The last byte of code (a string's closing quote included).
+    Byte(u8),
+}
+
+/// The last code on `line`, read from its start: a line comment ends the code, a block comment
+/// on the line is skipped, a block comment's end with no start before it (the tail of one from
+/// earlier lines) drops what precedes it, and a string is skipped whole, so a `#` inside one is
+/// no comment. A string left open at the line's end means the line began inside a multi-line
+/// string (its closing `""",`): then the line's last non-blank byte is taken, as it stands.
+fn last_code(lang: &Language, line: &[u8]) -> LastCode {
+    let mut last = LastCode::Nothing;
+    let mut code_seen = false;
     let mut i = 0;
     while i < line.len() {
         let rest = &line[i..];
@@ -658,27 +685,41 @@ fn last_code_byte(lang: &Language, line: &[u8]) -> Option<u8> {
             }
             i += close.len();
         } else if let Some((_, close)) = lang.blocks.iter().find(|(_, c)| has_prefix(rest, c)) {
-            last = None;
+            last = LastCode::Nothing;
+            code_seen = false;
             i += close.len();
         } else if lang.line_comments.iter().any(|c| has_prefix(rest, c)) {
             break;
-        } else if let Some(s) = lang
-            .strings
-            .iter()
-            .find(|s| !s.multiline && has_prefix(rest, &s.start))
-        {
+        } else if let Some(s) = string_at(lang, rest) {
             i += s.start.len();
             while i < line.len() && !has_prefix(&line[i..], &s.end) {
                 i += if Some(line[i]) == s.escape { 2 } else { 1 };
             }
+            if i >= line.len() {
+                let end = line.iter().rposition(|&b| !is_ws(b));
+                return end.map_or(LastCode::Nothing, |k| LastCode::Byte(line[k]));
+            }
             i += s.end.len();
-            last = s.end.last().copied();
+            if !code_seen {
+                last = LastCode::OnlyStrings;
+            } else {
+                last = LastCode::Byte(s.end[s.end.len() - 1]);
+            }
         } else {
-            last = Some(rest[0]);
+            code_seen = true;
+            last = LastCode::Byte(rest[0]);
             i += 1;
         }
     }
     last
+}
+
+/// The string (or doc string) whose opener starts `rest`, the longest opener first.
+fn string_at<'l>(lang: &'l Language, rest: &[u8]) -> Option<&'l crate::language::StringSpec> {
+    lang.openers.iter().find_map(|(p, o)| match o {
+        Opener::Str(idx) | Opener::Doc(idx) if has_prefix(rest, p) => Some(&lang.strings[*idx]),
+        _ => None,
+    })
 }
 
 /// Whether the bytes before a quote end a number (a token that starts with a digit), where
