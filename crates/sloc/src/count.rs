@@ -265,7 +265,7 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> LineKind {
     if lang
         .line_comments
         .iter()
-        .any(|c| has_prefix(rest, c) || is_bare_marker(rest, c))
+        .any(|c| has_prefix(rest, c) || (lang.bare_markers && is_bare_marker(rest, c)))
     {
         LineKind::Comment
     } else {
@@ -398,6 +398,13 @@ fn classify_full<'a>(
                     i += 1;
                     continue;
                 }
+                if !lang.opener_first[usize::from(b)] {
+                    code = true;
+                    i += 1;
+                    continue;
+                }
+                // Interpolation brackets are in `opener_first` (languages with interpolation
+                // only), so C pays nothing for this check.
                 if let Some(top) = scratch.frames.last_mut() {
                     let interp = lang.strings[top.idx]
                         .interpolation
@@ -417,14 +424,10 @@ fn classify_full<'a>(
                         top.depth += 1;
                     }
                 }
-                if !lang.opener_first[usize::from(b)] {
-                    code = true;
-                    i += 1;
-                    continue;
-                }
                 let rest = &line[i..];
                 let found = lang.openers.iter().find(|(p, o)| {
-                    has_prefix(rest, p) || (*o == Opener::Line && is_bare_marker(rest, p))
+                    has_prefix(rest, p)
+                        || (lang.bare_markers && *o == Opener::Line && is_bare_marker(rest, p))
                 });
                 match found {
                     None => {

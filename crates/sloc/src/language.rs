@@ -274,8 +274,11 @@ pub struct Language {
     pub line_blocks: Vec<Pair>,
     /// Every opener, longest first.
     pub openers: Vec<(Box<[u8]>, Opener)>,
-    /// First bytes of the openers: a byte not in here is plain code.
+    /// First bytes of the openers, and the brackets of interpolation: a byte not in here is
+    /// plain code.
     pub opener_first: [bool; 256],
+    /// Whether a line-comment marker ends in a space (`REM `), which also matches bare.
+    pub bare_markers: bool,
     /// Finds the openers other than line comments, and the line-block starts.
     pub important: Important,
 }
@@ -387,6 +390,11 @@ impl Language {
         for (p, _) in &openers {
             opener_first[usize::from(p[0])] = true;
         }
+        for it in strings.iter().filter_map(|s| s.interpolation.as_ref()) {
+            opener_first[usize::from(it.nest)] = true;
+            opener_first[usize::from(it.close)] = true;
+        }
+        let bare_markers = line_comments.iter().any(|c| c.ends_with(b" "));
         let mut first: Vec<u8> = patterns.iter().map(|p| p[0]).collect();
         first.sort_unstable();
         first.dedup();
@@ -408,6 +416,7 @@ impl Language {
             line_blocks,
             openers,
             opener_first,
+            bare_markers,
             important,
         })
     }
