@@ -129,8 +129,16 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         .iter()
         .map(|s| {
             format!(
-                "BuiltinString {{ start: {:?}, end: {:?}, escape: {:?}, multiline: {} }}",
-                s.start, s.end, s.escape, s.multiline
+                "BuiltinString {{ start: {:?}, end: {:?}, escape: {:?}, multiline: {}, \
+                 interpolation: {:?}, not_in_number: {} }}",
+                s.start,
+                s.end,
+                s.escape,
+                s.multiline,
+                s.interpolation
+                    .as_ref()
+                    .map(|(o, c)| (o.as_str(), c.as_str())),
+                s.not_in_number
             )
         })
         .collect();
@@ -139,7 +147,7 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         out,
         "    Builtin {{ key: {key:?}, output_as: {:?}, other_extns: {}, whole_line: {}, blocks: {}, \
          nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, heredocs: {}, doc_strings: {}, line_blocks: {}, \
-         filenames: {}, shebangs: {} }},",
+         code_escape: {:?}, code_tokens: {}, block_scalars: {}, filenames: {}, shebangs: {} }},",
         raw.output_as,
         strs(&lower(&raw.other_extns)),
         strs(&line),
@@ -152,6 +160,9 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         strs(&raw.heredocs),
         pairs(&raw.doc_strings),
         pairs(&raw.line_blocks),
+        raw.code_escape,
+        strs(&longest_first(&raw.code_tokens, |s| s.len())),
+        strs(&longest_first(&raw.block_scalars, |s| s.len())),
         strs(&raw.filenames),
         strs(&raw.shebangs),
     );

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::ops::AddAssign;
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memchr3, memrchr};
 use serde::Serialize;
 
 use crate::language::{Language, Opener};
@@ -48,10 +48,38 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some()
 }
 
+/// A UTF-16 text with a byte-order mark (`FF FE` little-endian, `FE FF` big-endian), decoded
+/// to UTF-8 so that it is counted like any other text (its NUL bytes would make it look
+/// binary); an unpaired surrogate becomes U+FFFD. `None` for anything else, UTF-32 included.
+pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
+    let little = match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => return None, // UTF-32LE's mark begins like UTF-16LE's.
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|c| {
+        let pair = [c[0], c[1]];
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Some(text.into_bytes())
+}
+
+/// What one line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub enum LineKind {
+    /// Whitespace only.
     Blank,
+    /// Some code on it.
     Code,
+    /// Only comment text and comment markers.
     Comment,
 }
 
@@ -74,13 +102,29 @@ enum State {
     Doc(usize),
     /// Inside line block `idx` (POD): ends at a line starting with its end marker.
     LineBlock(usize),
+    /// Inside a block scalar (YAML `|`) opened on a line indented this much: its content (code)
+    /// is every line indented deeper.
+    Scalar(usize),
 }
 
 /// Counts the lines of `bytes` (a whole file) in `lang`. Handles CRLF, a UTF-8 BOM, a missing
 /// final newline and any bytes, UTF-8 or not.
 pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut counts = Counts::default();
+    classify_lines(lang, bytes, |kind| match kind {
+        LineKind::Blank => counts.blanks += 1,
+        LineKind::Code => counts.code += 1,
+        LineKind::Comment => counts.comments += 1,
+    });
+    counts.lines = counts.code + counts.comments + counts.blanks;
+    counts
+}
+
+/// Calls `each` with the kind of every line of `bytes` in order: what [`count`] sums (for
+/// tests that compare sloc line by line with a real tokenizer).
+#[inline(always)]
+pub fn classify_lines(lang: &Language, bytes: &[u8], mut each: impl FnMut(LineKind)) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // Where the next important syntax starts, searched lazily: only from a line that begins
     // outside comments and strings, so matches inside comments and the rest of an already
     // scanned line are never looked at.
@@ -97,13 +141,14 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
                 .take_while(|&&b| is_inline_ws(b))
                 .count();
         if first == bytes.len() || bytes[first] == b'\n' {
-            counts.blanks += 1;
+            each(LineKind::Blank);
             start = first + 1;
             continue;
         }
         let end = find_byte(b'\n', &bytes[first..]).map_or(bytes.len(), |i| first + i);
         let line = &bytes[start..end];
-        let plain = state == State::Normal && {
+        // Inside an interpolation the state is `Normal` but a `}` changes it: no fast path.
+        let plain = state == State::Normal && scratch.frames.is_empty() && {
             if next_important < start {
                 next_important = lang
                     .important
@@ -119,15 +164,9 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
             let around = (&bytes[..start], bytes.get(end + 1..).unwrap_or_default());
             classify_full(lang, line, around, &mut state, &mut scratch)
         };
-        match kind {
-            Kind::Blank => counts.blanks += 1,
-            Kind::Code => counts.code += 1,
-            Kind::Comment => counts.comments += 1,
-        }
+        each(kind);
         start = end + 1;
     }
-    counts.lines = counts.code + counts.comments + counts.blanks;
-    counts
 }
 
 /// Whitespace within a line (everything [`is_ws`] accepts but the newline).
@@ -222,17 +261,43 @@ fn is_blank(line: &[u8]) -> bool {
 
 /// A non-blank line outside comments and strings with no important syntax, from its first
 /// non-blank byte on: only a leading line-comment marker makes it anything but code.
-fn classify_plain(lang: &Language, rest: &[u8]) -> Kind {
-    if lang.line_comments.iter().any(|c| has_prefix(rest, c)) {
-        Kind::Comment
+fn classify_plain(lang: &Language, rest: &[u8]) -> LineKind {
+    if lang
+        .line_comments
+        .iter()
+        .any(|c| has_prefix(rest, c) || (lang.bare_markers && is_bare_marker(rest, c)))
+    {
+        LineKind::Comment
     } else {
-        Kind::Code
+        LineKind::Code
+    }
+}
+
+/// An interpolation being read: the code inside string `idx`'s `${`, `depth` brackets deep.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    idx: usize,
+    depth: u32,
+}
+
+/// Whether `rest` is a line-comment marker that ends in a space (`REM `) standing alone: the
+/// space separates the marker from its text, so a bare `REM` line is a comment too.
+#[inline(always)]
+fn is_bare_marker(rest: &[u8], marker: &[u8]) -> bool {
+    match marker.split_last() {
+        Some((b' ', word)) if !word.is_empty() => rest
+            .strip_prefix(word)
+            .is_some_and(|tail| tail.iter().all(|&b| is_ws(b))),
+        _ => false,
     }
 }
 
 /// What the state machine keeps beside [`State`] while it reads one file.
 #[derive(Default)]
 struct Scratch<'a> {
+    /// The interpolations the scanner is inside, innermost last: in `Normal` state with frames,
+    /// a closing bracket at depth 1 returns to the string of the last frame.
+    frames: Vec<Frame>,
     /// The end of the delimited raw string or here-document being read (`)xyz"`, `EOF`), which
     /// varies per literal.
     end: Vec<u8>,
@@ -278,29 +343,35 @@ fn classify_full<'a>(
     (before, after): (&[u8], &'a [u8]),
     state: &mut State,
     scratch: &mut Scratch<'a>,
-) -> Kind {
+) -> LineKind {
     if *state == State::Heredoc {
         if ends_heredoc(line, &scratch.end) {
             *state = State::Normal;
         }
         return if is_blank(line) {
-            Kind::Blank
+            LineKind::Blank
         } else {
-            Kind::Code
+            LineKind::Code
         };
+    }
+    if let State::Scalar(indent) = *state {
+        if indent_of(line) > indent {
+            return LineKind::Code;
+        }
+        *state = State::Normal;
     }
     if let State::LineBlock(idx) = *state {
         if line.starts_with(&lang.line_blocks[idx].1) {
             *state = State::Normal;
         }
         return if is_blank(line) {
-            Kind::Blank
+            LineKind::Blank
         } else {
-            Kind::Comment
+            LineKind::Comment
         };
     }
     if is_blank(line) {
-        return Kind::Blank;
+        return LineKind::Blank;
     }
     if *state == State::Normal {
         if let Some(idx) = lang
@@ -309,13 +380,15 @@ fn classify_full<'a>(
             .position(|(s, _)| line.starts_with(s))
         {
             *state = State::LineBlock(idx);
-            return Kind::Comment;
+            return LineKind::Comment;
         }
     }
     let mut code = false;
     let mut continued = false;
     // A here-document opened on this line: its body starts on the next one.
     let mut heredoc = false;
+    // A block scalar opened on this line: likewise.
+    let mut scalar = false;
     let mut i = 0;
     while i < line.len() {
         let b = line[i];
@@ -330,8 +403,33 @@ fn classify_full<'a>(
                     i += 1;
                     continue;
                 }
+                // Interpolation brackets are in `opener_first` (languages with interpolation
+                // only), so C pays nothing for this check.
+                if let Some(top) = scratch.frames.last_mut() {
+                    let interp = lang.strings[top.idx]
+                        .interpolation
+                        .as_ref()
+                        .expect("frames are pushed for interpolating strings only");
+                    if b == interp.close {
+                        code = true;
+                        top.depth -= 1;
+                        if top.depth == 0 {
+                            *state = State::Str(top.idx);
+                            scratch.frames.pop();
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    if b == interp.nest {
+                        top.depth += 1;
+                    }
+                }
                 let rest = &line[i..];
-                match lang.openers.iter().find(|(p, _)| has_prefix(rest, p)) {
+                let found = lang.openers.iter().find(|(p, o)| {
+                    has_prefix(rest, p)
+                        || (lang.bare_markers && *o == Opener::Line && is_bare_marker(rest, p))
+                });
+                match found {
                     None => {
                         code = true;
                         i += 1;
@@ -355,7 +453,7 @@ fn classify_full<'a>(
                         // A doc string is a comment only where a statement could start: not
                         // after code on its line, nor as an argument or item continued from
                         // the line before (`execute(\n    """SELECT …"""`).
-                        code = code || continues_expression(before);
+                        code = code || continues_expression(lang, before);
                         *state = if code {
                             State::Str(*idx)
                         } else {
@@ -365,7 +463,22 @@ fn classify_full<'a>(
                     }
                     Some((p, Opener::Str(idx))) => {
                         code = true;
-                        *state = State::Str(*idx);
+                        if !(lang.strings[*idx].not_in_number && in_number(&line[..i])) {
+                            *state = State::Str(*idx);
+                        }
+                        i += p.len();
+                    }
+                    Some((p, Opener::Escape)) => {
+                        code = true;
+                        i += p.len() + 1;
+                    }
+                    Some((p, Opener::Code)) => {
+                        code = true;
+                        i += p.len();
+                    }
+                    Some((p, Opener::Scalar)) => {
+                        code = true;
+                        scalar = scalar || opens_block_scalar(line, i, p.len());
                         i += p.len();
                     }
                     Some((p, Opener::Delimited(idx))) => {
@@ -454,11 +567,24 @@ fn classify_full<'a>(
                 if matches!(*state, State::Str(_)) {
                     code = true;
                 }
-                i = next_candidate(line, i, spec.end[0], spec.escape);
+                let interp = spec.interpolation.as_ref();
+                i = match interp {
+                    Some(it) => next_of_three(line, i, spec.end[0], it.open[0], spec.escape),
+                    None => next_candidate(line, i, spec.end[0], spec.escape),
+                };
                 if i == line.len() {
                     break;
                 }
-                if Some(line[i]) == spec.escape {
+                // Before the escape: Swift's `\(` begins with it.
+                if let Some(it) = interp.filter(|it| has_prefix(&line[i..], &it.open)) {
+                    if it.open.len() == 1 && line.get(i + 1) == Some(&it.open[0]) {
+                        i += 2; // `{{` in C# and Python: a literal brace.
+                    } else {
+                        scratch.frames.push(Frame { idx, depth: 1 });
+                        *state = State::Normal;
+                        i += it.open.len();
+                    }
+                } else if Some(line[i]) == spec.escape {
                     // An escape as the line's last byte continues the string on the next line.
                     continued = matches!(&line[i + 1..], b"" | b"\r");
                     i += 2;
@@ -469,7 +595,7 @@ fn classify_full<'a>(
                     i += 1;
                 }
             }
-            State::LineBlock(_) | State::Heredoc => break,
+            State::LineBlock(_) | State::Heredoc | State::Scalar(_) => break,
         }
     }
     if let State::Str(idx) = *state {
@@ -477,25 +603,184 @@ fn classify_full<'a>(
             *state = State::Normal;
         }
     }
+    // The end of the line also ends a single-line string's interpolation, so a stray `{` in
+    // one cannot turn the rest of the file into code.
+    if let Some(k) = scratch
+        .frames
+        .iter()
+        .position(|f| !lang.strings[f.idx].multiline)
+    {
+        scratch.frames.truncate(k);
+        if matches!(*state, State::Str(_)) && !continued {
+            *state = State::Normal;
+        }
+    }
+    if scalar && *state == State::Normal {
+        *state = State::Scalar(indent_of(line));
+    }
     if heredoc && *state == State::Normal {
         *state = State::Heredoc;
     }
     if code {
-        Kind::Code
+        LineKind::Code
     } else {
-        Kind::Comment
+        LineKind::Comment
     }
 }
 
-/// Whether a line starting after `before` continues an expression: the last non-blank byte
-/// before it opens a bracket, separates items, assigns or is a binary operator or `\`.
-fn continues_expression(before: &[u8]) -> bool {
-    before.iter().rev().find(|&&b| !is_ws(b)).is_some_and(|b| {
-        matches!(
-            b,
-            b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
-        )
+/// How many earlier lines [`continues_expression`] looks through for one with code: comment
+/// lines are skipped, but a doc string deep in a file of comments is no operand anyway.
+const LOOKBACK: usize = 64;
+
+/// Whether a line starting after `before` continues an expression: the last byte of code
+/// before it (not of a trailing comment, nor on a comment-only line) opens a bracket,
+/// separates items, assigns or is a binary operator or `\\`. A line of nothing but strings
+/// (`"""more"""`) continues whatever the line before it does: implicit concatenation.
+fn continues_expression(lang: &Language, before: &[u8]) -> bool {
+    let mut rest = before;
+    for _ in 0..LOOKBACK {
+        let Some(end) = rest.iter().rposition(|&b| !is_ws(b)) else {
+            return false;
+        };
+        rest = &rest[..=end];
+        let line_start = memrchr(b'\n', rest).map_or(0, |k| k + 1);
+        match last_code(lang, &rest[line_start..]) {
+            LastCode::Nothing | LastCode::OnlyStrings => {}
+            LastCode::Byte(b) => {
+                return matches!(
+                    b,
+                    b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
+                );
+            }
+        }
+        rest = &rest[..line_start];
+    }
+    false
+}
+
+/// What [`last_code`] found on a line.
+enum LastCode {
+    /// No code: blank or comments only.
+    Nothing,
+    /// Nothing but complete strings.
+    OnlyStrings,
+    /// The last byte of code (a string's closing quote included).
+    Byte(u8),
+}
+
+/// The last code on `line`, read from its start: a line comment ends the code, a block comment
+/// on the line is skipped, a block comment's end with no start before it (the tail of one from
+/// earlier lines) drops what precedes it, and a string is skipped whole, so a `#` inside one is
+/// no comment. A string left open at the line's end means the line began inside a multi-line
+/// string (its closing `""",`): then the line's last non-blank byte is taken, as it stands.
+fn last_code(lang: &Language, line: &[u8]) -> LastCode {
+    let mut last = LastCode::Nothing;
+    let mut code_seen = false;
+    let mut i = 0;
+    while i < line.len() {
+        let rest = &line[i..];
+        if is_ws(rest[0]) {
+            i += 1;
+        } else if let Some((open, close)) = lang.blocks.iter().find(|(o, _)| has_prefix(rest, o)) {
+            i += open.len();
+            while i < line.len() && !has_prefix(&line[i..], close) {
+                i += 1;
+            }
+            i += close.len();
+        } else if let Some((_, close)) = lang.blocks.iter().find(|(_, c)| has_prefix(rest, c)) {
+            last = LastCode::Nothing;
+            code_seen = false;
+            i += close.len();
+        } else if lang.line_comments.iter().any(|c| has_prefix(rest, c)) {
+            break;
+        } else if let Some(s) = string_at(lang, rest) {
+            i += s.start.len();
+            while i < line.len() && !has_prefix(&line[i..], &s.end) {
+                i += if Some(line[i]) == s.escape { 2 } else { 1 };
+            }
+            if i >= line.len() {
+                let end = line.iter().rposition(|&b| !is_ws(b));
+                return end.map_or(LastCode::Nothing, |k| LastCode::Byte(line[k]));
+            }
+            i += s.end.len();
+            if !code_seen {
+                last = LastCode::OnlyStrings;
+            } else {
+                last = LastCode::Byte(s.end[s.end.len() - 1]);
+            }
+        } else {
+            code_seen = true;
+            last = LastCode::Byte(rest[0]);
+            i += 1;
+        }
+    }
+    last
+}
+
+/// The string (or doc string) whose opener starts `rest`, the longest opener first.
+fn string_at<'l>(lang: &'l Language, rest: &[u8]) -> Option<&'l crate::language::StringSpec> {
+    lang.openers.iter().find_map(|(p, o)| match o {
+        Opener::Str(idx) | Opener::Doc(idx) if has_prefix(rest, p) => Some(&lang.strings[*idx]),
+        _ => None,
     })
+}
+
+/// Whether the bytes before a quote end a number (a token that starts with a digit), where
+/// the quote is a digit separator: `0xFFFF'FFFF`, `1'000'000`.
+fn in_number(before: &[u8]) -> bool {
+    let token = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b'.'))
+        .count();
+    token > 0 && before[before.len() - token].is_ascii_digit()
+}
+
+/// The indentation of `line`: its leading spaces and tabs.
+fn indent_of(line: &[u8]) -> usize {
+    line.iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()
+}
+
+/// Whether the block scalar indicator at `line[at..at + len]` opens a block scalar: it follows
+/// a key (`key:`), a `-` or `---`, or nothing (optionally after an `&anchor` or `!tag`), and
+/// only its chomping and indentation indicators (`|-`, `>+2`), then blanks or a comment,
+/// follow it. Elsewhere (`a > b`, `x | y`) it is plain text.
+fn opens_block_scalar(line: &[u8], at: usize, len: usize) -> bool {
+    if at > 0 && !is_ws(line[at - 1]) {
+        return false;
+    }
+    let after = &line[at + len..];
+    let n = after
+        .iter()
+        .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+        .count();
+    let tail = &after[n..];
+    let tail_ok = match tail.iter().position(|&b| !is_ws(b)) {
+        None => true,
+        Some(k) => k > 0 && tail[k] == b'#',
+    };
+    let mut words = line[..at]
+        .split(|&b| is_ws(b))
+        .filter(|w| !w.is_empty())
+        .rev()
+        .skip_while(|w| matches!(w[0], b'&' | b'!'));
+    tail_ok
+        && words
+            .next()
+            .is_none_or(|w| w.ends_with(b":") || w == b"-" || w == b"---")
+}
+
+/// [`next_candidate`] for a string with interpolation: the next `end`, `open` or escape byte.
+#[inline(always)]
+fn next_of_three(line: &[u8], from: usize, end: u8, open: u8, escape: Option<u8>) -> usize {
+    let hay = &line[from..];
+    let found = match escape {
+        Some(e) => memchr3(end, open, e, hay),
+        None => memchr2(end, open, hay),
+    };
+    found.map_or(line.len(), |i| from + i)
 }
 
 /// The word after a here-document marker (`<<`): an optional `-` or `~`, then an identifier,
@@ -541,6 +826,36 @@ fn ends_heredoc(line: &[u8], word: &[u8]) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn utf16(text: &str, little: bool) -> Vec<u8> {
+        let mut out = if little {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for u in text.encode_utf16() {
+            out.extend(if little {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_with_a_mark_decodes_in_either_byte_order() {
+        let text = "// caf\u{e9} \u{1F600}\nint x;\n";
+        assert_eq!(decode_utf16(&utf16(text, true)).unwrap(), text.as_bytes());
+        assert_eq!(decode_utf16(&utf16(text, false)).unwrap(), text.as_bytes());
+        // No mark, a UTF-32 mark, a lone surrogate.
+        assert_eq!(decode_utf16(b"/\0/\0"), None);
+        assert_eq!(decode_utf16(b"\xFF\xFE\0\0/\0\0\0"), None);
+        assert_eq!(
+            decode_utf16(b"\xFF\xFE\x00\xD8a\0").unwrap(),
+            "\u{FFFD}a".as_bytes()
+        );
+    }
 
     proptest! {
         #[test]

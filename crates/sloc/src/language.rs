@@ -39,6 +39,12 @@ pub struct Builtin {
     pub doc_strings: &'static [(&'static str, &'static str)],
     /// Comment blocks whose markers begin a line.
     pub line_blocks: &'static [(&'static str, &'static str)],
+    /// Escape character outside strings.
+    pub code_escape: Option<&'static str>,
+    /// Tokens that are plain code.
+    pub code_tokens: &'static [&'static str],
+    /// Block scalar indicators.
+    pub block_scalars: &'static [&'static str],
     /// File names.
     pub filenames: &'static [&'static str],
     /// Shebang interpreters.
@@ -56,6 +62,10 @@ pub struct BuiltinString {
     pub escape: Option<&'static str>,
     /// Whether it may span lines.
     pub multiline: bool,
+    /// Interpolation `(open, close)`.
+    pub interpolation: Option<(&'static str, &'static str)>,
+    /// Whether it is a digit separator inside a number.
+    pub not_in_number: bool,
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
@@ -86,6 +96,8 @@ impl Builtin {
                     end: s.end.to_string(),
                     escape: s.escape.map(str::to_string),
                     multiline: s.multiline,
+                    interpolation: s.interpolation.map(|(o, c)| (o.to_string(), c.to_string())),
+                    not_in_number: s.not_in_number,
                 })
                 .collect(),
             raw_strings: own_pairs(self.raw_strings),
@@ -97,6 +109,9 @@ impl Builtin {
             heredocs: own(self.heredocs),
             doc_strings: own_pairs(self.doc_strings),
             line_blocks: own_pairs(self.line_blocks),
+            code_escape: self.code_escape.map(str::to_string),
+            code_tokens: own(self.code_tokens),
+            block_scalars: own(self.block_scalars),
             filenames: own(self.filenames),
             shebangs: own(self.shebangs),
         }
@@ -114,6 +129,21 @@ pub struct StringSpec {
     pub escape: Option<u8>,
     /// Whether it may span lines.
     pub multiline: bool,
+    /// Code inside the string, if it has interpolation.
+    pub interpolation: Option<Interpolation>,
+    /// Whether the opener is a digit separator inside a number.
+    pub not_in_number: bool,
+}
+
+/// Interpolation inside a string: `open` starts code that ends at the matching `close`.
+#[derive(Debug, Clone)]
+pub struct Interpolation {
+    /// What starts it (`${`).
+    pub open: Box<[u8]>,
+    /// The byte that nests inside it (`{`): the last byte of `open`.
+    pub nest: u8,
+    /// The byte that ends it (`}`).
+    pub close: u8,
 }
 
 /// A `(start, end)` marker pair as bytes.
@@ -168,6 +198,12 @@ pub enum Opener {
     Delimited(usize),
     /// A here-document, if an identifier follows and a later line ends it.
     Heredoc,
+    /// The code escape: it and the next byte are code.
+    Escape,
+    /// A token that is plain code (a character literal, PHP's `#[`).
+    Code,
+    /// A block scalar indicator, if it ends its line after a key or `-`.
+    Scalar,
 }
 
 /// How to find the next important syntax in a file.
@@ -238,8 +274,11 @@ pub struct Language {
     pub line_blocks: Vec<Pair>,
     /// Every opener, longest first.
     pub openers: Vec<(Box<[u8]>, Opener)>,
-    /// First bytes of the openers: a byte not in here is plain code.
+    /// First bytes of the openers, and the brackets of interpolation: a byte not in here is
+    /// plain code.
     pub opener_first: [bool; 256],
+    /// Whether a line-comment marker ends in a space (`REM `), which also matches bare.
+    pub bare_markers: bool,
     /// Finds the openers other than line comments, and the line-block starts.
     pub important: Important,
 }
@@ -252,6 +291,13 @@ impl Language {
             || !raw.all_blocks().is_empty()
             || !raw.doc_strings.is_empty()
             || !raw.line_blocks.is_empty();
+        let interpolation = |s: &crate::syntax_file::RawString| {
+            s.interpolation.as_ref().map(|(o, c)| Interpolation {
+                open: b(o),
+                nest: o.as_bytes()[o.len() - 1],
+                close: c.as_bytes()[0],
+            })
+        };
         let mut strings = Vec::new();
         let mut doc_strings = Vec::new();
         let mut delimited = Vec::new();
@@ -263,6 +309,8 @@ impl Language {
                     end: b(&s.end),
                     escape: s.escape.as_deref().and_then(|e| e.bytes().next()),
                     multiline: s.multiline,
+                    interpolation: interpolation(s),
+                    not_in_number: s.not_in_number,
                 });
             }
             for (s, e) in &raw.raw_strings {
@@ -271,6 +319,8 @@ impl Language {
                     end: b(e),
                     escape: None,
                     multiline: true,
+                    interpolation: None,
+                    not_in_number: false,
                 });
             }
             for (p, o, c, s) in &raw.delimited_raw_strings {
@@ -288,6 +338,8 @@ impl Language {
                     end: b(e),
                     escape: Some(b'\\'),
                     multiline: true,
+                    interpolation: None,
+                    not_in_number: false,
                 });
             }
         }
@@ -313,7 +365,21 @@ impl Language {
         for h in &raw.heredocs {
             openers.push((b(h), Opener::Heredoc));
         }
+        // Only where they could hide something: a code token may begin with a line-comment
+        // marker (`#[`), which the fast path would take for a comment.
+        if has_comments {
+            for t in &raw.code_tokens {
+                openers.push((b(t), Opener::Code));
+            }
+            for t in &raw.block_scalars {
+                openers.push((b(t), Opener::Scalar));
+            }
+        }
         let mut patterns: Vec<Box<[u8]>> = openers.iter().map(|(p, _)| p.clone()).collect();
+        // The escape needs no search of its own: what it escapes is a string opener, found.
+        if let Some(e) = raw.code_escape.as_deref().filter(|_| has_comments) {
+            openers.push((b(e), Opener::Escape));
+        }
         patterns.extend(line_blocks.iter().map(|(s, _)| s.clone()));
         for c in &line_comments {
             openers.push((c.clone(), Opener::Line));
@@ -324,6 +390,11 @@ impl Language {
         for (p, _) in &openers {
             opener_first[usize::from(p[0])] = true;
         }
+        for it in strings.iter().filter_map(|s| s.interpolation.as_ref()) {
+            opener_first[usize::from(it.nest)] = true;
+            opener_first[usize::from(it.close)] = true;
+        }
+        let bare_markers = line_comments.iter().any(|c| c.ends_with(b" "));
         let mut first: Vec<u8> = patterns.iter().map(|p| p[0]).collect();
         first.sort_unstable();
         first.dedup();
@@ -345,6 +416,7 @@ impl Language {
             line_blocks,
             openers,
             opener_first,
+            bare_markers,
             important,
         })
     }
@@ -358,6 +430,9 @@ pub struct Languages {
     by_ext: HashMap<String, usize>,
     by_filename: HashMap<String, usize>,
     by_shebang: HashMap<String, usize>,
+    /// Whether some extension has a dot in it (`blade.php`): only then are a file name's
+    /// longer suffixes looked up.
+    compound_exts: bool,
 }
 
 impl Languages {
@@ -375,9 +450,10 @@ impl Languages {
             by_ext: HashMap::new(),
             by_filename: HashMap::new(),
             by_shebang: HashMap::new(),
+            compound_exts: false,
         };
         for b in BUILTINS {
-            // Compiled on first use: a run over a Rust tree need not build 84 other searchers.
+            // Compiled on first use: a run over a Rust tree need not build every other searcher.
             set.add(b.key, b.to_raw(), OnceLock::new());
         }
         for path in paths {
@@ -396,6 +472,7 @@ impl Languages {
     fn add(&mut self, key: &str, raw: RawSyntax, compiled: OnceLock<Language>) {
         let idx = self.raws.len();
         for ext in std::iter::once(key).chain(raw.other_extns.iter().map(String::as_str)) {
+            self.compound_exts |= ext.contains('.');
             self.by_ext.insert(ext.to_lowercase(), idx);
         }
         for name in &raw.filenames {
@@ -430,12 +507,23 @@ impl Languages {
         self.raws.is_empty()
     }
 
-    /// The language for a path: by exact file name, then by extension (any case).
+    /// The language for a path: by exact file name, then by extension (any case), the longest
+    /// first (`x.blade.php` is Blade before it is PHP).
     pub fn for_path(&self, path: &Path) -> Option<usize> {
         // The name may not be UTF-8 (`caf\xE9.c`); its extension usually is.
         let name = path.file_name()?;
         if let Some(&i) = name.to_str().and_then(|n| self.by_filename.get(n)) {
             return Some(i);
+        }
+        if let Some(n) = name.to_str().filter(|_| self.compound_exts) {
+            // Suffixes after each dot but the last, longest first; a leading dot is no
+            // extension (`.bashrc`).
+            let dots = n.match_indices('.').map(|(k, _)| k).filter(|&k| k > 0);
+            for suffix in dots.map(|k| &n[k + 1..]).filter(|s| s.contains('.')) {
+                if let Some(&i) = self.by_ext.get(&suffix.to_ascii_lowercase()) {
+                    return Some(i);
+                }
+            }
         }
         let ext = Path::new(name).extension()?.to_str()?;
         self.by_ext.get(&ext.to_ascii_lowercase()).copied()
@@ -651,6 +739,10 @@ mod tests {
         assert_eq!(name("x/CMakeLists.txt"), Some("CMake".to_string()));
         assert_eq!(name("include/foo.h"), Some("C Header".to_string()));
         assert_eq!(name("MAIN.C"), Some("C".to_string()));
+        // The longest known suffix wins; an unknown longer one falls back to the last.
+        assert_eq!(name("views/home.blade.php"), Some("Blade".to_string()));
+        assert_eq!(name("views/home.php"), Some("PHP".to_string()));
+        assert_eq!(name("dist/jquery.min.js"), Some("JavaScript".to_string()));
         assert_eq!(name("notes.txt"), None);
         assert_eq!(name("build"), None);
     }

@@ -14,7 +14,7 @@ pub mod sanitize;
 pub mod syntax_file;
 pub mod walk;
 
-pub use count::{count, Counts};
+pub use count::{classify_lines, count, Counts, LineKind};
 pub use error::SlocError;
 pub use language::{Language, Languages};
 pub use report::{SortKey, Summary};

@@ -40,6 +40,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for w in &warnings {
         eprintln!("sloc: warning: {}", for_terminal(w));
     }
+    // Read but not counted: a warning, but no failure (the exit status stays 0).
+    for note in std::mem::take(&mut tally.not_counted) {
+        eprintln!("sloc: warning: {}", for_terminal(&note));
+    }
     let summary = Summary::new(&config.languages, tally, config.walk.by_file, config.sort);
     output::write(&mut out, &summary, config.format).context("writing the report")?;
     out.flush().context("writing the report")?;

@@ -62,6 +62,18 @@ pub struct RawSyntax {
     /// Comment blocks whose start and end markers must begin a line (Perl POD, Ruby `=begin`).
     #[serde(default)]
     pub line_blocks: Vec<(String, String)>,
+    /// An escape character outside strings: it and the byte after it are code, so a shell's
+    /// `\"` or `\'` does not open a string.
+    #[serde(default)]
+    pub code_escape: Option<String>,
+    /// Tokens that are plain code although they begin like a comment or a string: character
+    /// literals of a quote or comment character (Erlang `$"`, Clojure `\"`), PHP 8's `#[`.
+    #[serde(default)]
+    pub code_tokens: Vec<String>,
+    /// Block scalar indicators (YAML `|`, `>`): ending a line after a key or `-`, they make the
+    /// following lines indented deeper than that line content (code), whatever they hold.
+    #[serde(default)]
+    pub block_scalars: Vec<String>,
     /// Whole file names (`Makefile`), matched exactly.
     #[serde(default)]
     pub filenames: Vec<String>,
@@ -85,6 +97,14 @@ pub struct RawString {
     /// which keeps a stray quote (`'` in a `#error` line) from swallowing the rest of the file.
     #[serde(default = "yes")]
     pub multiline: bool,
+    /// Interpolation inside the string as `[open, close]` (`["${", "}"]`): what lies between is
+    /// code, with strings and comments of its own. `close` is one byte; the last byte of `open`
+    /// nests inside (`{`, `(`). A one-byte `open` doubled (`{{`) is a literal brace.
+    #[serde(default)]
+    pub interpolation: Option<(String, String)>,
+    /// The opener is a digit separator, not a string, inside a number (C++14 `0xFFFF'FFFF`).
+    #[serde(default)]
+    pub not_in_number: bool,
 }
 
 fn yes() -> bool {
@@ -124,7 +144,14 @@ impl RawSyntax {
                 return bad(field, "is an empty marker");
             }
         }
-        let lists: [(&str, Vec<&String>); 5] = [
+        if let Some(esc) = &self.code_escape {
+            if esc.len() != 1 {
+                return bad("code_escape", "is not exactly one byte");
+            }
+        }
+        let lists: [(&str, Vec<&String>); 7] = [
+            ("code_tokens", self.code_tokens.iter().collect()),
+            ("block_scalars", self.block_scalars.iter().collect()),
             ("heredocs", self.heredocs.iter().collect()),
             ("other_extns", self.other_extns.iter().collect()),
             ("whole_line", self.whole_line.iter().collect()),
@@ -163,8 +190,23 @@ impl RawSyntax {
                     return bad("strings", "has an escape that is not exactly one byte");
                 }
             }
+            if let Some((open, close)) = &s.interpolation {
+                if open.is_empty() || close.len() != 1 || open.ends_with(close.as_str()) {
+                    return bad(
+                        "strings",
+                        "has an interpolation whose `open` is empty, whose `close` is not \
+                         exactly one byte, or whose `open` ends with `close`",
+                    );
+                }
+            }
         }
-        let mut markers: Vec<&String> = self.whole_line.iter().chain(&self.heredocs).collect();
+        let mut markers: Vec<&String> = self
+            .whole_line
+            .iter()
+            .chain(&self.heredocs)
+            .chain(&self.code_tokens)
+            .chain(&self.block_scalars)
+            .collect();
         markers.extend(self.start.iter().chain(self.end.iter()));
         for (s, e) in self
             .block
@@ -182,6 +224,9 @@ impl RawSyntax {
         }
         for s in &self.strings {
             markers.extend([&s.start, &s.end]);
+            if let Some((o, c)) = &s.interpolation {
+                markers.extend([o, c]);
+            }
         }
         if markers.iter().any(|m| m.contains(['\n', '\r'])) {
             return bad("markers", "must not contain a line break");

@@ -5,7 +5,7 @@
 //! threads finish, so the hot path takes no lock (except the dedup set for files that can be
 //! reached twice).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use crate::count::{count, is_binary, Counts};
+use crate::count::{count, decode_utf16, is_binary, Counts};
 use crate::error::SlocError;
 use crate::language::Languages;
 
@@ -65,6 +65,9 @@ pub struct Tally {
     pub per_language: Vec<LanguageTotals>,
     /// Files or directories that could not be read, with why.
     pub warnings: Vec<String>,
+    /// Paths named to be counted that were read but are not counted, with why (an unknown
+    /// language, a binary file, a FIFO): worth a word, not a failure.
+    pub not_counted: Vec<String>,
 }
 
 /// Checks the options before any work: every path exists, every glob parses.
@@ -94,6 +97,13 @@ impl Excludes {
             .map(|root| {
                 let mut b = OverrideBuilder::new(root);
                 for g in &opts.excludes {
+                    // An empty glob (an unset variable, `-e "$X"`) would exclude everything.
+                    if g.trim().is_empty() {
+                        return Err(SlocError::BadGlob {
+                            glob: g.clone(),
+                            reason: "an empty glob would exclude every path".to_string(),
+                        });
+                    }
                     // The walker's paths lose a leading `./`, so `-e ./vendor` must too.
                     let glob = g.strip_prefix("./").unwrap_or(g);
                     b.add(&format!("!{glob}")).map_err(|e| SlocError::BadGlob {
@@ -150,7 +160,7 @@ pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
         by_file: opts.by_file,
         // Only with several roots, symlinks followed or hard links can a file be seen twice.
         dedup_all: opts.follow || opts.paths.len() > 1,
-        seen: Mutex::new(HashSet::new()),
+        seen: Mutex::new(HashMap::new()),
         done: Mutex::new(Vec::new()),
     };
     let mut visitors = VisitorBuilder { shared: &shared };
@@ -159,6 +169,7 @@ pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
     let mut tally = Tally {
         per_language: vec![LanguageTotals::default(); langs.len()],
         warnings: Vec::new(),
+        not_counted: Vec::new(),
     };
     for local in done {
         for (total, part) in tally.per_language.iter_mut().zip(local.per_language) {
@@ -167,11 +178,25 @@ pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
             total.reports.extend(part.reports);
         }
         tally.warnings.extend(local.warnings);
+        tally.not_counted.extend(local.not_counted);
+    }
+    let seen = shared.seen.into_inner().unwrap_or_else(|p| p.into_inner());
+    for linked in seen.into_values() {
+        let total = &mut tally.per_language[linked.lang];
+        total.files += 1;
+        total.counts += linked.counts;
+        if opts.by_file {
+            total.reports.push(FileReport {
+                path: linked.path,
+                counts: linked.counts,
+            });
+        }
     }
     for t in &mut tally.per_language {
         t.reports.sort_by(|a, b| a.path.cmp(&b.path));
     }
     tally.warnings.sort();
+    tally.not_counted.sort();
     Ok(tally)
 }
 
@@ -179,8 +204,18 @@ struct Shared<'a> {
     langs: &'a Languages,
     by_file: bool,
     dedup_all: bool,
-    seen: Mutex<HashSet<(u64, u64)>>,
+    /// Files that may be reached by several names, by (device, inode): the smallest name
+    /// counted so far. They are added to the totals after the walk, so which name wins does
+    /// not depend on which thread got there first.
+    seen: Mutex<HashMap<(u64, u64), Linked>>,
     done: Mutex<Vec<Part>>,
+}
+
+/// A file reachable by several names, counted under its smallest path.
+struct Linked {
+    path: PathBuf,
+    lang: usize,
+    counts: Counts,
 }
 
 /// What one walker thread counted.
@@ -188,6 +223,7 @@ struct Shared<'a> {
 struct Part {
     per_language: Vec<LanguageTotals>,
     warnings: Vec<String>,
+    not_counted: Vec<String>,
 }
 
 struct VisitorBuilder<'s, 'a> {
@@ -201,6 +237,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, '_> {
             part: Part {
                 per_language: vec![LanguageTotals::default(); self.shared.langs.len()],
                 warnings: Vec::new(),
+                not_counted: Vec::new(),
             },
             buf: Vec::with_capacity(64 * 1024),
         })
@@ -226,11 +263,29 @@ impl ParallelVisitor for Local<'_, '_> {
     fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
         match entry {
             Ok(entry) => {
-                if entry.file_type().is_some_and(|t| t.is_file()) {
-                    if let Err(e) = self.count_file(entry.path()) {
-                        let warning = format!("{}: {e}", entry.path().display());
-                        self.part.warnings.push(warning);
+                let kind = entry.file_type();
+                // Depth 0: a path named on the command line, which deserves a word when it is
+                // not counted; files met inside directories are skipped quietly.
+                let named = entry.depth() == 0;
+                let why = if kind.is_some_and(|t| t.is_file()) {
+                    match self.count_file(entry.path()) {
+                        Ok(why) => why,
+                        Err(e) => {
+                            let warning = format!("{}: {e}", entry.path().display());
+                            self.part.warnings.push(warning);
+                            None
+                        }
                     }
+                } else if kind.is_some_and(|t| t.is_symlink()) {
+                    Some("a symbolic link (-L/--follow follows it)")
+                } else if kind.is_some_and(|t| t.is_dir()) {
+                    None
+                } else {
+                    Some("not a regular file (a FIFO, socket or device)")
+                };
+                if let Some(why) = why.filter(|_| named) {
+                    let note = format!("{}: not counted: {why}", entry.path().display());
+                    self.part.not_counted.push(note);
                 }
             }
             Err(e) => self.part.warnings.push(e.to_string()),
@@ -242,17 +297,28 @@ impl ParallelVisitor for Local<'_, '_> {
 /// How much of an extension-less file is read to look for a `#!` line.
 const SHEBANG_PROBE: u64 = 256;
 
+/// Why a file was not counted, for a path named on the command line.
+const UNKNOWN_EXTENSION: &str = "no known language has its extension (see --languages)";
+/// See [`UNKNOWN_EXTENSION`].
+const NO_LANGUAGE: &str =
+    "no known language has its name, and it has no extension or #! line naming one";
+/// See [`UNKNOWN_EXTENSION`].
+const BINARY: &str = "binary (a NUL byte in its first 8 KiB)";
+
 impl Local<'_, '_> {
-    fn count_file(&mut self, path: &Path) -> io::Result<()> {
+    /// Counts one file; `Ok(Some(why))` when it is not counted for a reason worth telling of
+    /// a named path (a name of a file counted under a smaller name is not such a reason).
+    fn count_file(&mut self, path: &Path) -> io::Result<Option<&'static str>> {
         let shared = self.shared;
         let by_path = shared.langs.for_path(path);
         if by_path.is_none() && path.extension().is_some() {
-            return Ok(()); // An unknown extension: not source code we know.
+            return Ok(Some(UNKNOWN_EXTENSION)); // Not source code we know.
         }
         let mut file = File::open(path)?;
         let meta = file.metadata()?;
-        if (shared.dedup_all || meta.nlink() > 1) && !self.first_visit(shared, &meta) {
-            return Ok(());
+        let linked = (shared.dedup_all || meta.nlink() > 1).then(|| (meta.dev(), meta.ino()));
+        if linked.is_some_and(|key| self.beaten(key, path)) {
+            return Ok(None);
         }
         self.buf.clear();
         let lang = match by_path {
@@ -262,17 +328,23 @@ impl Local<'_, '_> {
                 let first_line = self.buf.split(|&b| b == b'\n').next().unwrap_or(&[]);
                 match shared.langs.for_shebang(first_line) {
                     Some(lang) => lang,
-                    None => return Ok(()),
+                    None => return Ok(Some(NO_LANGUAGE)),
                 }
             }
         };
         self.buf
             .reserve(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
         file.read_to_end(&mut self.buf)?;
-        if is_binary(&self.buf) {
-            return Ok(());
+        let decoded = decode_utf16(&self.buf);
+        let text = decoded.as_deref().unwrap_or(&self.buf);
+        if decoded.is_none() && is_binary(text) {
+            return Ok(Some(BINARY));
         }
-        let counts = count(shared.langs.get(lang), &self.buf);
+        let counts = count(shared.langs.get(lang), text);
+        if let Some(key) = linked {
+            self.record(key, path, lang, counts);
+            return Ok(None);
+        }
         let totals = &mut self.part.per_language[lang];
         totals.files += 1;
         totals.counts += counts;
@@ -282,11 +354,32 @@ impl Local<'_, '_> {
                 counts,
             });
         }
-        Ok(())
+        Ok(None)
     }
 
-    fn first_visit(&self, shared: &Shared<'_>, meta: &std::fs::Metadata) -> bool {
-        let mut seen = shared.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.insert((meta.dev(), meta.ino()))
+    /// Whether the file `key` has been counted under a smaller name than `path` already.
+    fn beaten(&self, key: (u64, u64), path: &Path) -> bool {
+        let seen = self.shared.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(&key).is_some_and(|l| l.path.as_path() < path)
+    }
+
+    /// Keeps `path` as the name of file `key` if it is the smallest seen.
+    fn record(&self, key: (u64, u64), path: &Path, lang: usize, counts: Counts) {
+        let mut seen = self.shared.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let linked = Linked {
+            path: path.to_path_buf(),
+            lang,
+            counts,
+        };
+        match seen.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(linked);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                if path < o.get().path.as_path() {
+                    o.insert(linked);
+                }
+            }
+        }
     }
 }

@@ -266,6 +266,67 @@ fn exclude_skips_matching_paths_and_repeats() {
         .assert()
         .code(2)
         .stderr(contains("invalid --exclude glob \"a{b\""));
+    // An empty glob (`-e "$UNSET"`) would exclude everything: an error, not an empty report.
+    for empty in ["", " "] {
+        d.sloc()
+            .args(["-e", empty])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains("an empty glob would exclude every path"));
+    }
+}
+
+#[test]
+fn a_hard_linked_file_is_counted_under_its_smallest_name() {
+    let d = Dir::new();
+    let z = d.write("z.c", "int x;\n");
+    std::fs::hard_link(&z, d.path().join("b.h")).unwrap();
+    // Named in the opposite order, on one thread: the first name seen is not the winner.
+    for threads in ["1", "2"] {
+        let v = d.json(&["-j", threads, "z.c", "b.h"]);
+        assert_eq!(nums(lang(&v, "C Header").unwrap()), [1, 1, 1, 0, 0]);
+        assert!(lang(&v, "C").is_none());
+    }
+    // Walked: `./b.h` < `./z.c`, whichever thread reaches which first.
+    for _ in 0..5 {
+        let v = d.json(&["-j", "2", "--by-file"]);
+        let h = lang(&v, "C Header").unwrap();
+        assert_eq!(nums(h), [1, 1, 1, 0, 0]);
+        assert_eq!(h["reports"][0]["path"], "./b.h");
+        assert!(lang(&v, "C").is_none());
+    }
+}
+
+#[test]
+fn a_named_path_that_is_not_counted_gets_a_warning_saying_why() {
+    let d = Dir::new();
+    d.write("a.c", "int x;\n");
+    d.write("notes.txt", "text\n");
+    d.write("README", "text\n");
+    d.write("blob.c", b"int x;\0\n");
+    // Inside a directory the same files are skipped quietly.
+    d.sloc().assert().success().stderr("");
+    let cases = [
+        (
+            "notes.txt",
+            "notes.txt: not counted: no known language has its extension",
+        ),
+        (
+            "README",
+            "README: not counted: no known language has its name",
+        ),
+        ("blob.c", "blob.c: not counted: binary"),
+        ("/dev/null", "/dev/null: not counted: not a regular file"),
+    ];
+    for (path, why) in cases {
+        d.sloc()
+            .args(["a.c", path])
+            .assert()
+            .success()
+            .stdout(contains("C "))
+            .stderr(contains(format!("sloc: warning: {why}")));
+    }
 }
 
 #[test]
@@ -286,6 +347,23 @@ fn binary_files_are_skipped_and_empty_files_count() {
         .map(|r| r["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, ["./bom.c", "./empty.c"]);
+}
+
+#[test]
+fn utf16_files_with_a_byte_order_mark_are_decoded_and_counted() {
+    let d = Dir::new();
+    let text = "// a comment\r\nint x;\r\n\r\n";
+    let mut le = vec![0xFF, 0xFE];
+    let mut be = vec![0xFE, 0xFF];
+    for u in text.encode_utf16() {
+        le.extend(u.to_le_bytes());
+        be.extend(u.to_be_bytes());
+    }
+    d.write("le.c", &le);
+    d.write("be.c", &be);
+    let v = d.json(&[]);
+    // Two files of 3 lines: 1 code, 1 comment, 1 blank each.
+    assert_eq!(nums(lang(&v, "C").unwrap()), [2, 6, 2, 2, 2]);
 }
 
 #[test]
@@ -751,7 +829,10 @@ fn a_fifo_is_not_a_file_and_does_not_block_the_walk() {
         .timeout(std::time::Duration::from_secs(60))
         .assert()
         .success()
-        .stdout(contains("Total,0,0,0,0,0"));
+        .stdout(contains("Total,0,0,0,0,0"))
+        .stderr(contains(
+            "sloc: warning: src/pipe.c: not counted: not a regular file",
+        ));
 }
 
 #[test]
@@ -777,4 +858,104 @@ fn nested_gitignores_and_negated_patterns_apply_like_git() {
     paths.sort();
     assert_eq!(paths, ["./src/a.c", "./sub/s.c"]);
     assert_eq!(nums(lang(&d.json(&["--no-ignore"]), "C").unwrap())[0], 4);
+}
+
+/// `text` with every run of digits, of blanks and of table rules shortened to one character, so
+/// that a README example's output can be compared with a run whose counts have moved on.
+fn skeleton(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| {
+            let mut out = String::new();
+            let mut prev = None;
+            for c in line.chars() {
+                let c = match c {
+                    '0'..='9' => '9',
+                    c if c.is_whitespace() => ' ',
+                    c => c,
+                };
+                if prev == Some(c) && matches!(c, '9' | ' ' | '─' | '═') {
+                    continue;
+                }
+                out.push(c);
+                prev = Some(c);
+            }
+            out.trim().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn every_readme_example_runs_as_written() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("<!-- section: sloc -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /section: sloc -->").next())
+        .expect("README.md has a sloc section");
+    let mut examples: Vec<(String, String)> = Vec::new();
+    for block in section.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap_or_default();
+        for line in block.lines() {
+            match line.strip_prefix("$ ") {
+                Some(command) => examples.push((command.to_string(), String::new())),
+                None => {
+                    let (_, out) = examples.last_mut().expect("output follows a `$ ` line");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    assert!(examples.len() >= 3, "examples found: {examples:?}");
+    for (command, want) in &examples {
+        // `cd DIR && sloc ARGS | head -N   # comment`, the only shapes the README uses.
+        let mut rest = command.split(" #").next().unwrap_or_default().trim();
+        let mut dir = root.clone();
+        if let Some((cd, after)) = rest.split_once(" && ") {
+            dir = dir.join(cd.strip_prefix("cd ").expect("`cd DIR && …`"));
+            rest = after;
+        }
+        let (run, head) = match rest.split_once(" | head -") {
+            Some((run, n)) => (run, Some(n.parse::<usize>().expect("head -N"))),
+            None => (rest, None),
+        };
+        let mut words = run.split_whitespace();
+        assert_eq!(words.next(), Some("sloc"), "{command}");
+        let out = assert_cmd::Command::cargo_bin("sloc")
+            .unwrap()
+            .current_dir(&dir)
+            .args(words)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let mut got = String::from_utf8(out).unwrap();
+        if let Some(n) = head {
+            got = got.lines().take(n).map(|l| format!("{l}\n")).collect();
+        }
+        let want = want.trim_end();
+        if dir.starts_with(root.join("crates/sloc/examples")) {
+            // The shipped example files do not change: the output must match exactly.
+            assert_eq!(got.trim_end(), want, "{command}");
+        } else {
+            assert_eq!(skeleton(&got), skeleton(want), "{command}");
+        }
+    }
+    let listed = section
+        .split("list the ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("the README says how many languages --languages lists");
+    let out = assert_cmd::Command::cargo_bin("sloc")
+        .unwrap()
+        .arg("--languages")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), listed);
 }

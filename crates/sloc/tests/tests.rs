@@ -3,4 +3,5 @@
 mod cli;
 mod fixtures;
 mod props;
+mod python_tokenize;
 mod util;
