@@ -355,3 +355,40 @@ fn secrets_on_the_command_line_are_warned_about_and_files_work() {
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot read --password-file"), "{stderr}");
 }
+
+#[test]
+fn the_reindex_path_never_runs_the_sources_pipelines() {
+    // osmem runs a destination's pipelines on `_reindex` and fails on a missing one: a half
+    // that inherited `index.default_pipeline` / `final_pipeline` would fail to fill.
+    let os = Osmem::start();
+    let http = os.http();
+    load(&http, "logs", "date", 300, 0);
+    http.ok(
+        "PUT",
+        "/logs/_settings",
+        Some(json!({"index.default_pipeline": "enrich", "index.final_pipeline": "stamp"})),
+    );
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = go(state.path(), &args(&os.url, &[]));
+    assert_eq!(code, 0, "{stderr}");
+    let before = expected_before(300, MID_MS);
+    assert_eq!(http.total("logs-firsthalf"), before);
+    assert_eq!(http.total("logs-secondhalf"), 300 - before);
+    let settings = http.ok("GET", "/logs-firsthalf/_settings?flat_settings=true", None);
+    assert_eq!(
+        settings["logs-firsthalf"]["settings"].get("index.default_pipeline"),
+        None
+    );
+    // Kept on request: put back after the copy, still never run on the copied documents.
+    let (code, _, stderr) = go(
+        state.path(),
+        &args(
+            &os.url,
+            &["--first", "a", "--second", "b", "--keep-pipelines"],
+        ),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(http.total("a") + http.total("b"), 300);
+    let settings = http.ok("GET", "/b/_settings?flat_settings=true", None);
+    assert_eq!(settings["b"]["settings"]["index.final_pipeline"], "stamp");
+}

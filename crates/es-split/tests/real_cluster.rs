@@ -83,6 +83,7 @@ impl Cluster {
             .arg(&self.url)
             .args(&self.tls_args)
             .args(["--index", index, "--field", "date", "--mid", mid, "--yes"])
+            .args(["--journal-index", &self.name("journal")])
             .args(extra.split_whitespace());
         let out = cmd.output().unwrap();
         (
@@ -93,9 +94,11 @@ impl Cluster {
     }
 
     fn cleanup(&self) {
-        let _ = self
-            .http
-            .req("DELETE", &format!("/{}-*", self.prefix), None);
+        let _ = self.http.req(
+            "DELETE",
+            &format!("/{}-*?expand_wildcards=all", self.prefix),
+            None,
+        );
     }
 
     /// A source index with 1 replica-less shard set and `n` documents.
@@ -124,7 +127,7 @@ fn real_cluster_clone_split() {
         state.path(),
         &src,
         "2015-01-01",
-        &format!("--first {first} --second {second} --missing second --yes --json"),
+        &format!("--first {first} --second {second} --missing second --json"),
     );
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
@@ -182,4 +185,56 @@ fn real_cluster_dry_run_and_refusals_change_nothing() {
     assert!(stderr.contains("is not a date"), "{stderr}");
     assert!(!c.http.exists(&format!("{src}-firsthalf")));
     assert_eq!(c.http.write_block(&src), None);
+}
+
+#[test]
+#[ignore = "needs a real cluster: set ES_SPLIT_TEST_URL"]
+fn real_cluster_journal_aliases_and_a_finished_split() {
+    let c = Cluster::from_env();
+    let src = c.source("logs", 2000, 0);
+    let (first, second, alias) = (c.name("a"), c.name("b"), c.name("w"));
+    c.http.ok(
+        "POST",
+        "/_aliases",
+        Some(
+            json!({"actions": [{"add": {"index": src, "alias": alias, "is_write_index": true,
+            "filter": {"range": {"n": {"gte": 0}}}}}]}),
+        ),
+    );
+    let state = tempfile::tempdir().unwrap();
+    let names = format!("--first {first} --second {second}");
+    let (code, stdout, stderr) = c.es_split(
+        state.path(),
+        &src,
+        "2015-01-01",
+        &format!("{names} --delete-source --json"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["source_deleted"], true);
+    assert!(!c.http.exists(&src));
+    // The write alias moved intact, in the same step as the deletion.
+    let moved = c.http.ok("GET", &format!("/_alias/{alias}"), None);
+    assert_eq!(
+        moved[&second]["aliases"][&alias]["is_write_index"], true,
+        "{moved}"
+    );
+    assert!(
+        moved[&first]["aliases"][&alias].get("filter").is_some(),
+        "{moved}"
+    );
+    assert_eq!(c.http.total(&alias), 2000);
+    // The journal says done, and a finished split is never rolled back.
+    let journal = c
+        .http
+        .ok("GET", &format!("/{}/_doc/{src}", c.name("journal")), None);
+    assert_eq!(journal["_source"]["phase"], "done");
+    let (code, _, stderr) = c.es_split(
+        state.path(),
+        &src,
+        "2015-01-01",
+        &format!("{names} --rollback"),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(c.http.total(&first) + c.http.total(&second), 2000);
 }
