@@ -737,6 +737,27 @@ pub fn check_source_stored(mappings: &Value, index: &str) -> Result<()> {
     Ok(())
 }
 
+/// The source's mappings with `_meta` replaced, for a target created by the fallback. ES 6.x
+/// typed mappings (`{"_doc": {"properties": …}}`) read `_meta` inside the type; a top-level
+/// `_meta` would be taken for a second type name.
+pub fn mappings_with_meta(mappings: &Value, meta: Value) -> Value {
+    let mut out = mappings.clone();
+    let typed = mappings
+        .as_object()
+        .filter(|o| o.len() == 1 && !o.contains_key("properties"))
+        .and_then(|o| o.iter().next())
+        .filter(|(_, v)| v.get("properties").is_some())
+        .map(|(k, _)| k.clone());
+    let target = match typed {
+        Some(ty) => out.get_mut(&ty),
+        None => Some(&mut out),
+    };
+    if let Some(obj) = target.and_then(Value::as_object_mut) {
+        obj.insert("_meta".into(), meta);
+    }
+    out
+}
+
 /// Settings for a target created by the fallback: the source's, minus what identifies the
 /// source or is set by the cluster, minus its blocks.
 pub fn target_settings(
@@ -826,6 +847,18 @@ mod tests {
             keys,
             ["index.analysis.analyzer.a.type", "index.number_of_shards"]
         );
+    }
+
+    #[test]
+    fn meta_goes_inside_an_es6_type() {
+        let typeless = json!({"properties": {"d": {"type": "date"}}});
+        let out = mappings_with_meta(&typeless, json!({"k": 1}));
+        assert_eq!(out["_meta"]["k"], 1);
+        let typed = json!({"_doc": {"properties": {"d": {"type": "date"}}}});
+        let out = mappings_with_meta(&typed, json!({"k": 1}));
+        assert_eq!(out["_doc"]["_meta"]["k"], 1);
+        assert!(out.get("_meta").is_none(), "{out}");
+        assert_eq!(out.as_object().unwrap().len(), 1);
     }
 
     #[test]

@@ -534,26 +534,7 @@ impl Run<'_> {
     fn reindex_both(&mut self) -> Result<()> {
         let (es, plan) = (self.es, self.plan);
         let j = self.j();
-        let mut mappings = plan.source_mappings.clone();
-        let meta = self.meta();
-        // ES 6.x typed mappings (`{"_doc": {"properties": …}}`) read `_meta` inside the type;
-        // a top-level `_meta` would be taken for a type name.
-        let typed = mappings
-            .as_object()
-            .filter(|o| o.len() == 1 && !o.contains_key("properties"))
-            .and_then(|o| o.keys().next().cloned())
-            .filter(|k| mappings[k].get("properties").is_some());
-        match (typed, mappings.as_object_mut()) {
-            (Some(ty), Some(obj)) => {
-                if let Some(t) = obj.get_mut(&ty).and_then(Value::as_object_mut) {
-                    t.insert("_meta".into(), meta);
-                }
-            }
-            (None, Some(obj)) => {
-                obj.insert("_meta".into(), meta);
-            }
-            _ => {}
-        }
+        let mappings = plan::mappings_with_meta(&plan.source_mappings, self.meta());
         let settings = plan::target_settings(&plan.source_settings, &self.dropped_keys());
         // Pipelines are never run on copied documents; --keep-pipelines puts them back after.
         let mut settings = Value::Object(settings);

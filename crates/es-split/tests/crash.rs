@@ -180,6 +180,16 @@ fn crash_at_every_step_with_delete_source_then_rollback() {
 /// The reindex path (osmem: no `_clone`, no tasks API), crashed at every step and resumed.
 #[test]
 fn crash_at_every_step_on_the_reindex_path_then_resume() {
+    crash_everywhere_on_osmem("--resume");
+}
+
+/// The same, rolled back.
+#[test]
+fn crash_at_every_step_on_the_reindex_path_then_rollback() {
+    crash_everywhere_on_osmem("--rollback");
+}
+
+fn crash_everywhere_on_osmem(recover: &str) {
     let n = 400;
     let os = Osmem::start();
     load(&os.http(), "logs", "date", n, 0);
@@ -197,6 +207,28 @@ fn crash_at_every_step_on_the_reindex_path_then_resume() {
             let proxy = KillProxy::start(&os.url, k, strike);
             let state = tempfile::tempdir().unwrap();
             assert_eq!(run_killed(&proxy, state.path(), &[]), None, "{what}");
+            if recover == "--rollback" {
+                let (code, _, stderr) = run(
+                    state.path(),
+                    &["--url", &os.url, "--index", "logs", "--yes", "--rollback"],
+                );
+                let journal = http.req("GET", "/es-split-journal/_doc/logs", None).1;
+                if journal["_source"]["phase"] == "done" {
+                    assert_eq!(
+                        code, 2,
+                        "{what}: a finished split is not rolled back: {stderr}"
+                    );
+                    let halves = http.total("logs-firsthalf") + http.total("logs-secondhalf");
+                    assert_eq!(halves, n, "{what}");
+                } else {
+                    assert_eq!(code, 0, "{what}: {stderr}");
+                    assert!(!http.exists("logs-firsthalf"), "{what}");
+                    assert!(!http.exists("logs-secondhalf"), "{what}");
+                }
+                assert_eq!(http.total("logs"), n, "{what}");
+                assert_eq!(http.write_block("logs"), None, "{what}");
+                continue;
+            }
             let mut args = split_args(&os.url, &[]);
             args.push("--resume".into());
             let (code, _, stderr) = run(
