@@ -81,6 +81,10 @@ pub struct Cli {
     /// list the local state files.
     #[arg(long, conflicts_with_all = ["dry_run", "alias", "delete_source"])]
     pub status: bool,
+    /// With --status: remove the local state files of --url's cluster whose split is
+    /// finished, rolled back or unknown there.
+    #[arg(long, requires = "status")]
+    pub clean: bool,
     /// Take over a split whose lease is stale (no heartbeat within --lease-ttl).
     #[arg(long)]
     pub take_over: bool,
@@ -394,6 +398,7 @@ impl Cli {
                 pipelines: self.keep_pipelines,
             },
             take_over: self.take_over,
+            clean: self.clean,
             journal_index: self.journal_index,
             lease_ttl: self.lease_ttl,
         };

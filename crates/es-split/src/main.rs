@@ -102,7 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
     };
     let timeout = Duration::from_secs(timeout);
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if cfg.mode == Mode::Status && cfg.index.is_empty() {
+    if cfg.mode == Mode::Status && cfg.index.is_empty() && !cfg.clean {
         let (text, doc) = status::local(&cfg);
         print_out(
             if json {
@@ -126,6 +126,10 @@ fn run(cli: Cli) -> anyhow::Result<Report> {
     let ui = Ui::new(quiet, verbose);
 
     let report = match cfg.mode {
+        Mode::Status if cfg.clean => {
+            print_out(status::clean_local(&es, &cfg)?.trim_end());
+            return Ok(status_report());
+        }
         Mode::Status => {
             let (text, doc) = status::of_index(&es, &cfg)?;
             print_out(

@@ -70,6 +70,8 @@ pub struct Config {
     pub keep: Keep,
     /// `--take-over`: take a stale lease.
     pub take_over: bool,
+    /// `--status --clean`: remove stale local state files.
+    pub clean: bool,
     /// `--journal-index`.
     pub journal_index: String,
     /// `--lease-ttl`: seconds without a heartbeat after which a lease is stale.

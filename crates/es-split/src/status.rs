@@ -132,3 +132,42 @@ pub fn local(cfg: &Config) -> (String, Value) {
     }
     (s, Value::Array(docs))
 }
+
+/// Removes the local state files of this cluster whose split the cluster's journal shows
+/// finished, rolled back, or does not know; returns one line per file.
+pub fn clean_local(es: &Es, cfg: &Config) -> Result<String> {
+    let server = api::server_info(es)?;
+    let mut s = String::new();
+    for (path, j) in journal::list(&cfg.state_dir) {
+        let Ok(j) = j else { continue };
+        if j.cluster_uuid != server.cluster_uuid {
+            continue;
+        }
+        let on_cluster = store::read(es, &cfg.journal_index, &j.source)?;
+        let stale = match &on_cluster {
+            None => Some("no journal on the cluster"),
+            Some(v) if v.journal.split_id != j.split_id => Some("the cluster has a newer split"),
+            Some(v) if v.journal.phase.is_final() => Some(v.journal.phase.name()),
+            Some(_) => None,
+        };
+        match stale {
+            Some(why) => {
+                journal::remove(&path)?;
+                s.push_str(&format!("removed {} ({why})\n", path.display()));
+            }
+            None => s.push_str(&format!(
+                "kept {} (the split of {} is unfinished: --status, --resume or --rollback)\n",
+                path.display(),
+                sanitize(&j.source)
+            )),
+        }
+    }
+    if s.is_empty() {
+        s = format!(
+            "no local state of cluster {} in {}\n",
+            sanitize(&server.cluster_uuid),
+            cfg.state_dir.display()
+        );
+    }
+    Ok(s)
+}

@@ -224,11 +224,40 @@ fn a_second_cluster_with_the_same_names_is_never_touched() {
     let (code, _, stderr) = run(state.path(), &strs(&args(&b.url, &["--resume"])));
     assert_eq!(code, 2);
     assert!(stderr.contains("no split of logs to resume"), "{stderr}");
+    // Cleaning B's local state leaves A's file alone; cleaning A's keeps an unfinished split.
+    let (code, stdout, _) = run(state.path(), &["--url", &b.url, "--status", "--clean"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("no local state of cluster"), "{stdout}");
+    let (code, stdout, _) = run(state.path(), &["--url", &a.url, "--status", "--clean"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("kept ") && stdout.contains("unfinished"),
+        "{stdout}"
+    );
     // A's split is still recoverable from its own journal.
     a.with(|s| s.faults.tasks_hang = false);
     let (code, _, stderr) = run(state.path(), &strs(&args(&a.url, &["--resume"])));
     assert_eq!(code, 0, "{stderr}");
     halves_exact(&a, N);
+    assert_eq!(
+        state_files(state.path()),
+        0,
+        "a finished split leaves no local state"
+    );
+    // A state file the cluster knows nothing about is stale and cleaned.
+    let stale = {
+        let mut j: Value = a.journal("logs").unwrap();
+        j["split_id"] = json!("gone-long-ago");
+        j
+    };
+    std::fs::write(state.path().join("x.json"), stale.to_string()).unwrap();
+    let (code, stdout, _) = run(state.path(), &["--url", &a.url, "--status", "--clean"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("removed") && stdout.contains("newer split"),
+        "{stdout}"
+    );
+    assert_eq!(state_files(state.path()), 0);
 }
 
 /// A writer that indexes new documents into `logs` for as long as `stop` is false, retrying
