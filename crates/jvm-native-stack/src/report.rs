@@ -34,6 +34,10 @@ struct JsonReport<'a> {
     dump_ms: Option<f64>,
     gdb_timing: Option<GdbTiming>,
     warnings: &'a [String],
+    /// Why there is no Java dump (threads then carry only /proc and gdb data).
+    missing_dump: Option<&'a crate::merge::MissingDump>,
+    /// Ctrl-C/SIGTERM cut the run short: what was collected until then.
+    interrupted: bool,
 }
 
 #[derive(Serialize)]
@@ -67,6 +71,8 @@ pub fn json(outcome: &Outcome) -> String {
         dump_ms: s.dump_ms,
         gdb_timing: s.gdb_timing,
         warnings: &s.warnings,
+        missing_dump: s.missing_dump.as_ref(),
+        interrupted: s.interrupted,
     };
     // Serializing plain data structs cannot fail.
     serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
