@@ -148,12 +148,19 @@ pub fn text(outcome: &Outcome, opts: TextOptions) -> String {
     }
     let _ = writeln!(out, "\n{}", style.paint("1", "THREADS"));
     for &i in &outcome.selected {
-        write_thread(&mut out, &s.threads[i], opts, &style);
+        write_thread(
+            &mut out,
+            &s.threads[i],
+            opts,
+            &style,
+            s.missing_dump.is_some(),
+        );
     }
     out
 }
 
-fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style) {
+/// One thread; `no_dump`: there is no Java dump, so no thread is "native-only" for sure.
+fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style, no_dump: bool) {
     let mut header = format!("\"{}\"", t.name);
     if let Some(n) = t.java.as_ref().and_then(|j| j.number) {
         let _ = write!(header, " #{n}");
@@ -171,6 +178,8 @@ fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style) 
         let _ = write!(header, " carrying virtual thread #{n}");
     } else if t.started_after_dump {
         header.push_str(" started after the dump");
+    } else if t.java.is_none() && no_dump {
+        header.push_str(" (name from /proc, no Java dump)");
     } else if t.java.is_none() {
         header.push_str(" native-only");
     }

@@ -159,12 +159,60 @@ fn safepoint_hang_gets_the_proc_and_gdb_view_and_names_the_cause() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains("jstack does not answer")
             && stdout.contains("\"mmap-reader\"")
             && stdout.contains("`handle_userfault`")
+            && stdout.contains(" (name from /proc, no Java dump) ")
+            && !stdout.contains("native-only")
             && !stdout.contains("native #"),
+        "{stdout}"
+    );
+    assert_not_stopped(jvm.pid);
+
+    // SIGTERM while jstack hangs: what /proc shows is printed, with what is missing.
+    let mut child = KillOnDrop(
+        Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
+            .args([&jvm.pid.to_string(), "--dump-timeout", "60s"])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut pipe = child.0.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut text);
+        text
+    });
+    // jstack is running (it is jnstack's child) before the signal.
+    let jstack_started = wait_until(Duration::from_secs(60), || {
+        children_of(child.0.id()).then_some(())
+    });
+    assert!(jstack_started.is_some(), "jnstack never started jstack");
+    let signalled = Instant::now();
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(child.0.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let status = wait_until(Duration::from_secs(30), || child.0.try_wait().unwrap())
+        .unwrap_or_else(|| panic!("jnstack did not exit within 30 s of SIGTERM"));
+    let took = signalled.elapsed();
+    let stdout = stdout.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stdout}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    assert!(
+        stdout.contains("interrupted before jstack answered")
+            && stdout.contains("interrupted before gdb attached: native frames are missing")
+            && stdout.contains("`handle_userfault`")
+            && stdout.contains("\"mmap-reader\""),
         "{stdout}"
     );
     assert_not_stopped(jvm.pid);
@@ -375,7 +423,15 @@ fn killing_jnstack_and_gdb_during_the_attach_of_3000_threads_never_leaves_the_jv
         .count();
     assert!(threads > 3000, "{threads} threads");
     // Moments of the attach: right as gdb starts attaching, part-way, near its end.
-    for delay_ms in [0u64, 50, 300, 900] {
+    // (delay, kill gdb too): the last one kills jnstack alone; its orphaned gdb then dies
+    // of the closed pipes or detaches, and the guard resumes the JVM either way.
+    for (delay_ms, kill_gdb) in [
+        (0u64, true),
+        (50, true),
+        (300, true),
+        (900, true),
+        (300, false),
+    ] {
         let mut child = KillOnDrop(
             Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
                 .args([&jvm.pid.to_string(), "--json"])
@@ -389,9 +445,11 @@ fn killing_jnstack_and_gdb_during_the_attach_of_3000_threads_never_leaves_the_jv
         std::thread::sleep(Duration::from_millis(delay_ms));
         // Both, jnstack first: nobody of the two is left to send SIGCONT.
         let _ = child.0.kill();
-        // SAFETY: kill has no memory-safety preconditions.
-        unsafe {
-            libc::kill(gdb as libc::pid_t, libc::SIGKILL);
+        if kill_gdb {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe {
+                libc::kill(gdb as libc::pid_t, libc::SIGKILL);
+            }
         }
         let _ = child.0.wait();
         let killed = Instant::now();
@@ -400,11 +458,11 @@ fn killing_jnstack_and_gdb_during_the_attach_of_3000_threads_never_leaves_the_jv
         });
         assert!(
             resumed.is_some(),
-            "after a kill {delay_ms} ms into the attach, {} of {threads} threads are still stopped",
+            "after a kill (gdb too: {kill_gdb}) {delay_ms} ms into the attach, {} of {threads} threads are still stopped",
             stopped_threads(jvm.pid).len()
         );
         eprintln!(
-            "kill {delay_ms} ms into the attach: all threads running {:?} after the kill",
+            "kill (gdb too: {kill_gdb}) {delay_ms} ms into the attach: all threads running {:?} after the kill",
             killed.elapsed()
         );
         // The guard ends once its work is done.
@@ -418,6 +476,20 @@ fn killing_jnstack_and_gdb_during_the_attach_of_3000_threads_never_leaves_the_jv
         );
     }
     jvm.assert_running_and_answering();
+}
+
+/// True if some process has `parent` as its parent.
+fn children_of(parent: u32) -> bool {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .any(|stat| {
+            stat.rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().nth(1)?.parse::<u32>().ok())
+                == Some(parent)
+        })
 }
 
 fn tracer_pid(pid: u32) -> Option<u32> {
