@@ -1158,6 +1158,123 @@ fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
 mod tests {
     use super::*;
 
+    /// A snapshot without a Java dump: `(name, state, wchan, frames)` per thread.
+    fn no_dump(timed_out: bool, threads: &[(&str, char, Option<&str>, &[&str])]) -> Snapshot {
+        let tasks = threads
+            .iter()
+            .enumerate()
+            .map(|(i, (name, state, wchan, _))| crate::proc::Task {
+                lwp: 100 + i as u32,
+                comm: (*name).to_string(),
+                state: *state,
+                cpu_ms: 0,
+                cpu_percent: None,
+                wchan: wchan.map(str::to_string),
+                syscall: None,
+                not_run_ms: Some(40_000),
+            })
+            .collect();
+        let mut snapshot = crate::merge::merge(Some(99), Default::default(), tasks);
+        for (t, (_, _, _, frames)) in snapshot.threads.iter_mut().zip(threads) {
+            t.native_frames = Some(
+                frames
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| crate::backtrace::NativeFrame {
+                        index: i as u32,
+                        function: (*f).to_string(),
+                        address: None,
+                        source: None,
+                        library: None,
+                        jvm_internal: true,
+                    })
+                    .collect(),
+            );
+        }
+        snapshot.missing_dump = Some(crate::merge::MissingDump {
+            reason: "jstack did not finish".into(),
+            timed_out,
+        });
+        snapshot
+    }
+
+    #[test]
+    fn a_missing_dump_names_the_safepoint_and_the_stuck_thread() {
+        let s = no_dump(
+            true,
+            &[
+                (
+                    "VM Thread",
+                    'S',
+                    Some("hrtimer_nanosleep"),
+                    &[
+                        "os::naked_short_sleep(long)",
+                        "SafepointSynchronize::synchronize_threads(long, int, int*)",
+                        "SafepointSynchronize::begin()",
+                    ],
+                ),
+                (
+                    "mmap-reader",
+                    'D',
+                    Some("handle_userfault"),
+                    &["Unsafe_GetByte", "??"],
+                ),
+            ],
+        );
+        let f = no_java_dump(&s).unwrap();
+        assert!(f.problem);
+        assert!(
+            f.text
+                .contains("The VM Thread is in `SafepointSynchronize::begin`"),
+            "{}",
+            f.text
+        );
+        assert!(
+            f.text.contains("\"mmap-reader\" (LWP 101, nid 0x65) is in state D in a page fault (`handle_userfault`"),
+            "{}",
+            f.text
+        );
+        assert!(
+            f.text
+                .contains("inside `Unsafe_GetByte` and has not run for 40 s"),
+            "{}",
+            f.text
+        );
+        assert!(!f.text.contains("JVM's user"), "{}", f.text);
+    }
+
+    #[test]
+    fn a_missing_dump_without_stuck_threads_claims_no_page_fault() {
+        // Advice fits the facts: no thread in D or a fault, no VM Thread in a safepoint.
+        let s = no_dump(
+            true,
+            &[
+                ("VM Thread", 'S', None, &["VMThread::wait_for_operation()"]),
+                ("spin", 'R', None, &[]),
+            ],
+        );
+        let f = no_java_dump(&s).unwrap();
+        assert!(
+            !f.text.contains("page fault") && !f.text.contains("The VM Thread is in"),
+            "{}",
+            f.text
+        );
+        assert!(
+            f.text.contains("No thread is stuck in the kernel"),
+            "{}",
+            f.text
+        );
+        let s = no_dump(false, &[("VM Thread", 'S', None, &[])]);
+        let f = no_java_dump(&s).unwrap();
+        assert!(
+            f.text
+                .starts_with("No Java thread dump: jstack did not finish."),
+            "{}",
+            f.text
+        );
+        assert!(!f.text.contains("safepoint"), "{}", f.text);
+    }
+
     #[test]
     fn one_thread_waiting_for_a_lock_nobody_holds() {
         let dump = crate::dump::parse_text(

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{fixture_default, jnstack, require, wait_until, Jvm, KillOnDrop};
+use crate::harness::{
+    fixture_25, fixture_default, jnstack, require, wait_until, Fixture, Jvm, KillOnDrop,
+};
 
 /// Threads of `pid` in state T (group stop), from /proc/PID/task/*/stat.
 fn stopped_threads(pid: u32) -> Vec<u32> {
@@ -80,11 +82,20 @@ fn thread<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn safepoint_hang_gets_the_proc_and_gdb_view_and_names_the_cause() {
+    safepoint_hang_on(fixture_default());
+}
+
+#[test]
+fn safepoint_hang_on_jdk25() {
+    safepoint_hang_on(fixture_25());
+}
+
+fn safepoint_hang_on(fixture: &'static Fixture) {
     require("gdb", "apt-get install gdb");
     let release_dir = tempfile::tempdir().unwrap();
     let release = release_dir.path().join("release");
     let jvm = Jvm::start_class(
-        fixture_default(),
+        fixture,
         &[],
         "Uffd",
         &[release.to_str().unwrap()],
