@@ -360,6 +360,35 @@ fn disabled_attach_with_stdout_in_a_file_reads_the_sigquit_dump_from_its_end() {
     assert_not_stopped(pid);
 }
 
+#[test]
+fn a_jvm_without_a_sigquit_handler_is_not_sent_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("jvm.log");
+    let java = fixture_default().jdk.join("bin/java");
+    // -Xrs: SIGQUIT would terminate this JVM instead of printing a dump.
+    let jvm = java_to_file(
+        &java,
+        &["-XX:+DisableAttachMechanism", "-Xrs"],
+        "Hang",
+        &log,
+    );
+    let pid = jvm.0.id();
+    let out = jnstack()
+        .args([&pid.to_string(), "--no-gdb"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("does not handle SIGQUIT (-Xrs), so jnstack did not send one")
+            && stdout.contains("\"pipe-writer\""),
+        "{stdout}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(jvm_alive(pid), "the JVM was killed");
+    assert_not_stopped(pid);
+}
+
 fn jvm_alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
