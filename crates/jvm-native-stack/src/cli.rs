@@ -42,6 +42,10 @@ pub struct Cli {
     /// Kill gdb (and resume the JVM) after this long, e.g. 30s, 500ms.
     #[arg(long, value_name = "DUR", default_value = "30s", value_parser = parse_gdb_timeout)]
     gdb_timeout: Duration,
+    /// Give up on jstack/jcmd after this long and report without the Java dump (/proc and
+    /// gdb only), e.g. 5s: a JVM that cannot reach a safepoint never answers.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_dump_timeout)]
+    dump_timeout: Duration,
     /// Measure CPU % per thread over this interval (at least 100ms), e.g. 1s.
     #[arg(long, value_name = "DUR", value_parser = parse_sample)]
     sample: Option<Duration>,
@@ -141,6 +145,15 @@ fn parse_gdb_timeout(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
     if d.is_zero() {
         return Err("must be more than 0, e.g. 30s (to skip gdb, pass --no-gdb)".into());
+    }
+    Ok(d)
+}
+
+/// `--dump-timeout`: a duration above zero (jstack needs some time to attach).
+fn parse_dump_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be more than 0, e.g. 5s".into());
     }
     Ok(d)
 }
@@ -250,7 +263,7 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
             java_home: std::env::var_os("JAVA_HOME").map(PathBuf::from),
             target_exe: None,
         },
-        dump_timeout: Duration::from_secs(60),
+        dump_timeout: cli.dump_timeout,
         gdb,
         sample: cli.sample,
         filter: Filter {
@@ -259,6 +272,7 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
             states: cli.state.iter().map(|s| s.to_ascii_uppercase()).collect(),
             top: cli.top,
         },
+        notice: |message| eprintln!("jnstack: {message}"),
     })
 }
 

@@ -29,6 +29,9 @@ pub enum FindingKind {
     Starvation,
     /// Pool workers parked in their own queue, waiting for work (no problem).
     IdlePool,
+    /// No Java thread dump (jstack timed out or could not attach): what the native view
+    /// says about why.
+    NoJavaDump,
 }
 
 /// A thread named in a finding.
@@ -90,7 +93,135 @@ pub fn interesting_lwps(snapshot: &Snapshot) -> BTreeSet<u32> {
             }
         }
     }
+    if snapshot.missing_dump.is_some() {
+        // Without a dump the evidence is native: the VM Thread and the stuck threads.
+        for t in &snapshot.threads {
+            if t.name == VM_THREAD || t.task.as_ref().is_some_and(is_stuck_in_kernel) {
+                lwps.extend(t.lwp);
+            }
+        }
+    }
     lwps
+}
+
+/// The JVM thread that runs VM operations (and so brings the JVM to a safepoint).
+const VM_THREAD: &str = "VM Thread";
+
+/// True for a thread stuck in the kernel where no signal moves it: uninterruptible
+/// sleep (D), or a page fault waiting for a userfaultfd handler (state S or D).
+pub fn is_stuck_in_kernel(task: &crate::proc::Task) -> bool {
+    task.state == 'D'
+        || task
+            .wchan
+            .as_deref()
+            .is_some_and(|w| w.contains("userfault"))
+}
+
+/// A frame's function without its argument list (`SafepointSynchronize::begin()`).
+fn function_name(function: &str) -> &str {
+    let name = plain_name(function);
+    name.split('(').next().unwrap_or(name)
+}
+
+/// Why there is no Java dump and what the native view says about it.
+fn no_java_dump(snapshot: &Snapshot) -> Option<Finding> {
+    let missing = snapshot.missing_dump.as_ref()?;
+    let stuck: Vec<&Thread> = snapshot
+        .threads
+        .iter()
+        .filter(|t| t.task.as_ref().is_some_and(is_stuck_in_kernel))
+        .collect();
+    let mut text = if missing.timed_out {
+        "jstack does not answer: the JVM is probably not reaching a safepoint.".to_string()
+    } else if snapshot.interrupted && stuck.is_empty() {
+        "Interrupted before the Java dump was taken: Java frames, states and locks are missing."
+            .to_string()
+    } else {
+        format!(
+            "No Java thread dump: {}",
+            missing.reason.trim_end_matches('.')
+        ) + "."
+    };
+    let vm_frame = snapshot
+        .threads
+        .iter()
+        .find(|t| t.name == VM_THREAD)
+        .and_then(|t| t.native_frames.as_ref())
+        .and_then(|frames| {
+            // `begin` names the phase (bringing threads to the safepoint) better than the
+            // helpers it calls.
+            frames
+                .iter()
+                .find(|f| f.function.contains("SafepointSynchronize::begin"))
+                .or_else(|| {
+                    frames
+                        .iter()
+                        .find(|f| f.function.contains("SafepointSynchronize"))
+                })
+        });
+    if let Some(frame) = vm_frame {
+        text += &format!(
+            " The VM Thread is in `{}`, waiting for every thread to reach the safepoint.",
+            function_name(&frame.function)
+        );
+    }
+    for t in &stuck {
+        let Some(task) = t.task.as_ref() else {
+            continue;
+        };
+        let wchan = task.wchan.as_deref().unwrap_or("");
+        let place = if wchan.contains("userfault") {
+            format!(" in a page fault (`{wchan}`: a userfaultfd range nobody serves)")
+        } else if wchan.is_empty() {
+            " in uninterruptible sleep".to_string()
+        } else {
+            format!(" in uninterruptible sleep (`{wchan}`)")
+        };
+        // The innermost named frame: where in the JVM or the application it faulted.
+        let inside = t
+            .native_frames
+            .as_ref()
+            .and_then(|f| {
+                f.iter()
+                    .find(|f| f.function != "??" && !f.function.starts_with("__"))
+            })
+            .map(|f| format!(" inside `{}`", function_name(&f.function)))
+            .unwrap_or_default();
+        let since = task
+            .not_run_ms
+            .filter(|&ms| ms >= 1000)
+            .map(|ms| format!(" and has not run for {} s", ms / 1000))
+            .unwrap_or_default();
+        text += &format!(
+            " Thread {} is in state {}{place}{inside}{since}.",
+            describe(t),
+            task.state
+        );
+    }
+    if missing.timed_out {
+        if stuck.is_empty() {
+            text += " No thread is stuck in the kernel: look at the threads in state R (a long \
+                     loop in the VM or native code without a safepoint poll) or raise \
+                     --dump-timeout if the JVM is just slow.";
+        } else {
+            text += " Until that wait ends (a hung NFS/FUSE mount or disk behind a mapped file, \
+                     an unserved userfaultfd), no safepoint, so no GC, jstack or jcmd, can \
+                     complete; threads stop one by one as they reach a safepoint poll.";
+        }
+        if let Some(pid) = snapshot.pid {
+            text += &format!(
+                " `jhsdb jstack --mixed --pid {pid}` reads the Java frames without a safepoint."
+            );
+        }
+    }
+    Some(Finding {
+        kind: FindingKind::NoJavaDump,
+        problem: !snapshot.interrupted || !stuck.is_empty(),
+        text,
+        lock: None,
+        owner: None,
+        threads: stuck.iter().map(|t| thread_ref(t)).collect(),
+    })
 }
 
 /// Index of the owner of each lock address.
@@ -108,7 +239,8 @@ fn lock_owners(snapshot: &Snapshot) -> BTreeMap<&str, usize> {
 
 /// Runs every check and returns the findings, problems first.
 pub fn diagnose(snapshot: &Snapshot, pid: Option<u32>) -> Vec<Finding> {
-    let mut findings = deadlocks(snapshot);
+    let mut findings: Vec<Finding> = no_java_dump(snapshot).into_iter().collect();
+    findings.extend(deadlocks(snapshot));
     findings.extend(pinned_carriers(snapshot));
     findings.extend(monitor_chains(snapshot));
     findings.extend(parked_groups(snapshot));
@@ -1026,6 +1158,123 @@ fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
 mod tests {
     use super::*;
 
+    /// A snapshot without a Java dump: `(name, state, wchan, frames)` per thread.
+    fn no_dump(timed_out: bool, threads: &[(&str, char, Option<&str>, &[&str])]) -> Snapshot {
+        let tasks = threads
+            .iter()
+            .enumerate()
+            .map(|(i, (name, state, wchan, _))| crate::proc::Task {
+                lwp: 100 + i as u32,
+                comm: (*name).to_string(),
+                state: *state,
+                cpu_ms: 0,
+                cpu_percent: None,
+                wchan: wchan.map(str::to_string),
+                syscall: None,
+                not_run_ms: Some(40_000),
+            })
+            .collect();
+        let mut snapshot = crate::merge::merge(Some(99), Default::default(), tasks);
+        for (t, (_, _, _, frames)) in snapshot.threads.iter_mut().zip(threads) {
+            t.native_frames = Some(
+                frames
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| crate::backtrace::NativeFrame {
+                        index: i as u32,
+                        function: (*f).to_string(),
+                        address: None,
+                        source: None,
+                        library: None,
+                        jvm_internal: true,
+                    })
+                    .collect(),
+            );
+        }
+        snapshot.missing_dump = Some(crate::merge::MissingDump {
+            reason: "jstack did not finish".into(),
+            timed_out,
+        });
+        snapshot
+    }
+
+    #[test]
+    fn a_missing_dump_names_the_safepoint_and_the_stuck_thread() {
+        let s = no_dump(
+            true,
+            &[
+                (
+                    "VM Thread",
+                    'S',
+                    Some("hrtimer_nanosleep"),
+                    &[
+                        "os::naked_short_sleep(long)",
+                        "SafepointSynchronize::synchronize_threads(long, int, int*)",
+                        "SafepointSynchronize::begin()",
+                    ],
+                ),
+                (
+                    "mmap-reader",
+                    'D',
+                    Some("handle_userfault"),
+                    &["Unsafe_GetByte", "??"],
+                ),
+            ],
+        );
+        let f = no_java_dump(&s).unwrap();
+        assert!(f.problem);
+        assert!(
+            f.text
+                .contains("The VM Thread is in `SafepointSynchronize::begin`"),
+            "{}",
+            f.text
+        );
+        assert!(
+            f.text.contains("\"mmap-reader\" (LWP 101, nid 0x65) is in state D in a page fault (`handle_userfault`"),
+            "{}",
+            f.text
+        );
+        assert!(
+            f.text
+                .contains("inside `Unsafe_GetByte` and has not run for 40 s"),
+            "{}",
+            f.text
+        );
+        assert!(!f.text.contains("JVM's user"), "{}", f.text);
+    }
+
+    #[test]
+    fn a_missing_dump_without_stuck_threads_claims_no_page_fault() {
+        // Advice fits the facts: no thread in D or a fault, no VM Thread in a safepoint.
+        let s = no_dump(
+            true,
+            &[
+                ("VM Thread", 'S', None, &["VMThread::wait_for_operation()"]),
+                ("spin", 'R', None, &[]),
+            ],
+        );
+        let f = no_java_dump(&s).unwrap();
+        assert!(
+            !f.text.contains("page fault") && !f.text.contains("The VM Thread is in"),
+            "{}",
+            f.text
+        );
+        assert!(
+            f.text.contains("No thread is stuck in the kernel"),
+            "{}",
+            f.text
+        );
+        let s = no_dump(false, &[("VM Thread", 'S', None, &[])]);
+        let f = no_java_dump(&s).unwrap();
+        assert!(
+            f.text
+                .starts_with("No Java thread dump: jstack did not finish."),
+            "{}",
+            f.text
+        );
+        assert!(!f.text.contains("safepoint"), "{}", f.text);
+    }
+
     #[test]
     fn one_thread_waiting_for_a_lock_nobody_holds() {
         let dump = crate::dump::parse_text(
@@ -1050,6 +1299,7 @@ mod tests {
             cpu_percent,
             wchan: None,
             syscall: None,
+            not_run_ms: None,
         }
     }
 

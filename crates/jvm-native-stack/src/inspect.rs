@@ -12,7 +12,7 @@ use crate::dump;
 use crate::fd;
 use crate::gdb::{self, GdbConfig};
 use crate::jdk::{self, JdkSearch};
-use crate::merge::{self, Filter, Snapshot};
+use crate::merge::{self, Filter, MissingDump, Snapshot};
 use crate::proc;
 use crate::runner::Runner;
 use crate::vthreads;
@@ -42,6 +42,8 @@ pub struct Plan {
     pub sample: Option<Duration>,
     /// Which threads to show.
     pub filter: Filter,
+    /// Tells the user something before jnstack does it (sending SIGQUIT to the target).
+    pub notice: fn(&str),
 }
 
 /// The result: merged snapshot, findings, and which threads to show.
@@ -149,24 +151,46 @@ fn live(
     cancel: &AtomicBool,
 ) -> Result<Snapshot, Error> {
     let exe = proc::check_jvm(pid)?;
+    // Another tracer holds the process in tracing stop: jstack would only hang and gdb
+    // cannot attach, but /proc still tells a lot.
+    if proc::process_state(pid) == Some('t') {
+        let tracer = proc::tracer(pid).unwrap_or_else(|| "another process".into());
+        let held = format!(
+            "process {pid} is held in tracing stop by {tracer}, so jstack cannot attach and gdb cannot either: only the /proc view is shown (resume or end that tracer first)"
+        );
+        return collect(plan, pid, exe, runner, cancel, Some(held));
+    }
     let Some(gdb_config) = &plan.gdb else {
-        return collect(plan, pid, exe, runner, cancel);
+        return collect(plan, pid, exe, runner, cancel, None);
     };
     if !crate::runner::is_executable(&gdb_config.program) {
         return Err(Error::GdbMissing);
     }
-    // gdb's attach would fail with "Operation not permitted": say who holds the process.
-    if let Some(tracer) = proc::tracer(pid) {
-        return Err(Error::Traced {
-            pid,
-            tracer,
-            held: false,
-        });
+    // gdb's attach would fail with "Operation not permitted": say who holds the process,
+    // and still give the Java and /proc views.
+    if let Some(tracer) = proc::tracer_pid(pid) {
+        let mut snapshot = collect(plan, pid, exe, runner, cancel, None)?;
+        let comm = std::fs::read_to_string(format!("/proc/{tracer}/comm")).unwrap_or_default();
+        snapshot.warnings.push(format!(
+            "another process ({}, pid {tracer}) is tracing process {pid}, so gdb cannot attach: native frames are missing (only one debugger can attach at a time: detach or end it)",
+            comm.trim_end()
+        ));
+        return Ok(snapshot);
     }
+    // If jnstack and gdb are both killed mid-attach, the guard resumes the JVM.
+    let guard = match crate::watchdog::Guard::spawn(pid) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            (plan.notice)(&format!(
+                "warning: cannot start the resume guard ({e}): if jnstack and gdb are both killed during the attach, the JVM stays stopped until `kill -CONT {pid}`"
+            ));
+            None
+        }
+    };
     let (gate, gate_rx) = mpsc::channel();
-    std::thread::scope(|scope| {
+    let result = std::thread::scope(|scope| {
         let gdb_run = scope.spawn(move || gdb::gated(runner, gdb_config, pid, gate_rx, cancel));
-        let mut snapshot = match collect(plan, pid, exe, runner, cancel) {
+        let mut snapshot = match collect(plan, pid, exe, runner, cancel, None) {
             Ok(snapshot) => snapshot,
             Err(e) => {
                 drop(gate);
@@ -174,6 +198,15 @@ fn live(
                 return Err(e);
             }
         };
+        if snapshot.interrupted {
+            // Ctrl-C before the attach: print what there is, never stop the JVM now.
+            drop(gate);
+            let _ = gdb_run.join();
+            snapshot
+                .warnings
+                .push("interrupted before gdb attached: native frames are missing".into());
+            return Ok(snapshot);
+        }
         let lwps = gdb_targets(plan, &snapshot);
         if lwps.is_empty() {
             // Nothing to backtrace: close the gate, gdb exits without attaching.
@@ -181,8 +214,25 @@ fn live(
             let _ = gdb_run.join();
             return Ok(snapshot);
         }
-        let _ = gate.send(gdb::go_line(&lwps));
-        let result = match gdb_run.join() {
+        let joined = if snapshot.missing_dump.is_some() && !gdb_config.full_symbols {
+            // Without a Java dump the JVM's own frames are the evidence (the VM Thread in
+            // SafepointSynchronize::begin), and naming them needs libjvm's debug info,
+            // which the gdb loaded during jstack skipped. That gdb never attached: close its
+            // gate and let one with full symbols load (the JVM runs meanwhile) and attach.
+            drop(gate);
+            let _ = gdb_run.join();
+            let full = GdbConfig {
+                full_symbols: true,
+                ..gdb_config.clone()
+            };
+            let (gate, gate_rx) = mpsc::channel();
+            let _ = gate.send(gdb::go_line(&lwps));
+            Ok(gdb::gated(runner, &full, pid, gate_rx, cancel))
+        } else {
+            let _ = gate.send(gdb::go_line(&lwps));
+            gdb_run.join()
+        };
+        let result = match joined {
             Ok(Ok(Some(bt))) => Ok(bt),
             Ok(Ok(None)) => gdb::classic(runner, gdb_config, pid, &lwps, cancel),
             Ok(Err(e)) => Err(e),
@@ -208,7 +258,18 @@ fn live(
             {
                 return Err(Error::Exited { pid });
             }
-            Err(e @ (Error::GdbTimeout { .. } | Error::GdbFailed { .. })) => {
+            Err(Error::Interrupted) => {
+                snapshot.interrupted = true;
+                snapshot.warnings.push(
+                    "interrupted while gdb ran (it was killed and the JVM resumed): native frames are missing".into(),
+                );
+            }
+            // A gdb that failed is no reason to throw away the Java and /proc views.
+            Err(
+                e @ (Error::GdbTimeout { .. }
+                | Error::GdbFailed { .. }
+                | Error::PtraceDenied { .. }),
+            ) => {
                 snapshot
                     .warnings
                     .push(format!("{e}; native frames are missing"));
@@ -216,7 +277,12 @@ fn live(
             Err(e) => return Err(e),
         }
         Ok(snapshot)
-    })
+    });
+    // Every path above has resumed the JVM (gated/classic end with resume()).
+    if let Some(guard) = guard {
+        guard.disarm();
+    }
+    result
 }
 
 /// The threads gdb should backtrace: the selected ones plus those the diagnosis needs.
@@ -231,6 +297,63 @@ fn gdb_targets(plan: &Plan, snapshot: &Snapshot) -> BTreeSet<u32> {
     lwps
 }
 
+/// When jstack/jcmd cannot attach and the JVM's stdout is a regular file, sends SIGQUIT
+/// (after saying so) and reads the new dump from the file's end. `None` if that is not
+/// possible or no complete dump appeared within the dump timeout.
+fn sigquit_dump(
+    plan: &Plan,
+    pid: u32,
+    cancel: &AtomicBool,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let (path, size) = proc::stdout_file(pid)?;
+    let shown = std::fs::read_link(&path).unwrap_or_else(|_| path.clone());
+    if !proc::catches_sigquit(pid) {
+        // -Xrs: SIGQUIT would terminate the JVM instead of printing a dump.
+        warnings.push(format!(
+            "process {pid} does not handle SIGQUIT (-Xrs), so jnstack did not send one"
+        ));
+        return None;
+    }
+    (plan.notice)(&format!(
+        "jstack cannot attach; process {pid} writes its stdout to the regular file {}: sending it SIGQUIT (kill -3) and reading the thread dump from the file's end",
+        shown.display()
+    ));
+    let raw = libc::pid_t::try_from(pid).ok()?;
+    // SAFETY: kill has no memory-safety preconditions.
+    if unsafe { libc::kill(raw, libc::SIGQUIT) } != 0 {
+        return None;
+    }
+    let deadline = std::time::Instant::now() + plan.dump_timeout;
+    let mut file = std::fs::File::open(&path).ok()?;
+    let mut tail = String::new();
+    while std::time::Instant::now() < deadline && !cancel.load(std::sync::atomic::Ordering::SeqCst)
+    {
+        let mut bytes = Vec::new();
+        if file.seek(SeekFrom::Start(size)).is_ok() && file.read_to_end(&mut bytes).is_ok() {
+            tail = String::from_utf8_lossy(&bytes).into_owned();
+            // The dump's last line (JDK 11+ "JNI global refs: …", JDK 8 "JNI global
+            // references: …") is written after every thread.
+            if tail.contains("JNI global ref") {
+                warnings.push(format!(
+                    "the Java dump was read from {} after a SIGQUIT (the attach mechanism is not available)",
+                    shown.display()
+                ));
+                return Some(tail);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    warnings.push(format!(
+        "no complete thread dump appeared in {} within {:?} of the SIGQUIT ({} bytes written)",
+        shown.display(),
+        plan.dump_timeout,
+        tail.len()
+    ));
+    None
+}
+
 /// Java dump first, then /proc, merged, with fd targets resolved.
 fn collect(
     plan: &Plan,
@@ -238,6 +361,7 @@ fn collect(
     exe: PathBuf,
     runner: &dyn Runner,
     cancel: &AtomicBool,
+    held: Option<String>,
 ) -> Result<Snapshot, Error> {
     let search = JdkSearch {
         target_exe: Some(exe),
@@ -245,28 +369,97 @@ fn collect(
     };
     let before = proc::task_ids(pid);
     let started = std::time::Instant::now();
-    let text = jdk::thread_dump(runner, &search, pid, plan.dump_timeout, cancel)?;
-    let dump_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut dump = dump::parse_text(&text);
     let mut warnings = Vec::new();
-    if vthreads::has_virtual_threads(&dump) {
+    let mut missing = None;
+    let mut interrupted = false;
+    let dump = match held {
+        Some(reason) => Err(reason),
+        None => Ok(jdk::thread_dump(
+            runner,
+            &search,
+            pid,
+            plan.dump_timeout,
+            cancel,
+        )),
+    };
+    let text = match dump {
+        Err(reason) => {
+            missing = Some(MissingDump {
+                reason,
+                timed_out: false,
+            });
+            None
+        }
+        Ok(Ok(text)) => Some(text),
+        Ok(Err(Error::Interrupted)) => {
+            interrupted = true;
+            missing = Some(MissingDump {
+                reason: "interrupted before jstack answered".into(),
+                timed_out: false,
+            });
+            None
+        }
+        Ok(Err(e @ (Error::JstackFailed { .. } | Error::JdkToolsMissing))) => {
+            let timed_out = matches!(
+                e,
+                Error::JstackFailed {
+                    timed_out: true,
+                    ..
+                }
+            );
+            // A JVM that cannot reach a safepoint cannot print a SIGQUIT dump either.
+            let from_log = if timed_out {
+                None
+            } else {
+                sigquit_dump(plan, pid, cancel, &mut warnings)
+            };
+            if from_log.is_none() {
+                missing = Some(MissingDump {
+                    reason: e.to_string(),
+                    timed_out,
+                });
+            }
+            from_log
+        }
+        Ok(Err(e)) => return Err(e),
+    };
+    let dump_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut dump = text.as_deref().map(dump::parse_text).unwrap_or_default();
+    if text.is_some() && vthreads::has_virtual_threads(&dump) {
         match jdk::json_dump(runner, &search, pid, plan.dump_timeout, cancel)
             .and_then(|json| dump::parse(&json))
         {
             Ok(json) => dump = vthreads::merge_json(dump, json),
-            Err(Error::Interrupted) => return Err(Error::Interrupted),
+            Err(Error::Interrupted) => interrupted = true,
             Err(e) => warnings.push(format!(
                 "no JSON thread dump, so unmounted virtual threads are missing: {e}"
             )),
         }
     }
     let tasks = match plan.sample {
-        Some(interval) => proc::sample(pid, interval, cancel)?,
-        None => proc::read_tasks(pid)?,
+        Some(interval) if !interrupted => match proc::sample(pid, interval, cancel) {
+            Err(Error::Interrupted) => {
+                interrupted = true;
+                warnings.push("interrupted during --sample: CPU percentages are missing".into());
+                proc::read_tasks(pid)?
+            }
+            other => other?,
+        },
+        _ => proc::read_tasks(pid)?,
     };
     let mut snapshot = merge::merge(Some(pid), dump, tasks);
-    snapshot.dump_ms = Some(dump_ms);
+    snapshot.dump_ms = text.is_some().then_some(dump_ms);
     snapshot.warnings.extend(warnings);
+    snapshot.interrupted = interrupted;
+    if missing.is_some() {
+        // The suspects of a missing dump: how long they have been stuck is the evidence.
+        for task in snapshot.threads.iter_mut().filter_map(|t| t.task.as_mut()) {
+            if diagnose::is_stuck_in_kernel(task) {
+                task.not_run_ms = proc::not_run_for_ms(pid, task.lwp);
+            }
+        }
+    }
+    snapshot.missing_dump = missing;
     if !before.is_empty() {
         for t in &mut snapshot.threads {
             t.started_after_dump = t.java.is_none() && t.lwp.is_some_and(|l| !before.contains(&l));

@@ -72,18 +72,23 @@ pub fn thread_dump(
             vec![pid.to_string(), "Thread.print".into(), "-l".into()],
         ),
     ];
-    // The first jstack and jcmd found; then, if those were another JDK's (JAVA_HOME of
-    // an older JDK is a classic), the target's own, which matches it by construction.
+    // Every jstack and jcmd found, in search order (--jdk, JAVA_HOME, the target's own
+    // JDK, PATH), each real file once: a broken or mismatched JDK early in the list (a
+    // JAVA_HOME of an older JDK, a target JDK whose tools were deleted or damaged) must
+    // not hide a working one later.
     let mut programs: Vec<(PathBuf, Vec<String>)> = Vec::new();
-    for (tool, args) in &attempts {
-        programs.extend(search.find(tool).map(|p| (p, args.clone())));
-    }
-    for (tool, args) in &attempts {
-        if let Some(own) = search.target_own(tool) {
-            let same =
-                |p: &PathBuf| std::fs::canonicalize(p).ok() == std::fs::canonicalize(&own).ok();
-            if !programs.iter().any(|(p, _)| same(p)) {
-                programs.push((own, args.clone()));
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let jstacks = search.candidates("jstack");
+    let jcmds = search.candidates("jcmd");
+    for pair in jstacks.iter().zip(&jcmds) {
+        for (program, (_, args)) in [pair.0, pair.1].into_iter().zip(&attempts) {
+            if !is_executable(program) {
+                continue;
+            }
+            let real = std::fs::canonicalize(program).unwrap_or_else(|_| program.clone());
+            if !seen.contains(&real) {
+                seen.push(real);
+                programs.push((program.clone(), args.clone()));
             }
         }
     }
@@ -120,10 +125,12 @@ pub fn thread_dump(
         return Err(Error::Exited { pid });
     }
     let details = failures.join("; ");
+    let timed_out = details.contains("did not finish within");
     Err(Error::JstackFailed {
         pid,
-        fix: fix_for(pid, &details),
+        fix: fix_for(pid, &details, timed_out),
         details,
+        timed_out,
     })
 }
 
@@ -141,6 +148,7 @@ pub fn json_dump(
     let failed = |details: String| Error::JstackFailed {
         pid,
         fix: "virtual threads are listed only while mounted".into(),
+        timed_out: details.contains("did not finish within"),
         details,
     };
     let jcmd = search
@@ -182,13 +190,30 @@ pub fn json_dump(
     result
 }
 
-/// How to fix a failed attach, from what jstack/jcmd said.
-fn fix_for(pid: u32, details: &str) -> String {
+/// How to fix a failed attach, from what jstack/jcmd said and who we are: the advice
+/// must fit the facts (no "run as the JVM's user" to root or to that very user).
+fn fix_for(pid: u32, details: &str, timed_out: bool) -> String {
+    if timed_out {
+        return format!(
+            "jstack does not answer: the JVM is probably not reaching a safepoint (a thread \
+             stuck in the VM, e.g. in a page fault on a hung mapped file); `jhsdb jstack \
+             --mixed --pid {pid}` reads the threads without a safepoint"
+        );
+    }
     if details.contains("does not support the attach mechanism") {
-        format!(
+        return format!(
             "The JVM runs with -XX:+DisableAttachMechanism, so no tool can attach: make it print \
              a dump with `kill -3 {pid}` (it goes to the JVM's stdout or log) and run \
              `jnstack --from-file LOG`"
+        );
+    }
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    let same_user = euid == 0 || crate::proc::process_uid(pid) == Some(euid);
+    if same_user {
+        format!(
+            "Use the target's own JDK (--jdk DIR); if it is the same JDK, check that the JVM's \
+             temporary directory (/proc/{pid}/root/tmp) is the one jstack sees (containers)"
         )
     } else {
         format!(

@@ -17,6 +17,7 @@ pub mod proc;
 pub mod report;
 pub mod runner;
 pub mod vthreads;
+pub mod watchdog;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,16 +42,6 @@ pub enum Error {
     Stopped {
         /// The pid asked for.
         pid: u32,
-    },
-    /// Another tracer (a debugger, strace) holds the process.
-    #[error("process {pid} is already traced by {tracer}: only one debugger can attach; detach or end it first{}", if *held { " (while it holds the process stopped, jstack cannot attach either)" } else { ", or pass --no-gdb" })]
-    Traced {
-        /// The pid asked for.
-        pid: u32,
-        /// The tracer, as `pid N "comm"`.
-        tracer: String,
-        /// True if the tracer holds the process in tracing stop (state t).
-        held: bool,
     },
     /// The process exited while jnstack was inspecting it.
     #[error(
@@ -92,6 +83,8 @@ pub enum Error {
         details: String,
         /// How to fix it, chosen from what the tools said.
         fix: String,
+        /// A tool did not answer within the dump timeout (no safepoint reached, usually).
+        timed_out: bool,
     },
     /// `--jdk DIR` has neither bin/jstack nor bin/jcmd.
     #[error("--jdk {}: no bin/jstack or bin/jcmd in it: pass a JDK's home directory (the one holding bin/jstack, e.g. /usr/lib/jvm/<jdk>), not a JRE", dir.display())]

@@ -41,7 +41,10 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         eprintln!("jnstack: warning: {}", report::sanitize(w));
     }
     let problem = outcome.findings.iter().any(|f| f.problem);
-    Ok(if problem {
+    Ok(if outcome.snapshot.interrupted {
+        // What was collected is printed; the exit code still says the run was cut short.
+        ExitCode::from(130)
+    } else if problem {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -66,6 +69,10 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<Written> {
 }
 
 fn main() -> ExitCode {
+    // The resume guard is this binary again, started by a jnstack that attaches gdb.
+    if jvm_native_stack::watchdog::main_if_guard() {
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);

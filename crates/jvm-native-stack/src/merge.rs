@@ -61,12 +61,27 @@ pub struct Snapshot {
     pub gdb_timing: Option<GdbTiming>,
     /// Things that went wrong but did not stop the run (gdb timeout, …).
     pub warnings: Vec<String>,
+    /// Why there is no Java thread dump, when there is none (threads are then named from
+    /// `/proc/…/comm`).
+    pub missing_dump: Option<MissingDump>,
+    /// Ctrl-C or SIGTERM arrived: what was collected until then, the rest is missing.
+    pub interrupted: bool,
     /// The JVM has virtual threads (JDK 21+), which a text dump lists only while mounted.
     #[serde(skip)]
     pub has_virtual_threads: bool,
     /// A JSON dump was merged in: every virtual thread is listed.
     #[serde(skip)]
     pub virtual_threads_listed: bool,
+}
+
+/// Why the Java thread dump is missing.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingDump {
+    /// What jstack/jcmd said, or why they did not run.
+    pub reason: String,
+    /// jstack did not answer within `--dump-timeout` (the JVM is probably not reaching a
+    /// safepoint), as opposed to failing at once (attach disabled, no JDK).
+    pub timed_out: bool,
 }
 
 /// Joins dump threads and tasks on LWP = nid.
@@ -110,6 +125,8 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         dump_ms: None,
         gdb_timing: None,
         warnings: Vec::new(),
+        missing_dump: None,
+        interrupted: false,
         has_virtual_threads,
         virtual_threads_listed,
     }

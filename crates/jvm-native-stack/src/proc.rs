@@ -27,6 +27,9 @@ pub struct Task {
     pub wchan: Option<String>,
     /// The system call the thread is blocked in, if any.
     pub syscall: Option<Syscall>,
+    /// How long the thread has not run, in milliseconds; read only for the threads a
+    /// missing Java dump makes suspect (state D, a page fault).
+    pub not_run_ms: Option<u64>,
 }
 
 /// A system call a thread is blocked in, from `/proc/<pid>/task/<tid>/syscall`.
@@ -195,13 +198,6 @@ pub fn check_jvm(pid: u32) -> Result<PathBuf, Error> {
     match process_state(pid) {
         Some('Z') => return Err(Error::Zombie { pid }),
         Some('T') => return Err(Error::Stopped { pid }),
-        Some('t') => {
-            return Err(Error::Traced {
-                pid,
-                tracer: tracer(pid).unwrap_or_else(|| "another process".into()),
-                held: true,
-            })
-        }
         _ => {}
     }
     let exe = fs::read_link(dir.join("exe")).unwrap_or_default();
@@ -225,14 +221,7 @@ fn unreadable(pid: u32, what: &'static str, error: std::io::Error) -> Error {
 
 /// The user name (or `uid N`) owning `pid`, from `/proc/<pid>/status` (readable by anyone).
 pub fn process_owner(pid: u32) -> Option<String> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let uid: u32 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
+    let uid = process_uid(pid)?;
     let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
     let name = passwd.lines().find_map(|line| {
         let mut fields = line.split(':');
@@ -242,16 +231,75 @@ pub fn process_owner(pid: u32) -> Option<String> {
     Some(name.map_or_else(|| format!("uid {uid}"), |n| format!("{n}, uid {uid}")))
 }
 
-/// The process tracing `pid` (a debugger, strace), as `pid N "comm"`, from `TracerPid`.
-pub fn tracer(pid: u32) -> Option<String> {
+/// The real uid of `pid`, from `/proc/<pid>/status`.
+pub fn process_uid(pid: u32) -> Option<u32> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let tracer: u32 = status
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The pid of the process tracing `pid` (`TracerPid`), if any.
+pub fn tracer_pid(pid: u32) -> Option<u32> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
         .lines()
         .find_map(|l| l.strip_prefix("TracerPid:"))?
         .trim()
         .parse()
         .ok()
-        .filter(|&t| t != 0)?;
+        .filter(|&t| t != 0)
+}
+
+/// True if `pid` has a handler for SIGQUIT (`SigCgt`): a JVM prints a thread dump on it,
+/// but one started with `-Xrs` has none and SIGQUIT would kill it.
+pub fn catches_sigquit(pid: u32) -> bool {
+    let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (libc::SIGQUIT - 1)) != 0)
+}
+
+/// The file `pid`'s stdout goes to, if it is a regular file (where a JVM's SIGQUIT dump
+/// lands), with its size now.
+pub fn stdout_file(pid: u32) -> Option<(PathBuf, u64)> {
+    let fd = format!("/proc/{pid}/fd/1");
+    let meta = fs::metadata(&fd).ok().filter(|m| m.is_file())?;
+    Some((PathBuf::from(&fd), meta.len()))
+}
+
+/// How long thread `lwp` of `pid` has not run, in milliseconds: the scheduler's
+/// `se.exec_start` (when it last ran) against ours now, from `/proc/…/sched` (present
+/// with CONFIG_SCHED_DEBUG). Both are read from the same clock, so no boot-time guessing.
+pub fn not_run_for_ms(pid: u32, lwp: u32) -> Option<u64> {
+    let exec_start = |path: &str| -> Option<f64> {
+        let sched = fs::read_to_string(path).ok()?;
+        sched
+            .lines()
+            .find(|l| l.starts_with("se.exec_start"))?
+            .split(':')
+            .nth(1)?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let then = exec_start(&format!("/proc/{pid}/task/{lwp}/sched"))?;
+    let now = exec_start("/proc/thread-self/sched")?;
+    // Truncation to whole milliseconds is intended.
+    Some((now - then).max(0.0) as u64)
+}
+
+/// The process tracing `pid` (a debugger, strace), as `pid N "comm"`, from `TracerPid`.
+pub fn tracer(pid: u32) -> Option<String> {
+    let tracer = tracer_pid(pid)?;
     let comm = fs::read_to_string(format!("/proc/{tracer}/comm")).unwrap_or_default();
     Some(format!("pid {tracer} \"{}\"", comm.trim_end()))
 }
@@ -316,6 +364,7 @@ fn read_task(dir: &Path, lwp: u32, ticks: u64) -> Option<Task> {
         cpu_percent: None,
         wchan,
         syscall,
+        not_run_ms: None,
     })
 }
 

@@ -34,6 +34,10 @@ struct JsonReport<'a> {
     dump_ms: Option<f64>,
     gdb_timing: Option<GdbTiming>,
     warnings: &'a [String],
+    /// Why there is no Java dump (threads then carry only /proc and gdb data).
+    missing_dump: Option<&'a crate::merge::MissingDump>,
+    /// Ctrl-C/SIGTERM cut the run short: what was collected until then.
+    interrupted: bool,
 }
 
 #[derive(Serialize)]
@@ -67,6 +71,8 @@ pub fn json(outcome: &Outcome) -> String {
         dump_ms: s.dump_ms,
         gdb_timing: s.gdb_timing,
         warnings: &s.warnings,
+        missing_dump: s.missing_dump.as_ref(),
+        interrupted: s.interrupted,
     };
     // Serializing plain data structs cannot fail.
     serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
@@ -142,12 +148,19 @@ pub fn text(outcome: &Outcome, opts: TextOptions) -> String {
     }
     let _ = writeln!(out, "\n{}", style.paint("1", "THREADS"));
     for &i in &outcome.selected {
-        write_thread(&mut out, &s.threads[i], opts, &style);
+        write_thread(
+            &mut out,
+            &s.threads[i],
+            opts,
+            &style,
+            s.missing_dump.is_some(),
+        );
     }
     out
 }
 
-fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style) {
+/// One thread; `no_dump`: there is no Java dump, so no thread is "native-only" for sure.
+fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style, no_dump: bool) {
     let mut header = format!("\"{}\"", t.name);
     if let Some(n) = t.java.as_ref().and_then(|j| j.number) {
         let _ = write!(header, " #{n}");
@@ -165,6 +178,8 @@ fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style) 
         let _ = write!(header, " carrying virtual thread #{n}");
     } else if t.started_after_dump {
         header.push_str(" started after the dump");
+    } else if t.java.is_none() && no_dump {
+        header.push_str(" (name from /proc, no Java dump)");
     } else if t.java.is_none() {
         header.push_str(" native-only");
     }

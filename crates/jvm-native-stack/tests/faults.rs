@@ -116,16 +116,15 @@ fn dump_error(runner: &dyn Runner, search: &JdkSearch, pid: u32) -> Error {
 }
 
 #[test]
-fn jstack_attach_failure_names_user_and_jdk() {
+fn jstack_attach_failure_advice_fits_who_we_are() {
     let target = victim();
     let (_dir, search) = fake_jdk();
     let err = dump_error(&RefusingJdk, &search, target.0.id());
     let msg = err.to_string();
     assert!(msg.contains("Unable to open socket file"), "{msg}");
-    assert!(
-        msg.contains("as the JVM's user") && msg.contains("--jdk DIR"),
-        "{msg}"
-    );
+    assert!(msg.contains("--jdk DIR"), "{msg}");
+    // The victim is ours: "run as the JVM's user" would be advice that fits no fact.
+    assert!(!msg.contains("as the JVM's user"), "{msg}");
 }
 
 /// A runner whose tool says `stderr` and fails, after killing `victim` (unless 0): a
@@ -303,18 +302,24 @@ fn ptrace_refusal_explains_the_fixes() {
         .env("JAVA_HOME", &jvm.jdk)
         .arg(jvm.pid.to_string())
         .assert()
-        .code(2)
+        // A gdb error is no reason to drop the Java and /proc views (exit 1: the hang).
+        .code(1)
+        .stdout(predicate::str::contains("write("))
         .stderr(
             predicate::str::contains("may not attach")
                 .and(predicate::str::contains("CAP_SYS_PTRACE"))
-                .and(predicate::str::contains("--no-gdb")),
+                .and(predicate::str::contains("native frames are missing")),
         );
     jvm.assert_running_and_answering();
 }
 
 #[test]
-fn a_jvm_traced_by_another_process_names_the_tracer_and_no_gdb_still_works() {
+fn a_jvm_traced_by_another_process_still_gets_the_java_and_proc_views_with_a_note() {
     let jvm = Jvm::start(fixture_default(), false);
+    // jstack's first attach sends SIGQUIT to start the JVM's attach listener; a real
+    // tracer (strace) passes it on, this minimal one would hold the thread in tracing stop.
+    // So the listener is started before the tracer comes.
+    jvm.assert_running_and_answering();
     // A tracer that leaves the JVM running (PTRACE_SEIZE, like strace -p).
     let tracer = KillOnDrop(
         Command::new(require("python3", "apt-get install python3"))
@@ -336,15 +341,18 @@ fn a_jvm_traced_by_another_process_names_the_tracer_and_no_gdb_still_works() {
             .is_some_and(|t| t.starts_with(&format!("pid {}", tracer.0.id()))),
         "{traced:?}"
     );
+    // The Java and /proc views still come, with a note naming the tracer.
     jnstack()
         .env("JAVA_HOME", &jvm.jdk)
         .arg(jvm.pid.to_string())
         .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("is already traced by pid")
-                .and(predicate::str::contains("--no-gdb")),
-        );
+        .code(1)
+        .stdout(predicate::str::contains("write("))
+        .stderr(predicate::str::contains(format!(
+            "another process (python3, pid {}) is tracing process {}",
+            tracer.0.id(),
+            jvm.pid
+        )));
     jnstack()
         .env("JAVA_HOME", &jvm.jdk)
         .args([&jvm.pid.to_string(), "--no-gdb"])
@@ -356,7 +364,7 @@ fn a_jvm_traced_by_another_process_names_the_tracer_and_no_gdb_still_works() {
 }
 
 #[test]
-fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_and_exits_130() {
+fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_prints_what_was_collected_and_exits_130() {
     let jvm = Jvm::start(fixture_default(), false);
     let (_dir, path) = fake_gdb(STOPPING_GDB);
     // Killed on drop: a failed assertion must not leave jnstack and its fake gdb behind.
@@ -365,11 +373,18 @@ fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_and_exits_130() {
             .env("PATH", path)
             .env("JAVA_HOME", &jvm.jdk)
             .args([&jvm.pid.to_string(), "--gdb-timeout", "60s"])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),
     );
+    // Drained on a thread: the report is printed only after the signal.
+    let mut pipe = child.0.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    });
     // Wait until the fake gdb has stopped the JVM, then press "Ctrl-C".
     assert_eq!(
         wait_for_state(jvm.pid, 'T', Duration::from_secs(90)),
@@ -386,6 +401,17 @@ fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_and_exits_130() {
         let _ = pipe.read_to_string(&mut stderr);
     }
     assert_eq!(status.code(), Some(130), "{stderr}");
+    // Partial results are results: the Java dump and /proc, and what is missing.
+    let stdout = stdout.join().unwrap();
+    assert!(
+        stdout.contains("\"pipe-writer\"") && stdout.contains("write("),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("interrupted while gdb ran")
+            && stdout.contains("native frames are missing"),
+        "{stdout}"
+    );
     jvm.assert_running_and_answering();
 }
 

@@ -20,7 +20,7 @@ fn schema() -> Value {
         "pid": "u?",
         "jvm": "s?",
         "findings": [{
-            "kind": "enum:monitor_chain|deadlock|top_cpu|native_only|pinned_carriers|starvation|idle_pool",
+            "kind": "enum:monitor_chain|deadlock|top_cpu|native_only|pinned_carriers|starvation|idle_pool|no_java_dump",
             "problem": "b",
             "text": "s",
             "lock": {"?": true, "address": "s", "class": "s?"},
@@ -52,6 +52,7 @@ fn schema() -> Value {
                 "lwp": "u", "comm": "s", "state": "s", "cpu_ms": "u", "cpu_percent": "f?",
                 "wchan": "s?",
                 "syscall": {"?": true, "number": "u", "name": "s?", "args": ["u"]},
+                "not_run_ms": "u?",
             },
             "native_frames": [{
                 "?": true,
@@ -76,6 +77,8 @@ fn schema() -> Value {
             "stopped_ms": "f",
         },
         "warnings": ["s"],
+        "missing_dump": {"?": true, "reason": "s", "timed_out": "b"},
+        "interrupted": "b",
     })
 }
 
@@ -200,12 +203,25 @@ fn json_matches_the_documented_schema_live_and_from_file() {
     let report = json_of(&[&jvm.pid.to_string(), "--sample", "200ms"]);
     check(&report, &spec, "", &mut seen);
     jvm.assert_running_and_answering();
+    // No Java dump (attach disabled): missing_dump is set.
+    let jvm = Jvm::start_class(
+        fixture_default(),
+        &["-XX:+DisableAttachMechanism"],
+        "Hang",
+        &[],
+        "pipe-writer",
+    );
+    let report = json_of(&[&jvm.pid.to_string(), "--no-gdb"]);
+    assert!(!report["missing_dump"].is_null(), "{report}");
+    check(&report, &spec, "", &mut seen);
 
     // Every documented field was seen with a value at least once, so each type above
     // was really checked; these stay null in every run of a healthy fixture.
     let never_set: BTreeSet<&str> = [
         ".warnings[]",                  // no warning on a good run
         ".threads[].task.syscall.name", // named for every syscall a fixture thread sits in
+        // Only for threads stuck in D or a page fault: tests/nodump.rs checks it.
+        ".threads[].task.not_run_ms",
     ]
     .into();
     let mut documented = BTreeSet::new();

@@ -6,6 +6,7 @@ mod cli;
 mod faults;
 mod live;
 mod names;
+mod nodump;
 mod parse;
 mod schema;
 mod vthreads;

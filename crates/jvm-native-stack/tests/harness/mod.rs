@@ -144,7 +144,19 @@ fn build(jdk: PathBuf) -> Fixture {
             .arg(dir.path())
             .arg(src.join("Hang.java"))
             .arg(src.join("Waits.java"))
-            .arg(src.join("Names.java")),
+            .arg(src.join("Names.java"))
+            .arg(src.join("Uffd.java"))
+            .arg(src.join("Many.java")),
+    );
+    run_ok(
+        Command::new(cc.clone())
+            .args(["-shared", "-fPIC", "-g", "-O0", "-o"])
+            .arg(dir.path().join("libuffd.so"))
+            .arg(format!("-I{}", jdk.join("include").display()))
+            .arg(format!("-I{}", jdk.join("include/linux").display()))
+            .arg(format!("-I{}", dir.path().display()))
+            .arg(src.join("uffd.c"))
+            .arg("-lpthread"),
     );
     run_ok(
         Command::new(cc)
