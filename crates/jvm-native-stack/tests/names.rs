@@ -170,17 +170,38 @@ fn threads_started_after_the_dump_are_not_native_only() {
 #[test]
 fn exception_traces_logged_after_a_sigquit_dump_are_not_frames() {
     let jvm = Jvm::start_class(fixture_default(), &[], "Names", &["log"], "innocent");
-    // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
-    unsafe {
-        libc::kill(jvm.pid as libc::pid_t, libc::SIGQUIT);
-    }
     let trace = "java.lang.IllegalStateException: request failed";
-    let log = wait_until(Duration::from_secs(60), || {
-        let out = jvm.stdout();
-        let end = out.find("JNI global refs:")?;
-        out[end..].contains(trace).then_some(out)
-    })
-    .expect("a dump on stdout followed by a logged trace");
+    // The logging thread writes while the JVM prints its dump, so a trace can land inside
+    // the dump itself (another case); take a dump the trace did not interleave with, followed
+    // by a logged trace (an earlier dump, if any, is cut off).
+    let mut log = None;
+    for attempt in 1..=10 {
+        let dumps_before = jvm.stdout().matches("JNI global refs:").count();
+        // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
+        unsafe {
+            libc::kill(jvm.pid as libc::pid_t, libc::SIGQUIT);
+        }
+        let out = wait_until(Duration::from_secs(60), || {
+            let out = jvm.stdout();
+            let end = out.rfind("JNI global refs:")?;
+            (out.matches("JNI global refs:").count() > dumps_before && out[end..].contains(trace))
+                .then_some(out)
+        })
+        .expect("a dump on stdout followed by a logged trace");
+        let start = out.rfind("Full thread dump").unwrap();
+        let end = out.rfind("JNI global refs:").unwrap();
+        if !out[start..end].contains(trace) {
+            // Keep what was logged before this dump (after an earlier one, if any).
+            let from = out[..start]
+                .rfind("JNI global refs:")
+                .and_then(|i| out[i..].find('\n').map(|j| i + j + 1))
+                .unwrap_or(0);
+            log = Some(out[from..].to_string());
+            break;
+        }
+        eprintln!("attempt {attempt}: a trace interleaved with the dump; taking another");
+    }
+    let log = log.expect("a dump without an interleaved trace in 10 attempts");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     std::fs::write(&path, &log).unwrap();
