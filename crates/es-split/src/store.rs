@@ -167,7 +167,15 @@ impl Store {
         cache: Option<PathBuf>,
         path: String,
     ) -> Result<Option<Arc<Store>>> {
-        match put(es, index, &path, &journal)? {
+        let written = match put(es, index, &path, &journal)? {
+            // Our own first attempt may have landed late: then the stored one is ours.
+            Write::Conflict => match read(es, index, &journal.source)? {
+                Some(v) if v.journal == journal => Write::Done(v.seq_no, v.primary_term),
+                _ => Write::Conflict,
+            },
+            done => done,
+        };
+        match written {
             Write::Conflict => Ok(None),
             Write::Done(seq_no, primary_term) => {
                 let store = Store {
@@ -207,8 +215,10 @@ impl Store {
     /// [`Error::LeaseLost`] if someone else wrote it since.
     pub fn update(&self, change: impl FnOnce(&mut Journal)) -> Result<Journal> {
         let mut inner = self.lock();
+        let source = inner.journal.source.clone();
         if self.lost() {
-            return Err(self.lost_error());
+            drop(inner);
+            return Err(self.lost_error(&source));
         }
         let mut next = inner.journal.clone();
         change(&mut next);
@@ -217,34 +227,47 @@ impl Store {
         if let Some(l) = next.lease.as_mut() {
             l.heartbeat_ms = now;
         }
-        let path = format!(
-            "/{}/_doc/{}?if_seq_no={}&if_primary_term={}",
-            enc(&self.index),
-            enc(&next.source),
-            inner.seq_no,
-            inner.primary_term
-        );
-        match put(&self.es, &self.index, &path, &next)? {
-            Write::Done(seq_no, primary_term) => {
-                *inner = Inner {
-                    journal: next.clone(),
-                    seq_no,
-                    primary_term,
-                };
-                drop(inner);
-                self.save_cache(&next);
-                Ok(next)
-            }
-            Write::Conflict => {
-                self.lost.store(true, Ordering::SeqCst);
-                Err(self.lost_error())
+        for attempt in 0..2 {
+            let path = format!(
+                "/{}/_doc/{}?if_seq_no={}&if_primary_term={}",
+                enc(&self.index),
+                enc(&source),
+                inner.seq_no,
+                inner.primary_term
+            );
+            match put(&self.es, &self.index, &path, &next)? {
+                Write::Done(seq_no, primary_term) => {
+                    *inner = Inner {
+                        journal: next.clone(),
+                        seq_no,
+                        primary_term,
+                    };
+                    drop(inner);
+                    self.save_cache(&next);
+                    return Ok(next);
+                }
+                Write::Conflict if attempt == 0 => {
+                    // An earlier write of ours that timed out may have landed since (a busy
+                    // cluster can run a request after its client gave up): if the stored
+                    // lease is still this process's, nobody took over.
+                    match read(&self.es, &self.index, &source)? {
+                        Some(v) if same_holder(&v.journal, &inner.journal) => {
+                            inner.seq_no = v.seq_no;
+                            inner.primary_term = v.primary_term;
+                        }
+                        _ => break,
+                    }
+                }
+                Write::Conflict => break,
             }
         }
+        self.lost.store(true, Ordering::SeqCst);
+        drop(inner);
+        Err(self.lost_error(&source))
     }
 
-    fn lost_error(&self) -> Error {
-        let source = self.lock().journal.source.clone();
-        let holder = read(&self.es, &self.index, &source)
+    fn lost_error(&self, source: &str) -> Error {
+        let holder = read(&self.es, &self.index, source)
             .ok()
             .flatten()
             .and_then(|v| v.journal.lease)
@@ -254,7 +277,7 @@ impl Store {
             );
         Error::LeaseLost(format!(
             "the lease on the split of {} was taken over ({holder}): stopped without changing anything more",
-            sanitize(&source)
+            sanitize(source)
         ))
     }
 
@@ -308,37 +331,57 @@ impl Store {
     }
 }
 
-/// One conditional PUT of the journal document, never blindly retried: after an ambiguous
-/// failure the document is read back, and the write counts as done when it holds exactly
-/// what was sent.
+/// Whether two journals are the same split held by the same process.
+fn same_holder(a: &Journal, b: &Journal) -> bool {
+    a.split_id == b.split_id
+        && match (&a.lease, &b.lease) {
+            (Some(x), Some(y)) => {
+                (&x.host, &x.boot_id, x.pid, x.pid_start, x.started_ms)
+                    == (&y.host, &y.boot_id, y.pid, y.pid_start, y.started_ms)
+            }
+            _ => false,
+        }
+}
+
+/// One conditional PUT of the journal document. After an ambiguous failure (5xx, reset,
+/// timeout) the document is read back: holding exactly what was sent, the write is done;
+/// otherwise the same conditional PUT is sent again — safe, because a condition on the
+/// sequence number can succeed only once (if the first attempt lands late, the retry gets
+/// 409 and the caller recognises its own write).
 fn put(es: &Es, index: &str, path: &str, journal: &Journal) -> Result<Write> {
     let step = "write journal";
     let body = serde_json::to_value(journal).map_err(|e| Error::BadResponse {
         step: step.into(),
         reason: e.to_string(),
     })?;
-    let outcome = es.send_once(step, Method::Put, path, Some(&body), false);
-    let reply = match outcome {
-        Ok(r) if r.success() => {
-            let n = |k: &str| r.json.get(k).and_then(Value::as_i64);
-            return match (n("_seq_no"), n("_primary_term")) {
-                (Some(s), Some(t)) => Ok(Write::Done(s, t)),
-                _ => Err(Error::BadResponse {
-                    step: step.into(),
-                    reason: "no _seq_no/_primary_term in the answer".into(),
-                }),
-            };
+    let mut attempt = 0u32;
+    loop {
+        let outcome = es.send_once(step, Method::Put, path, Some(&body), false);
+        let failure = match outcome {
+            Ok(r) if r.success() => {
+                let n = |k: &str| r.json.get(k).and_then(Value::as_i64);
+                return match (n("_seq_no"), n("_primary_term")) {
+                    (Some(s), Some(t)) => Ok(Write::Done(s, t)),
+                    _ => Err(Error::BadResponse {
+                        step: step.into(),
+                        reason: "no _seq_no/_primary_term in the answer".into(),
+                    }),
+                };
+            }
+            Ok(r) if r.status == 409 => return Ok(Write::Conflict),
+            Ok(r) if r.status < 500 => return Err(http_error(step, r.status, &r.json)),
+            Ok(r) => http_error(step, r.status, &r.json),
+            Err(e) => e,
+        };
+        if let Some(v) = read(es, index, &journal.source)? {
+            if v.journal == *journal {
+                return Ok(Write::Done(v.seq_no, v.primary_term));
+            }
         }
-        Ok(r) if r.status == 409 => return Ok(Write::Conflict),
-        Ok(r) if r.status < 500 => return Err(http_error(step, r.status, &r.json)),
-        other => other,
-    };
-    // 5xx, reset or timeout: the write may or may not have happened.
-    match read(es, index, &journal.source)? {
-        Some(v) if v.journal == *journal => Ok(Write::Done(v.seq_no, v.primary_term)),
-        _ => match reply {
-            Ok(r) => Err(http_error(step, r.status, &r.json)),
-            Err(e) => Err(e),
-        },
+        if attempt >= 3 {
+            return Err(failure);
+        }
+        std::thread::sleep(Duration::from_millis(200 << attempt));
+        attempt += 1;
     }
 }

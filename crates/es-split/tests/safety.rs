@@ -627,3 +627,23 @@ fn a_journal_from_another_cluster_is_refused() {
         "nothing deleted"
     );
 }
+
+#[test]
+fn journal_writes_that_land_after_a_timeout_are_recognised_as_our_own() {
+    // One journal write answers 504 and lands 100 ms later, so the retried conditional write
+    // conflicts with our own earlier one: that must not read as a lost lease or a rival run.
+    for k in 0..8 {
+        let f = fake();
+        f.with(|s| s.faults.late_journal_write = Some(k));
+        let state = tempfile::tempdir().unwrap();
+        let (code, _, stderr) = run(state.path(), &strs(&args(&f.url, &[])));
+        assert_eq!(code, 0, "journal write {k}: {stderr}");
+        assert_eq!(
+            f.with(|s| s.faults.late_journal_write),
+            None,
+            "the fault fired"
+        );
+        halves_exact(&f, N);
+        assert_eq!(f.journal("logs").unwrap()["phase"], "done");
+    }
+}

@@ -188,6 +188,9 @@ pub struct Faults {
     pub forbid: Option<&'static str>,
     /// Every request waits this long before it is answered (a slow cluster).
     pub delay: Option<std::time::Duration>,
+    /// The journal write with this index (0 = the next) answers 504 at once and is applied
+    /// 100 ms later (a gateway that gave up while the server went on).
+    pub late_journal_write: Option<u32>,
     /// Requests whose path contains this answer 502 after they ran (a proxy that lost
     /// the upstream's answer).
     pub bad_gateway_after: Option<&'static str>,
@@ -655,6 +658,22 @@ async fn handle(
         .filter(|p| !p.is_empty())
         .map(percent_decode)
         .collect();
+    let late = method == "PUT" && path.starts_with("/es-split-journal/_doc/") && {
+        let due = s.faults.late_journal_write == Some(0);
+        s.faults.late_journal_write = s.faults.late_journal_write.and_then(|n| n.checked_sub(1));
+        due
+    };
+    if late {
+        drop(s);
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let p: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let mut s = state.lock().unwrap();
+            let _ = route(&mut s, &method, &p, &query, &body);
+        });
+        return error(504, "gateway_timeout", "upstream did not answer in time");
+    }
     let p: Vec<&str> = parts.iter().map(String::as_str).collect();
     let resp = route(&mut s, &method, &p, &query, &body);
     if let Some(needle) = s.faults.bad_gateway_after.filter(|n| path.contains(n)) {
