@@ -56,7 +56,28 @@ pub fn read(es: &Es, index: &str) -> Result<Reading> {
         Ok(v) => v,
         Err(why) => return Ok(Reading::Unknown(why)),
     };
-    Ok(match data_node_available(&nodes) {
+    // The high watermark (ES modules-cluster.html, disk-based shard allocation): a node above
+    // it gets no new shards, so space past it is not space the halves can use.
+    let high = match optional(
+        es,
+        "/_cluster/settings?include_defaults=true&flat_settings=true",
+    )? {
+        Ok(v) => high_watermark(&v),
+        Err(_) => Watermark::Ratio(0.9),
+    };
+    // The clones are allocated where the source's shards are (resize targets recover from
+    // the source's files on the same node), so only those nodes' disks count.
+    let holders: Vec<String> = match optional(
+        es,
+        &format!("/_cat/shards/{}?format=json&h=node", enc(index)),
+    )? {
+        Ok(Value::Array(rows)) => rows
+            .iter()
+            .filter_map(|r| r.get("node").and_then(Value::as_str).map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(match data_node_available(&nodes, high, &holders) {
         Some((available_bytes, data_nodes)) => Reading::Known {
             primary_bytes,
             available_bytes,
@@ -86,10 +107,65 @@ fn optional(es: &Es, path: &str) -> Result<std::result::Result<Value, String>> {
     Ok(Err(sanitize(&words.join(" "))))
 }
 
-/// Sums `fs.total.available_in_bytes` over the data nodes of a `_nodes/stats/fs` answer
-/// (ES cluster-nodes-stats.html); a node without `roles` (old versions) counts as data.
-/// Data tiers are roles `data_hot`, `data_content`, …; OpenSearch uses `data` too.
-pub fn data_node_available(nodes_stats: &Value) -> Option<(u64, usize)> {
+/// `cluster.routing.allocation.disk.watermark.high`: a used fraction, or a minimum of free bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Watermark {
+    Ratio(f64),
+    FreeBytes(u64),
+}
+
+/// Reads the high watermark from `_cluster/settings?include_defaults&flat_settings`
+/// (`persistent` over `transient` over `defaults`; "90%", "0.9" or "50gb"); 90% when unset.
+pub fn high_watermark(settings: &Value) -> Watermark {
+    let key = "cluster.routing.allocation.disk.watermark.high";
+    let raw = ["transient", "persistent", "defaults"]
+        .iter()
+        .find_map(|scope| {
+            settings
+                .get(*scope)
+                .and_then(|s| s.get(key))
+                .and_then(Value::as_str)
+        });
+    let Some(raw) = raw.map(str::trim) else {
+        return Watermark::Ratio(0.9);
+    };
+    if let Some(p) = raw
+        .strip_suffix('%')
+        .and_then(|p| p.trim().parse::<f64>().ok())
+    {
+        return Watermark::Ratio((p / 100.0).clamp(0.0, 1.0));
+    }
+    if let Ok(r) = raw.parse::<f64>() {
+        return Watermark::Ratio(r.clamp(0.0, 1.0));
+    }
+    let lower = raw.to_ascii_lowercase();
+    let units = [
+        ("tb", 1u64 << 40),
+        ("gb", 1 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("b", 1),
+    ];
+    for (unit, mul) in units {
+        if let Some(n) = lower
+            .strip_suffix(unit)
+            .and_then(|n| n.trim().parse::<f64>().ok())
+        {
+            return Watermark::FreeBytes((n * mul as f64) as u64);
+        }
+    }
+    Watermark::Ratio(0.9)
+}
+
+/// Sums, over the data nodes of a `_nodes/stats/fs` answer (ES cluster-nodes-stats.html)
+/// that hold the source's shards (`holders`, by node name; all data nodes when empty), the
+/// space available below the high watermark. A node without `roles` (old versions) counts as
+/// data; data tiers are roles `data_hot`, `data_content`, …; OpenSearch uses `data` too.
+pub fn data_node_available(
+    nodes_stats: &Value,
+    high: Watermark,
+    holders: &[String],
+) -> Option<(u64, usize)> {
     let nodes = nodes_stats.get("nodes").and_then(Value::as_object)?;
     let mut sum = 0u64;
     let mut count = 0;
@@ -103,13 +179,28 @@ pub fn data_node_available(nodes_stats: &Value) -> Option<(u64, usize)> {
                     .filter_map(Value::as_str)
                     .any(|r| r.starts_with("data"))
             });
-        let available = node
-            .pointer("/fs/total/available_in_bytes")
-            .and_then(Value::as_u64);
-        if let (true, Some(a)) = (is_data, available) {
-            sum = sum.saturating_add(a);
-            count += 1;
+        let holds = holders.is_empty()
+            || node
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| holders.iter().any(|h| h == n));
+        let fs = |k: &str| {
+            node.pointer(&format!("/fs/total/{k}"))
+                .and_then(Value::as_u64)
+        };
+        let (Some(available), total) = (fs("available_in_bytes"), fs("total_in_bytes")) else {
+            continue;
+        };
+        if !(is_data && holds) {
+            continue;
         }
+        let reserve = match (high, total) {
+            (Watermark::Ratio(r), Some(t)) => (t as f64 * (1.0 - r)).ceil() as u64,
+            (Watermark::Ratio(_), None) => 0,
+            (Watermark::FreeBytes(b), _) => b,
+        };
+        sum = sum.saturating_add(available.saturating_sub(reserve));
+        count += 1;
     }
     (count > 0).then_some((sum, count))
 }
@@ -177,9 +268,39 @@ mod tests {
             "d": {"fs": {"total": {"available_in_bytes": 5}}},
             "e": {"roles": ["data"]}
         }});
-        assert_eq!(data_node_available(&stats), Some((505, 3)));
-        assert_eq!(data_node_available(&json!({"nodes": {}})), None);
-        assert_eq!(data_node_available(&json!({})), None);
+        let none = Watermark::FreeBytes(0);
+        assert_eq!(data_node_available(&stats, none, &[]), Some((505, 3)));
+        assert_eq!(data_node_available(&json!({"nodes": {}}), none, &[]), None);
+        assert_eq!(data_node_available(&json!({}), none, &[]), None);
+    }
+
+    #[test]
+    fn the_high_watermark_and_the_shards_nodes_bound_the_usable_space() {
+        let stats = json!({"nodes": {
+            "a": {"name": "n1", "roles": ["data"], "fs": {"total": {"total_in_bytes": 1000, "available_in_bytes": 300}}},
+            "b": {"name": "n2", "roles": ["data"], "fs": {"total": {"total_in_bytes": 1000, "available_in_bytes": 50}}}
+        }});
+        // 90%: 100 bytes of each disk are out of reach.
+        assert_eq!(
+            data_node_available(&stats, Watermark::Ratio(0.9), &[]),
+            Some((200, 2))
+        );
+        assert_eq!(
+            data_node_available(&stats, Watermark::Ratio(0.9), &["n2".into()]),
+            Some((0, 1))
+        );
+        assert_eq!(
+            data_node_available(&stats, Watermark::FreeBytes(250), &["n1".into()]),
+            Some((50, 1))
+        );
+        let s = |v: &str| {
+            json!({"defaults": {"cluster.routing.allocation.disk.watermark.high": "90%"},
+            "persistent": {"cluster.routing.allocation.disk.watermark.high": v}})
+        };
+        assert_eq!(high_watermark(&s("85%")), Watermark::Ratio(0.85));
+        assert_eq!(high_watermark(&s("0.95")), Watermark::Ratio(0.95));
+        assert_eq!(high_watermark(&s("50gb")), Watermark::FreeBytes(50 << 30));
+        assert_eq!(high_watermark(&json!({})), Watermark::Ratio(0.9));
     }
 
     #[test]

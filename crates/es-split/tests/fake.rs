@@ -672,7 +672,10 @@ fn the_disk_check_refuses_when_the_halves_would_not_fit() {
     let need = 1000 * DOC_BYTES * 2;
     let f = fake(Flavor::Es("8.15.0"), 1000, 0);
     // The master's huge disk must not count: it holds no shards.
-    f.with(|s| s.nodes = Some(vec![(vec!["master"], 1 << 50), (vec!["data"], need - 1)]));
+    // The fake reports each disk as twice its free space; above the 90% high watermark a
+    // tenth of the disk is out of reach, so `a` free bytes give 0.8 × a usable.
+    let enough = need * 5 / 4;
+    f.with(|s| s.nodes = Some(vec![(vec!["master"], 1 << 50), (vec!["data"], enough - 10)]));
     let state = tempfile::tempdir().unwrap();
     let (code, _, stderr) = run(state.path(), &args(&f.url, &[]));
     assert_eq!(code, 2, "{stderr}");
@@ -687,10 +690,24 @@ fn the_disk_check_refuses_when_the_halves_would_not_fit() {
     assert_eq!(f.requests("_block/write") + f.requests("/logs/_clone/"), 0);
     assert_eq!(state_files(state.path()), 0);
     // Exactly enough passes, and the plan shows the numbers.
-    f.with(|s| s.nodes = Some(vec![(vec!["data"], need)]));
+    f.with(|s| s.nodes = Some(vec![(vec!["data"], enough)]));
     let (code, stdout, stderr) = run(state.path(), &args(&f.url, &["--dry-run"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("disk: about 1.91 MiB needed"), "{stdout}");
+    // A stricter watermark, or shards that live only on the small node, refuse again.
+    f.with(|s| s.high_watermark = "80%");
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--dry-run"]));
+    assert_eq!(code, 2, "{stderr}");
+    f.with(|s| {
+        s.high_watermark = "90%";
+        s.nodes = Some(vec![(vec!["data"], 1 << 40), (vec!["data"], enough - 10)]);
+        s.shard_nodes = Some(vec![1]);
+    });
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--dry-run"]));
+    assert_eq!(code, 2, "only the shards' node counts: {stderr}");
+    f.with(|s| s.shard_nodes = None);
+    let (code, _, stderr) = run(state.path(), &args(&f.url, &["--dry-run"]));
+    assert_eq!(code, 0, "{stderr}");
     // The override skips the check.
     f.with(|s| s.nodes = Some(vec![(vec!["data"], 1)]));
     let (code, _, stderr) = run(state.path(), &args(&f.url, &["--no-disk-check"]));

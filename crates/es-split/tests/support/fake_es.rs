@@ -215,6 +215,10 @@ pub struct FakeState {
     /// The nodes `_nodes/stats/fs` reports: (roles, `fs.total.available_in_bytes`);
     /// `None` answers like a server without the API.
     pub nodes: Option<Vec<(Vec<&'static str>, u64)>>,
+    /// `cluster.routing.allocation.disk.watermark.high` (ES default "90%").
+    pub high_watermark: &'static str,
+    /// Indices into `nodes` of the nodes holding the indices' shards (`None`: every data node).
+    pub shard_nodes: Option<Vec<usize>>,
 }
 
 /// The store size the fake reports per document (`_stats/store`).
@@ -274,6 +278,8 @@ impl FakeEs {
                 (vec!["master"], 1 << 50),
                 (vec!["data_hot", "data_content", "ingest"], 1 << 40),
             ]),
+            high_watermark: "90%",
+            shard_nodes: None,
         }));
         let url = serve(
             axum::Router::new()
@@ -790,6 +796,29 @@ fn route(
                     "active_shards": active, "relocating_shards": 0, "initializing_shards": initializing,
                     "unassigned_shards": unassigned}),
             )
+        }
+        // ES cluster-get-settings.html with `include_defaults`: every setting, flat, by scope.
+        ("GET", ["_cluster", "settings"]) => reply(
+            200,
+            json!({"persistent": {}, "transient": {},
+                "defaults": {"cluster.routing.allocation.disk.watermark.high": s.high_watermark}}),
+        ),
+        // ES cat-shards.html (`format=json`, `h=node`): one row per shard copy.
+        ("GET", ["_cat", "shards", index]) => {
+            if !s.indices.contains_key(*index) {
+                return not_found(index);
+            }
+            let nodes = s.nodes.clone().unwrap_or_default();
+            let rows: Vec<Value> = nodes
+                .iter()
+                .enumerate()
+                .filter(|(i, (roles, _))| match &s.shard_nodes {
+                    Some(list) => list.contains(i),
+                    None => roles.iter().any(|r| r.starts_with("data")),
+                })
+                .map(|(i, _)| json!({"node": format!("fake-{i}")}))
+                .collect();
+            reply(200, Value::Array(rows))
         }
         // ES cluster-nodes-stats.html: `nodes.<id>.roles` and `nodes.<id>.fs.total` (bytes).
         ("GET", ["_nodes", "stats", "fs"]) => match &s.nodes {
