@@ -769,3 +769,25 @@ fn waiting_for_a_slow_clone_reports_its_shards() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("waiting for"), "{stderr}");
 }
+
+#[test]
+fn the_system_trust_store_is_trusted_without_ca_cert() {
+    // A corporate CA installed in the system store (here: SSL_CERT_FILE, which the native
+    // certificate loader reads like OpenSSL does) needs neither --ca-cert nor --insecure.
+    let (f, ca) = FakeEs::start_tls(Flavor::Es("8.15.0"));
+    f.add_index("logs", 1, docs(50, 0));
+    let state = tempfile::tempdir().unwrap();
+    let ca_file = state.path().join("system-bundle.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let out = es_split(state.path())
+        .args(args(&f.url, &["--dry-run", "--retries", "0"]))
+        .env("SSL_CERT_FILE", &ca_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
