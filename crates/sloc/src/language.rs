@@ -743,7 +743,8 @@ mod tests {
         assert_eq!(name("views/home.blade.php"), Some("Blade".to_string()));
         assert_eq!(name("views/home.php"), Some("PHP".to_string()));
         assert_eq!(name("dist/jquery.min.js"), Some("JavaScript".to_string()));
-        assert_eq!(name("notes.txt"), None);
+        assert_eq!(name("notes.txt"), Some("Plain Text".to_string()));
+        assert_eq!(name("notes.xyz"), None);
         assert_eq!(name("build"), None);
     }
 }

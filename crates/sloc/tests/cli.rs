@@ -302,15 +302,15 @@ fn a_hard_linked_file_is_counted_under_its_smallest_name() {
 fn a_named_path_that_is_not_counted_gets_a_warning_saying_why() {
     let d = Dir::new();
     d.write("a.c", "int x;\n");
-    d.write("notes.txt", "text\n");
+    d.write("notes.xyz", "text\n");
     d.write("README", "text\n");
     d.write("blob.c", b"int x;\0\n");
     // Inside a directory the same files are skipped quietly.
     d.sloc().assert().success().stderr("");
     let cases = [
         (
-            "notes.txt",
-            "notes.txt: not counted: no known language has its extension",
+            "notes.xyz",
+            "notes.xyz: not counted: no known language has its extension",
         ),
         (
             "README",
