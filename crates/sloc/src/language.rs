@@ -911,6 +911,10 @@ mod tests {
         assert_eq!(name("dist/jquery.min.js"), Some("JavaScript".to_string()));
         assert_eq!(name("notes.txt"), Some("Plain Text".to_string()));
         assert_eq!(name("notes.xyz"), None);
+        assert_eq!(name("pkg/PKGBUILD"), Some("Shell".to_string()));
+        assert_eq!(name("Jenkinsfile"), Some("Groovy".to_string()));
+        assert_eq!(name("main.tofu"), Some("HCL".to_string()));
+        assert_eq!(name("meson_options.txt"), Some("Meson".to_string()));
         assert_eq!(name("build"), None);
     }
 }
