@@ -857,6 +857,8 @@ mod tests {
         };
         let is = |s: &str| Some(s.to_string());
         assert_eq!(name("a.h", "int f(void);\n"), is("C Header"));
+        // Prose in a comment is no hint (X11's X.h: "class passed to CreateWindow").
+        assert_eq!(name("a.h", "/* the\n   class passed */\n"), is("C Header"));
         assert_eq!(name("a.h", "// x\n  namespace a {\n"), is("C++ Header"));
         assert_eq!(
             name("a.h", "#import <Foundation/Foundation.h>\n"),
