@@ -445,6 +445,17 @@ pub struct Languages {
     /// Per language: whether a file it was picked for by extension may turn out to be
     /// another language by content. Most are not, and skip the look at once.
     ambiguous: Vec<bool>,
+    /// Per shared extension, every contender's hints in one list.
+    hints: HashMap<String, HintSet>,
+}
+
+/// The content hints for one shared extension, flattened for a fast scan of a file's lines.
+#[derive(Debug)]
+struct HintSet {
+    /// First bytes of the hints: most lines start with none of them and cost one look-up.
+    first: [bool; 256],
+    /// Hint and language, contenders in table order, each's hints in its order.
+    hints: Vec<(Box<[u8]>, usize)>,
 }
 
 /// How much of a file content hints look at: they are for a file's opening lines.
@@ -472,6 +483,7 @@ impl Languages {
             compound_exts: false,
             contenders: HashMap::new(),
             ambiguous: Vec::new(),
+            hints: HashMap::new(),
         };
         for b in BUILTINS {
             // Compiled on first use: a run over a Rust tree need not build every other searcher.
@@ -493,6 +505,17 @@ impl Languages {
             for &i in set.by_ext.get(ext).into_iter().chain(langs) {
                 set.ambiguous[i] = true;
             }
+            let mut hints = HintSet {
+                first: [false; 256],
+                hints: Vec::new(),
+            };
+            for &i in langs {
+                for h in &set.raws[i].content_hints {
+                    hints.first[usize::from(h.as_bytes()[0])] = true;
+                    hints.hints.push((h.as_bytes().into(), i));
+                }
+            }
+            set.hints.insert(ext.clone(), hints);
         }
         Ok(set)
     }
@@ -580,7 +603,7 @@ impl Languages {
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
-        let Some(others) = ext.as_ref().and_then(|e| self.contenders.get(e)) else {
+        let Some(set) = ext.as_ref().and_then(|e| self.hints.get(e)) else {
             return Some(lang);
         };
         let head = &text[..text.len().min(HINT_PROBE)];
@@ -588,13 +611,12 @@ impl Languages {
         for line in head.split(|&b| b == b'\n') {
             let indent = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
             let line = &line[indent..];
-            let hinted = |&&i: &&usize| {
-                self.raws[i]
-                    .content_hints
-                    .iter()
-                    .any(|h| line.starts_with(h.as_bytes()))
-            };
-            if let Some(&i) = others.iter().find(hinted) {
+            // A kernel tree has tens of thousands of `.h` files: the first byte settles most
+            // lines.
+            if !line.first().is_some_and(|&b| set.first[usize::from(b)]) {
+                continue;
+            }
+            if let Some(&(_, i)) = set.hints.iter().find(|(h, _)| line.starts_with(h)) {
                 return Some(i);
             }
         }
