@@ -613,10 +613,12 @@ impl Languages {
             let line = &line[indent..];
             // A kernel tree has tens of thousands of `.h` files: the first byte settles most
             // lines.
-            if !line.first().is_some_and(|&b| set.first[usize::from(b)]) {
+            let Some(&b0) = line.first().filter(|&&b| set.first[usize::from(b)]) else {
                 continue;
-            }
-            if let Some(&(_, i)) = set.hints.iter().find(|(h, _)| line.starts_with(h)) {
+            };
+            // `#define` lines pass the table for `#import `: compare first bytes before calls.
+            let hinted = |(h, _): &&(Box<[u8]>, usize)| h[0] == b0 && line.starts_with(h);
+            if let Some(&(_, i)) = set.hints.iter().find(hinted) {
                 return Some(i);
             }
         }
