@@ -47,6 +47,18 @@ fn main() {
             all.insert(key, raw);
         }
     }
+    // A shared extension nobody else claims or shares is a typo: its hints would decide nothing.
+    let mut sharers: BTreeMap<String, usize> = BTreeMap::new();
+    for raw in all.values() {
+        for ext in &raw.shared_extns {
+            *sharers.entry(ext.to_lowercase()).or_default() += 1;
+        }
+    }
+    for (ext, n) in &sharers {
+        if n + usize::from(claimed.contains_key(ext)) < 2 {
+            panic!("shared extension `{ext}` has no other language to be told apart from");
+        }
+    }
     let mut out = String::from("/// The built-in languages, generated from `syntaxes/*.json`.\npub static BUILTINS: &[Builtin] = &[\n");
     for (key, raw) in &all {
         emit(&mut out, key, raw);
@@ -82,6 +94,11 @@ fn fixture_tests() {
                 }
             })
             .collect();
+        // A dot file (`.gitignore`) would give `fixture__gitignore`, which is not snake case.
+        let ident = match ident.strip_prefix('_') {
+            Some(rest) => format!("dot_{rest}"),
+            None => ident,
+        };
         let _ = writeln!(
             out,
             "#[test]\nfn fixture_{ident}() {{\n    check_fixture({name:?});\n}}"
@@ -147,7 +164,8 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         out,
         "    Builtin {{ key: {key:?}, output_as: {:?}, other_extns: {}, whole_line: {}, blocks: {}, \
          nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, heredocs: {}, doc_strings: {}, line_blocks: {}, \
-         code_escape: {:?}, code_tokens: {}, block_scalars: {}, filenames: {}, shebangs: {} }},",
+         code_escape: {:?}, code_tokens: {}, block_scalars: {}, filenames: {}, shebangs: {}, \
+         shared_extns: {}, content_hints: {} }},",
         raw.output_as,
         strs(&lower(&raw.other_extns)),
         strs(&line),
@@ -165,5 +183,7 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         strs(&longest_first(&raw.block_scalars, |s| s.len())),
         strs(&raw.filenames),
         strs(&raw.shebangs),
+        strs(&lower(&raw.shared_extns)),
+        strs(&raw.content_hints),
     );
 }

@@ -41,6 +41,13 @@ pub struct Cli {
     /// Skip paths matching this gitignore-style glob (repeatable).
     #[arg(short = 'e', long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Count only this language (repeatable, or comma-separated: `-t Rust,C`); names as
+    /// --languages lists them, in any case.
+    #[arg(short = 't', long = "type", value_name = "LANG", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Do not count this language (repeatable, or comma-separated); wins over --type.
+    #[arg(long = "exclude-type", value_name = "LANG", value_delimiter = ',')]
+    pub exclude_types: Vec<String>,
     /// Follow symbolic links (a file reached twice is still counted once).
     #[arg(short = 'L', long)]
     pub follow: bool,
@@ -135,6 +142,8 @@ impl Config {
             return Err(ConfigError::ByFileLegacy);
         }
         let languages = Languages::with_files(&cli.comment_file)?;
+        // Checked now, so that a misspelt name is an error before any walking.
+        languages.selection(&cli.types, &cli.exclude_types)?;
         let mut paths = cli.paths;
         paths.extend(cli.root_source_dir);
         if paths.is_empty() {
@@ -148,6 +157,8 @@ impl Config {
             follow: cli.follow,
             by_file: cli.by_file,
             threads: cli.threads,
+            types: cli.types,
+            exclude_types: cli.exclude_types,
         };
         if !cli.languages && cli.generate.is_none() {
             walk::validate(&walk)?;

@@ -43,6 +43,12 @@ pub enum SlocError {
         /// The path given on the command line.
         path: PathBuf,
     },
+    /// `--type` or `--exclude-type` names no known language.
+    #[error("unknown language {name:?} for --type/--exclude-type (sloc --languages lists them)")]
+    UnknownLanguage {
+        /// The name as given.
+        name: String,
+    },
     /// An `--exclude` glob does not parse.
     #[error("invalid --exclude glob {glob:?}: {reason}")]
     BadGlob {

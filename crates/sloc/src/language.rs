@@ -49,6 +49,10 @@ pub struct Builtin {
     pub filenames: &'static [&'static str],
     /// Shebang interpreters.
     pub shebangs: &'static [&'static str],
+    /// Extensions shared with another language, settled by content.
+    pub shared_extns: &'static [&'static str],
+    /// Line starts that mark a file with a shared extension as this language.
+    pub content_hints: &'static [&'static str],
 }
 
 /// A built-in string literal.
@@ -114,6 +118,8 @@ impl Builtin {
             block_scalars: own(self.block_scalars),
             filenames: own(self.filenames),
             shebangs: own(self.shebangs),
+            shared_extns: own(self.shared_extns),
+            content_hints: own(self.content_hints),
         }
     }
 }
@@ -433,7 +439,31 @@ pub struct Languages {
     /// Whether some extension has a dot in it (`blade.php`): only then are a file name's
     /// longer suffixes looked up.
     compound_exts: bool,
+    /// Shared extensions (`h`) and the languages whose content hints may claim them, in
+    /// table order.
+    contenders: HashMap<String, Vec<usize>>,
+    /// Per language: whether a file it was picked for by extension may turn out to be
+    /// another language by content. Most are not, and skip the look at once.
+    ambiguous: Vec<bool>,
+    /// Per shared extension, every contender's hints in one list.
+    hints: HashMap<String, HintSet>,
 }
+
+/// The content hints for one shared extension, flattened for a fast scan of a file's lines.
+#[derive(Debug)]
+struct HintSet {
+    /// First bytes of the hints: most lines start with none of them and cost one look-up.
+    first: [bool; 256],
+    /// Hint and language, contenders in table order, each's hints in its order.
+    hints: Vec<(Box<[u8]>, usize)>,
+}
+
+/// How much of a file content hints look at: they are for a file's opening lines.
+const HINT_PROBE: usize = 8 * 1024;
+
+/// Why a file was not counted: see [`Languages::for_content`].
+pub const NO_HINT: &str =
+    "its extension is shared by several languages and its content matches none of them";
 
 impl Languages {
     /// The built-in languages only.
@@ -451,6 +481,9 @@ impl Languages {
             by_filename: HashMap::new(),
             by_shebang: HashMap::new(),
             compound_exts: false,
+            contenders: HashMap::new(),
+            ambiguous: Vec::new(),
+            hints: HashMap::new(),
         };
         for b in BUILTINS {
             // Compiled on first use: a run over a Rust tree need not build every other searcher.
@@ -466,6 +499,24 @@ impl Languages {
                 set.add(&key, raw, OnceLock::from(lang));
             }
         }
+        // After every `-c` file: one may have taken over a shared extension.
+        set.ambiguous = vec![false; set.raws.len()];
+        for (ext, langs) in &set.contenders {
+            for &i in set.by_ext.get(ext).into_iter().chain(langs) {
+                set.ambiguous[i] = true;
+            }
+            let mut hints = HintSet {
+                first: [false; 256],
+                hints: Vec::new(),
+            };
+            for &i in langs {
+                for h in &set.raws[i].content_hints {
+                    hints.first[usize::from(h.as_bytes()[0])] = true;
+                    hints.hints.push((h.as_bytes().into(), i));
+                }
+            }
+            set.hints.insert(ext.clone(), hints);
+        }
         Ok(set)
     }
 
@@ -480,6 +531,12 @@ impl Languages {
         }
         for interp in &raw.shebangs {
             self.by_shebang.insert(interp.clone(), idx);
+        }
+        for ext in &raw.shared_extns {
+            self.contenders
+                .entry(ext.to_lowercase())
+                .or_default()
+                .push(idx);
         }
         self.raws.push(raw);
         self.compiled.push(compiled);
@@ -525,8 +582,88 @@ impl Languages {
                 }
             }
         }
-        let ext = Path::new(name).extension()?.to_str()?;
-        self.by_ext.get(&ext.to_ascii_lowercase()).copied()
+        let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
+        // An extension only shared (`.inc`) names a first candidate; its content decides.
+        self.by_ext
+            .get(&ext)
+            .or_else(|| self.contenders.get(&ext).and_then(|c| c.first()))
+            .copied()
+    }
+
+    /// Settles a file whose extension several languages share (`.h`: a C, C++ or
+    /// Objective-C header): the language whose content hint starts the earliest line of the
+    /// file's first 8 KiB (ties: table order), else the extension's owner, `lang`. `None`
+    /// when no language owns the extension and no hint matches. Other files return `lang`
+    /// after one table look-up.
+    pub fn for_content(&self, lang: usize, path: &Path, text: &[u8]) -> Option<usize> {
+        if !self.ambiguous.get(lang).copied().unwrap_or(false) {
+            return Some(lang);
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let Some(set) = ext.as_ref().and_then(|e| self.hints.get(e)) else {
+            return Some(lang);
+        };
+        let head = &text[..text.len().min(HINT_PROBE)];
+        let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        for line in head.split(|&b| b == b'\n') {
+            let indent = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let line = &line[indent..];
+            // A kernel tree has tens of thousands of `.h` files: the first byte settles most
+            // lines.
+            let Some(&b0) = line.first().filter(|&&b| set.first[usize::from(b)]) else {
+                continue;
+            };
+            // `#define` lines pass the table for `#import `: compare first bytes before calls.
+            let hinted = |(h, _): &&(Box<[u8]>, usize)| h[0] == b0 && line.starts_with(h);
+            if let Some(&(_, i)) = set.hints.iter().find(hinted) {
+                return Some(i);
+            }
+        }
+        // The owner, if there is one: a candidate named by a shared extension alone is not.
+        ext.and_then(|e| self.by_ext.get(&e).copied())
+    }
+
+    /// Which languages `--type` and `--exclude-type` leave in, by index (`None`: all). Names
+    /// match in any case; an unknown one is an error, so a typo never silently counts
+    /// nothing.
+    pub fn selection(
+        &self,
+        only: &[String],
+        skip: &[String],
+    ) -> Result<Option<Vec<bool>>, SlocError> {
+        if only.is_empty() && skip.is_empty() {
+            return Ok(None);
+        }
+        let find = |name: &String| {
+            let found: Vec<usize> = (0..self.raws.len())
+                .filter(|&i| self.raws[i].output_as.eq_ignore_ascii_case(name.trim()))
+                .collect();
+            if found.is_empty() {
+                Err(SlocError::UnknownLanguage { name: name.clone() })
+            } else {
+                Ok(found)
+            }
+        };
+        let mut keep = vec![only.is_empty(); self.raws.len()];
+        for name in only {
+            for i in find(name)? {
+                keep[i] = true;
+            }
+        }
+        for name in skip {
+            for i in find(name)? {
+                keep[i] = false;
+            }
+        }
+        Ok(Some(keep))
+    }
+
+    /// Whether a file picked for language `i` by its extension may be another by content.
+    pub fn is_ambiguous(&self, i: usize) -> bool {
+        self.ambiguous.get(i).copied().unwrap_or(false)
     }
 
     /// The language named by a `#!` first line (`#!/usr/bin/env python3`, `#!/bin/sh -e`).
@@ -562,6 +699,11 @@ impl Languages {
         }
         for (interp, &i) in &self.by_shebang {
             ways[i].push(format!("#!{interp}"));
+        }
+        for (ext, langs) in &self.contenders {
+            for &i in langs {
+                ways[i].push(format!(".{ext}(by-content)"));
+            }
         }
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
         for (raw, mut w) in self.raws.iter().zip(ways) {
@@ -728,6 +870,56 @@ mod tests {
     }
 
     #[test]
+    fn content_hints_settle_shared_extensions() {
+        let langs = Languages::builtin();
+        let name = |p: &str, text: &str| {
+            let path = Path::new(p);
+            let first = langs.for_path(path)?;
+            langs
+                .for_content(first, path, text.as_bytes())
+                .map(|i| langs.name(i).to_string())
+        };
+        let is = |s: &str| Some(s.to_string());
+        assert_eq!(name("a.h", "int f(void);\n"), is("C Header"));
+        // Prose in a comment is no hint (X11's X.h: "class passed to CreateWindow").
+        assert_eq!(name("a.h", "/* the\n   class passed */\n"), is("C Header"));
+        assert_eq!(name("a.h", "// x\n  namespace a {\n"), is("C++ Header"));
+        assert_eq!(
+            name("a.h", "#import <Foundation/Foundation.h>\n"),
+            is("Objective-C")
+        );
+        assert_eq!(name("a.m", "% a comment\nx = 1;\n"), is("MATLAB"));
+        assert_eq!(name("a.m", "#import \"a.h\"\n"), is("Objective-C"));
+        assert_eq!(name("a.pl", ":- module(a, []).\n"), is("Prolog"));
+        assert_eq!(name("a.pl", "use strict;\n"), is("Perl"));
+        assert_eq!(name("a.v", "Require Import Arith.\n"), is("Coq"));
+        assert_eq!(name("a.v", "module top;\n"), is("Verilog"));
+        assert_eq!(name("a.inc", "<?php\necho 1;\n"), is("PHP"));
+        assert_eq!(name("a.inc", "just text\n"), None);
+        // The earliest hinted line wins, whichever language's hint it is.
+        assert_eq!(name("a.inc", "<?php\nfunction f() {}\n"), is("PHP"));
+        // A BOM does not hide the first line; only the first 8 KiB are looked at.
+        assert_eq!(name("a.h", "\u{feff}namespace a {}\n"), is("C++ Header"));
+        let late = format!("{}namespace a {{}}\n", "int x;\n".repeat(2000));
+        assert_eq!(name("a.h", &late), is("C Header"));
+    }
+
+    #[test]
+    fn type_selection_matches_names_in_any_case_and_rejects_unknown_ones() {
+        let langs = Languages::builtin();
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let keep = langs.selection(&v(&["rust"]), &[]).unwrap().unwrap();
+        let rust = langs.for_path(Path::new("a.rs")).unwrap();
+        let c = langs.for_path(Path::new("a.c")).unwrap();
+        assert!(keep[rust] && !keep[c]);
+        let keep = langs.selection(&[], &v(&["C"])).unwrap().unwrap();
+        assert!(keep[rust] && !keep[c]);
+        assert!(langs.selection(&[], &[]).unwrap().is_none());
+        assert!(langs.selection(&v(&["Klingon"]), &[]).is_err());
+        assert!(langs.selection(&v(&[""]), &[]).is_err());
+    }
+
+    #[test]
     fn file_names_match_exactly_and_extensions_in_any_case() {
         let langs = Languages::builtin();
         let name = |p: &str| {
@@ -743,7 +935,12 @@ mod tests {
         assert_eq!(name("views/home.blade.php"), Some("Blade".to_string()));
         assert_eq!(name("views/home.php"), Some("PHP".to_string()));
         assert_eq!(name("dist/jquery.min.js"), Some("JavaScript".to_string()));
-        assert_eq!(name("notes.txt"), None);
+        assert_eq!(name("notes.txt"), Some("Plain Text".to_string()));
+        assert_eq!(name("notes.xyz"), None);
+        assert_eq!(name("pkg/PKGBUILD"), Some("Shell".to_string()));
+        assert_eq!(name("Jenkinsfile"), Some("Groovy".to_string()));
+        assert_eq!(name("main.tofu"), Some("HCL".to_string()));
+        assert_eq!(name("meson_options.txt"), Some("Meson".to_string()));
         assert_eq!(name("build"), None);
     }
 }

@@ -80,6 +80,15 @@ pub struct RawSyntax {
     /// Interpreters named on a `#!` line, for files with no known extension (`python3`).
     #[serde(default)]
     pub shebangs: Vec<String>,
+    /// Extensions this language shares with another (`.h`, `.m`, `.pl`, `.v`, `.inc`): a file
+    /// with one is this language when `content_hints` say so, else its extension's owner's
+    /// (or, if no language owns it, not counted).
+    #[serde(default)]
+    pub shared_extns: Vec<String>,
+    /// What marks a file with a shared extension as this language: a line in its first 8 KiB
+    /// that starts, after its indentation, with one of these (`@interface`, `:- module`).
+    #[serde(default)]
+    pub content_hints: Vec<String>,
 }
 
 /// A string literal's delimiters.
@@ -149,7 +158,20 @@ impl RawSyntax {
                 return bad("code_escape", "is not exactly one byte");
             }
         }
-        let lists: [(&str, Vec<&String>); 7] = [
+        if self.shared_extns.is_empty() != self.content_hints.is_empty() {
+            return bad(
+                "shared_extns",
+                "and `content_hints` go together: hints choose among the languages sharing an \
+                 extension, and only then",
+            );
+        }
+        if let Some(ext) = self.shared_extns.iter().find(|e| e.starts_with('.')) {
+            return bad(
+                "shared_extns",
+                &format!("has \"{ext}\": extensions are written without the dot"),
+            );
+        }
+        let lists: [(&str, Vec<&String>); 9] = [
             ("code_tokens", self.code_tokens.iter().collect()),
             ("block_scalars", self.block_scalars.iter().collect()),
             ("heredocs", self.heredocs.iter().collect()),
@@ -157,6 +179,8 @@ impl RawSyntax {
             ("whole_line", self.whole_line.iter().collect()),
             ("filenames", self.filenames.iter().collect()),
             ("shebangs", self.shebangs.iter().collect()),
+            ("shared_extns", self.shared_extns.iter().collect()),
+            ("content_hints", self.content_hints.iter().collect()),
         ];
         for (field, values) in lists {
             if values.iter().any(|v| v.is_empty()) {

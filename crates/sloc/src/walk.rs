@@ -17,7 +17,7 @@ use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, Wal
 
 use crate::count::{count, decode_utf16, is_binary, Counts};
 use crate::error::SlocError;
-use crate::language::Languages;
+use crate::language::{Languages, NO_HINT};
 
 /// What to walk and how.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +36,10 @@ pub struct WalkOptions {
     pub by_file: bool,
     /// Walker threads; 0 picks the number of CPUs.
     pub threads: usize,
+    /// `--type`: count only these languages (none: all).
+    pub types: Vec<String>,
+    /// `--exclude-type`: do not count these languages.
+    pub exclude_types: Vec<String>,
 }
 
 /// One file's counts.
@@ -157,6 +161,7 @@ pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
     }
     let shared = Shared {
         langs,
+        keep: langs.selection(&opts.types, &opts.exclude_types)?,
         by_file: opts.by_file,
         // Only with several roots, symlinks followed or hard links can a file be seen twice.
         dedup_all: opts.follow || opts.paths.len() > 1,
@@ -202,6 +207,8 @@ pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
 
 struct Shared<'a> {
     langs: &'a Languages,
+    /// Languages left in by `--type`/`--exclude-type`, by index (`None`: all).
+    keep: Option<Vec<bool>>,
     by_file: bool,
     dedup_all: bool,
     /// Files that may be reached by several names, by (device, inode): the smallest name
@@ -304,6 +311,14 @@ const NO_LANGUAGE: &str =
     "no known language has its name, and it has no extension or #! line naming one";
 /// See [`UNKNOWN_EXTENSION`].
 const BINARY: &str = "binary (a NUL byte in its first 8 KiB)";
+/// See [`UNKNOWN_EXTENSION`].
+const EXCLUDED_TYPE: &str = "its language is left out by --type/--exclude-type";
+
+impl Shared<'_> {
+    fn kept(&self, lang: usize) -> bool {
+        self.keep.as_ref().is_none_or(|k| k[lang])
+    }
+}
 
 impl Local<'_, '_> {
     /// Counts one file; `Ok(Some(why))` when it is not counted for a reason worth telling of
@@ -313,6 +328,10 @@ impl Local<'_, '_> {
         let by_path = shared.langs.for_path(path);
         if by_path.is_none() && path.extension().is_some() {
             return Ok(Some(UNKNOWN_EXTENSION)); // Not source code we know.
+        }
+        // Left out by --type: skip it unopened, unless its content could make it another.
+        if by_path.is_some_and(|l| !shared.kept(l) && !shared.langs.is_ambiguous(l)) {
+            return Ok(Some(EXCLUDED_TYPE));
         }
         let mut file = File::open(path)?;
         let meta = file.metadata()?;
@@ -339,6 +358,12 @@ impl Local<'_, '_> {
         let text = decoded.as_deref().unwrap_or(&self.buf);
         if decoded.is_none() && is_binary(text) {
             return Ok(Some(BINARY));
+        }
+        let Some(lang) = shared.langs.for_content(lang, path, text) else {
+            return Ok(Some(NO_HINT));
+        };
+        if !shared.kept(lang) {
+            return Ok(Some(EXCLUDED_TYPE));
         }
         let counts = count(shared.langs.get(lang), text);
         if let Some(key) = linked {

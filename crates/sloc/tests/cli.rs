@@ -302,15 +302,15 @@ fn a_hard_linked_file_is_counted_under_its_smallest_name() {
 fn a_named_path_that_is_not_counted_gets_a_warning_saying_why() {
     let d = Dir::new();
     d.write("a.c", "int x;\n");
-    d.write("notes.txt", "text\n");
+    d.write("notes.xyz", "text\n");
     d.write("README", "text\n");
     d.write("blob.c", b"int x;\0\n");
     // Inside a directory the same files are skipped quietly.
     d.sloc().assert().success().stderr("");
     let cases = [
         (
-            "notes.txt",
-            "notes.txt: not counted: no known language has its extension",
+            "notes.xyz",
+            "notes.xyz: not counted: no known language has its extension",
         ),
         (
             "README",
@@ -958,4 +958,61 @@ fn every_readme_example_runs_as_written() {
         .stdout
         .clone();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), listed);
+}
+
+#[test]
+fn type_and_exclude_type_choose_languages() {
+    let d = small_tree();
+    let names = |args: &[&str]| -> Vec<String> {
+        d.json(args)["languages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&["-t", "c"]), ["C"]);
+    assert_eq!(names(&["-t", "C", "--type", "PYTHON"]), ["C", "Python"]);
+    assert_eq!(names(&["-t", "C Header,Python"]), ["C Header", "Python"]);
+    assert_eq!(names(&["--exclude-type", "C"]), ["C Header", "Python"]);
+    assert_eq!(
+        names(&["-t", "C,Python", "--exclude-type", "c"]),
+        ["Python"]
+    );
+    for bad in ["Klingon", ""] {
+        d.sloc()
+            .args(["-t", bad])
+            .assert()
+            .code(2)
+            .stderr(contains(format!("unknown language {bad:?}")));
+    }
+    d.sloc()
+        .args(["-t", "Python", "src/a.c", "tool.py"])
+        .assert()
+        .success()
+        .stderr(contains(
+            "src/a.c: not counted: its language is left out by --type",
+        ));
+}
+
+#[test]
+fn a_shared_extension_is_settled_by_content() {
+    let d = Dir::new();
+    d.write("a.h", "#pragma once\nint f(void);\n");
+    d.write("b.h", "#pragma once\nnamespace b {\n}\n");
+    d.write("c.h", "@interface C : NSObject\n@end\n");
+    d.write("d.inc", "no language claims this\n");
+    let v = d.json(&[]);
+    assert_eq!(nums(lang(&v, "C Header").unwrap())[0], 1);
+    assert_eq!(nums(lang(&v, "C++ Header").unwrap())[0], 1);
+    assert_eq!(nums(lang(&v, "Objective-C").unwrap())[0], 1);
+    assert_eq!(nums(&v["total"])[0], 3);
+    d.sloc()
+        .arg("d.inc")
+        .assert()
+        .success()
+        .stderr(contains("d.inc: not counted: its extension is shared"));
+    // --type sees the language the content chose.
+    let v = d.json(&["-t", "C++ Header"]);
+    assert_eq!(nums(&v["total"])[0], 1);
 }

@@ -39,6 +39,7 @@ fn language_of(langs: &Languages, path: &Path, bytes: &[u8]) -> usize {
     langs
         .for_path(path)
         .or_else(|| langs.for_shebang(bytes.split(|&b| b == b'\n').next().unwrap()))
+        .and_then(|first| langs.for_content(first, path, bytes))
         .unwrap_or_else(|| panic!("{}: no language for this fixture", path.display()))
 }
 

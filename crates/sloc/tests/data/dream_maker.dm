@@ -1,0 +1,10 @@
+// 10 lines 4 code 5 comments 1 blanks
+/mob/proc/greet()
+	world << "hi"
+// a line comment
+
+/* a block comment
+   still inside it */
+/* outer /* inner */ still a comment */
+y = 1; /* a comment after code */
+x = "// not a comment";

@@ -1,0 +1,9 @@
+# 9 lines 4 code 4 comments 1 blanks
+require "fileinto";
+if header :contains "subject" "x" { fileinto "X"; }
+# a line comment
+
+/* a block comment
+   still inside it */
+y = 1; /* a comment after code */
+x = "# not a comment";
