@@ -561,26 +561,16 @@ impl Run<'_> {
         } else {
             "1".into()
         };
-        let keep = [
-            query::keep_first(&j.field, &j.mid, j.missing),
-            query::keep_second(&j.field, &j.mid, j.missing),
-        ];
-        let jobs: Vec<Job> = j
-            .halves()
-            .iter()
-            .zip(keep)
-            .map(|((target, role), keep)| Job {
-                target: target.to_string(),
-                role,
-                path: format!("/_reindex?slices={slices}"),
-                body: json!({
+        let jobs = jobs(&j, "*reindex", |target, keep| {
+            (
+                format!("/_reindex?slices={slices}"),
+                json!({
                     "conflicts": "proceed",
                     "source": {"index": j.source, "query": keep, "size": scroll},
                     "dest": {"index": target, "op_type": "create"}
                 }),
-                action: "*reindex",
-            })
-            .collect();
+            )
+        });
         self.run_jobs("reindex both halves", "reindex", jobs)?;
         self.store.update(|j| j.phase = Phase::Trimmed)?;
         Ok(())
@@ -606,27 +596,16 @@ impl Run<'_> {
 
     fn trim(&mut self) -> Result<()> {
         let j = self.j();
-        let keep = [
-            query::keep_first(&j.field, &j.mid, j.missing),
-            query::keep_second(&j.field, &j.mid, j.missing),
-        ];
-        let jobs: Vec<Job> = j
-            .halves()
-            .iter()
-            .zip(keep)
-            .map(|((target, role), keep)| Job {
-                target: target.to_string(),
-                role,
-                path: format!(
-                    "/{}/_delete_by_query?conflicts=abort&scroll_size={}&slices={}",
-                    enc(target),
-                    self.cfg.scroll_size,
-                    self.cfg.slices
+        let (scroll, slices) = (self.cfg.scroll_size, &self.cfg.slices);
+        let jobs = jobs(&j, "*byquery", |target, keep| {
+            (
+                format!(
+                    "/{}/_delete_by_query?conflicts=abort&scroll_size={scroll}&slices={slices}",
+                    enc(target)
                 ),
-                body: json!({"query": query::complement(&keep)}),
-                action: "*byquery",
-            })
-            .collect();
+                json!({"query": query::complement(&keep)}),
+            )
+        });
         self.run_jobs(
             "delete the other half from both halves",
             "delete_by_query",
@@ -897,6 +876,32 @@ impl Run<'_> {
             if now.is_none() { "; the server reports no sequence numbers to prove otherwise" } else { "" }
         )))
     }
+}
+
+/// The two halves' jobs: `request(target, what the half keeps)` gives the path and body.
+fn jobs(
+    j: &Journal,
+    action: &'static str,
+    request: impl Fn(&str, Value) -> (String, Value),
+) -> Vec<Job> {
+    let keep = [
+        query::keep_first(&j.field, &j.mid, j.missing),
+        query::keep_second(&j.field, &j.mid, j.missing),
+    ];
+    j.halves()
+        .iter()
+        .zip(keep)
+        .map(|((target, role), keep)| {
+            let (path, body) = request(target, keep);
+            Job {
+                target: target.to_string(),
+                role,
+                path,
+                body,
+                action,
+            }
+        })
+        .collect()
 }
 
 /// A by-query job for one half.
