@@ -565,15 +565,16 @@ pub fn alias_indices(es: &Es, alias: &str) -> Result<Vec<String>> {
         .unwrap_or_default())
 }
 
-/// Applies alias actions atomically.
-pub fn update_aliases(es: &Es, actions: Vec<Value>) -> Result<()> {
-    es.call(
-        "alias",
-        Method::Post,
-        "/_aliases",
-        Some(&json!({"actions": actions})),
-    )?;
-    Ok(())
+/// Applies alias actions atomically (`POST _aliases`), never blindly retried; after an
+/// ambiguous failure, a `deleted` index that is gone means the call ran.
+pub fn update_aliases(es: &Es, actions: &[Value], deleted: Option<&String>) -> Result<()> {
+    let step = "alias";
+    let body = json!({ "actions": actions });
+    let outcome = es.send_once(step, Method::Post, "/_aliases", Some(&body), false);
+    checked_once(step, outcome, false, || match deleted {
+        Some(src) => exists(es, step, src).map(|e| !e),
+        None => Ok(false),
+    })
 }
 
 #[cfg(test)]

@@ -431,17 +431,6 @@ impl Es {
         self.send(step, method, path, body, false)?.ok(step)
     }
 
-    /// Like `call` for a request that must not run twice.
-    pub fn call_once(
-        &self,
-        step: &str,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Value> {
-        self.send_once(step, method, path, body, false)?.ok(step)
-    }
-
     /// `GET path`: `None` on 404 (a missing index or alias), an error on any other non-2xx.
     pub fn get_if_exists(&self, step: &str, path: &str) -> Result<Option<Value>> {
         let reply = self.send(step, Method::Get, path, None, false)?;

@@ -829,7 +829,7 @@ impl Run<'_> {
                 "point the alias at both halves"
             };
             self.t.run(self.ui, name, || {
-                mutate(|| update_aliases_once(es, &actions, j.delete_source.then_some(&j.source)))
+                mutate(|| api::update_aliases(es, &actions, j.delete_source.then_some(&j.source)))
             })?;
         }
         report.alias = cfg.alias.clone();
@@ -912,23 +912,6 @@ struct Job {
     body: Value,
     /// The tasks API action pattern, to find a running job again.
     action: &'static str,
-}
-
-/// `POST _aliases` once; after an ambiguous failure, a source that is gone means it ran.
-fn update_aliases_once(es: &Es, actions: &[Value], deleted: Option<&String>) -> Result<()> {
-    let step = "alias";
-    let body = json!({ "actions": actions });
-    let outcome = es.send_once(
-        step,
-        crate::client::Method::Post,
-        "/_aliases",
-        Some(&body),
-        false,
-    );
-    api::checked_once(step, outcome, false, || match deleted {
-        Some(src) => api::exists(es, step, src).map(|e| !e),
-        None => Ok(false),
-    })
 }
 
 fn mismatches(j: &Journal, snap: &Snapshot, first: u64, second: u64) -> Vec<String> {

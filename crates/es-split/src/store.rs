@@ -83,22 +83,14 @@ pub fn ensure_index(es: &Es, index: &str) -> Result<()> {
         json!({"settings": settings, "mappings": {"dynamic": false}})
     };
     let path = format!("/{}", enc(index));
-    let mut reply = es.send_once(step, Method::Put, &path, Some(&body(true)), false)?;
+    let mut outcome = es.send_once(step, Method::Put, &path, Some(&body(true)), false);
     // ES before 7.7 has no `index.hidden`.
-    if reply.status == 400 && error_parts(&reply.json).0.contains("settings") {
-        reply = es.send_once(step, Method::Put, &path, Some(&body(false)), false)?;
+    if let Ok(r) = &outcome {
+        if r.status == 400 && error_parts(&r.json).0.contains("settings") {
+            outcome = es.send_once(step, Method::Put, &path, Some(&body(false)), false);
+        }
     }
-    if reply.success()
-        || (reply.status == 400
-            && error_parts(&reply.json).0 == "resource_already_exists_exception")
-    {
-        return Ok(());
-    }
-    // An answer lost on the way: the index may exist now.
-    if crate::api::exists(es, step, index)? {
-        return Ok(());
-    }
-    Err(http_error(step, reply.status, &reply.json))
+    crate::api::checked_once(step, outcome, true, || crate::api::exists(es, step, index))
 }
 
 struct Inner {

@@ -1,12 +1,11 @@
-//! Server-side tasks: `_delete_by_query` and `_reindex`, run as polled background tasks
-//! where the tasks API exists, or as one long synchronous call where it does not.
-use std::time::Duration;
+//! Server-side tasks: `_delete_by_query` and `_reindex`, started as background tasks where
+//! the tasks API exists (then polled, found again, cancelled), or run as one long
+//! synchronous call where it does not.
 
 use serde_json::{json, Value};
 
 use crate::client::{enc, Es, Method};
 use crate::error::{sanitize, Error, Result};
-use crate::progress::Progress;
 
 /// What a `_delete_by_query` / `_reindex` run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -70,46 +69,6 @@ pub fn check_by_query(step: &str, response: &Value) -> Result<ByQuery> {
         });
     }
     Ok(ByQuery::from_status(response))
-}
-
-/// How by-query calls run: as tasks polled every `poll` or synchronously.
-#[derive(Debug, Clone, Copy)]
-pub struct TaskMode {
-    pub tasks: bool,
-    pub poll: Duration,
-}
-
-/// Runs a `_delete_by_query` or `_reindex` synchronously (servers without a tasks API) or,
-/// with tasks, starts it and polls it to the end. The start is never blindly retried.
-pub fn run_by_query(
-    es: &Es,
-    step: &str,
-    path: &str,
-    body: &Value,
-    mode: TaskMode,
-    progress: &Progress,
-) -> Result<ByQuery> {
-    if !mode.tasks {
-        return run_sync(es, step, path, body);
-    }
-    let task = start(es, step, path, body, None)?;
-    loop {
-        match poll_once(es, step, &task)? {
-            Poll::Running(s) => progress.update(s.done(), s.total),
-            Poll::Done(r) => {
-                progress.update(r.done(), r.total);
-                return Ok(r);
-            }
-            Poll::Failed(why) => {
-                return Err(Error::TaskFailed {
-                    step: step.into(),
-                    reason: why,
-                })
-            }
-            Poll::Gone => return Err(vanished(step, &task)),
-        }
-        std::thread::sleep(mode.poll);
-    }
 }
 
 /// One synchronous by-query call (no client timeout: it takes as long as it takes).

@@ -580,7 +580,7 @@ fn library_sync_delete_by_query_against_osmem() {
     // by-query runner directly in its synchronous mode.
     use es_split::api;
     use es_split::client::{Auth, Es, HttpTransport, Tls};
-    use es_split::tasks::{self, TaskMode};
+    use es_split::tasks;
     let os = Osmem::start();
     let http = os.http();
     load(&http, "logs", "date", 1000, 0);
@@ -594,18 +594,11 @@ fn library_sync_delete_by_query_against_osmem() {
     assert!(!api::clone_supported(&es).unwrap());
     let keep = es_split::query::keep_first("date", &es_split::query::Mid::user("2015-01-01"), None);
     let body = json!({"query": es_split::query::complement(&keep)});
-    let mode = TaskMode {
-        tasks: false,
-        poll: Duration::from_millis(10),
-    };
-    let progress = es_split::progress::Ui::silent().spinner("x");
-    let done = tasks::run_by_query(
+    let done = tasks::run_sync(
         &es,
         "delete",
         "/logs/_delete_by_query?conflicts=abort&scroll_size=500",
         &body,
-        mode,
-        &progress,
     )
     .unwrap();
     let before = expected_before(1000, MID_MS);
