@@ -398,17 +398,6 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
 
     let counts = count_source(es, &cfg.index, field, &mid)?;
     let mut warnings = Vec::new();
-    if let Some(why) = counts.multi_valued() {
-        return Err(Error::Refused(why));
-    }
-    if counts.missing > 0 && missing_to.is_none() {
-        return Err(Error::Refused(format!(
-            "{} documents have no {}: pass --missing first or --missing second to say which half keeps them",
-            counts.missing,
-            sanitize(field)
-        )));
-    }
-    let (first_expected, second_expected) = counts.expected(missing_to);
     if resuming.is_none() {
         let (lo, hi) = api::min_max(es, &cfg.index, field)?;
         let at = |ms: Option<i64>| ms.map_or("?".into(), query::iso_utc);
@@ -423,23 +412,18 @@ pub fn preflight(es: &Es, cfg: &Config) -> Result<Plan> {
                 at(hi)
             ));
         }
-        if (first_expected == 0 || second_expected == 0) && !cfg.allow_empty_half {
-            let empty = if first_expected == 0 {
-                &cfg.first
-            } else {
-                &cfg.second
-            };
-            return Err(Error::Refused(format!(
-                "{} would be empty (midpoint {} UTC): check --mid, or pass --allow-empty-half{}",
-                sanitize(empty),
-                mid.display(),
-                warnings
-                    .first()
-                    .map(|w| format!(". Note: {w}"))
-                    .unwrap_or_default()
-            )));
-        }
     }
+    // A resumed split was checked when it started; its halves may legitimately be empty.
+    let empty_ok = cfg.allow_empty_half || resuming.is_some();
+    let names = [cfg.first.as_str(), cfg.second.as_str()];
+    if let Some(why) = counts.unfit(field, missing_to, empty_ok, names, &mid) {
+        let note = warnings
+            .first()
+            .map(|w| format!(". Note: {w}"))
+            .unwrap_or_default();
+        return Err(Error::Refused(format!("{why}{note}")));
+    }
+    let (first_expected, second_expected) = counts.expected(missing_to);
 
     let tasks = api::tasks_supported(es)?;
     let started_copy = resuming
@@ -537,6 +521,38 @@ impl Counts {
              some documents have several values on both sides of the midpoint and would be deleted from both halves",
             self.lt, self.gte, self.missing, self.total
         ))
+    }
+
+    /// Why these counts cannot be split as asked, if they cannot: documents on both sides,
+    /// documents without the field and no half for them, or an empty half (unless `empty_ok`).
+    pub fn unfit(
+        &self,
+        field: &str,
+        missing_to: Option<MissingTo>,
+        empty_ok: bool,
+        names: [&str; 2],
+        mid: &Mid,
+    ) -> Option<String> {
+        if let Some(why) = self.multi_valued() {
+            return Some(why);
+        }
+        if self.missing > 0 && missing_to.is_none() {
+            return Some(format!(
+                "{} documents have no {}: pass --missing first or --missing second to say which half keeps them",
+                self.missing,
+                sanitize(field)
+            ));
+        }
+        let (first, second) = self.expected(missing_to);
+        if (first == 0 || second == 0) && !empty_ok {
+            let empty = if first == 0 { names[0] } else { names[1] };
+            return Some(format!(
+                "{} would be empty (midpoint {} UTC): check --mid, or pass --allow-empty-half",
+                sanitize(empty),
+                mid.display()
+            ));
+        }
+        None
     }
 
     /// (first, second) expected sizes.

@@ -51,15 +51,6 @@ impl Ui {
         crate::out::warn(msg);
     }
 
-    /// A bar when the server reports progress (a polled task), else a spinner.
-    pub fn task(&self, polled: bool, msg: &str) -> Progress {
-        if polled {
-            self.bar(msg, "docs")
-        } else {
-            self.spinner(msg)
-        }
-    }
-
     /// A bar for work with a known total of `unit`s (done/total, rate, ETA).
     pub fn bar(&self, msg: &str, unit: &str) -> Progress {
         if !self.tty || self.quiet {

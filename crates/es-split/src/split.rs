@@ -435,22 +435,14 @@ impl Run<'_> {
             }
             return Ok(());
         }
-        if let Some(why) = counts.multi_valued() {
-            return Err(Error::Refused(why));
-        }
-        if counts.missing > 0 && j.missing.is_none() {
+        let names = [j.first.as_str(), j.second.as_str()];
+        if let Some(why) = counts.unfit(&j.field, j.missing, cfg.allow_empty_half, names, &j.mid) {
+            // The journal keeps this split's --missing and --mid: only a new split can differ.
             return Err(Error::Refused(format!(
-                "{} documents without {} were written since the plan: pass --missing first|second, then --resume",
-                counts.missing,
-                sanitize(&j.field)
+                "{why} (counted under the write block, after the plan): run --rollback, then split again"
             )));
         }
         let (fe, se) = counts.expected(j.missing);
-        if (fe == 0 || se == 0) && !cfg.allow_empty_half {
-            return Err(Error::Refused(format!(
-                "one half would be empty ({fe} / {se} documents): check --mid, or pass --allow-empty-half"
-            )));
-        }
         if counts.total != self.plan.total {
             self.ui.say(&format!(
                 "the source has {} documents now ({} at the plan); the halves get what it holds now",
