@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+pub use cli_support::Generate;
 
 use crate::client::{split_userinfo, Auth, Tls};
 use crate::error::{Error, Result};
@@ -203,38 +204,10 @@ where
     Ok(cli)
 }
 
-/// `--generate` values: a man page or a shell completion script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Generate {
-    Man,
-    Bash,
-    Zsh,
-    Fish,
-    Elvish,
-    Powershell,
-}
-
-/// The man page or completion script for `what`, from the one clap definition. Rendered
-/// into memory: clap_complete panics on a failed write (e.g. a closed pipe).
+/// The man page or completion script for `what`, from the one clap definition.
 pub fn generate(what: Generate) -> Vec<u8> {
     use clap::CommandFactory;
-    use clap_complete::Shell;
-    let mut cmd = Cli::command();
-    let mut out = Vec::new();
-    let shell = match what {
-        Generate::Man => {
-            // Writing into a Vec cannot fail.
-            let _ = clap_mangen::Man::new(cmd).render(&mut out);
-            return out;
-        }
-        Generate::Bash => Shell::Bash,
-        Generate::Zsh => Shell::Zsh,
-        Generate::Fish => Shell::Fish,
-        Generate::Elvish => Shell::Elvish,
-        Generate::Powershell => Shell::PowerShell,
-    };
-    clap_complete::generate(shell, &mut cmd, "es-split", &mut out);
-    out
+    what.render(Cli::command())
 }
 
 /// Connection settings, kept apart from `Config` because they hold secrets.

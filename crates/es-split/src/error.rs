@@ -53,8 +53,8 @@ impl Error {
     /// verification mismatch is not an error but a report with status `mismatch`, exit 1.)
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Interrupted => 130,
-            _ => 2,
+            Error::Interrupted => cli_support::Exit::Interrupted.code(),
+            _ => cli_support::Exit::Error.code(),
         }
     }
 
@@ -78,18 +78,10 @@ impl Error {
 /// Result alias for the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Replaces control characters so that untrusted strings (index names, server messages)
-/// cannot move the cursor or recolour a terminal.
+/// Escapes control characters (newlines and tabs kept) so that untrusted strings (index
+/// names, server messages) cannot move the cursor or recolour a terminal.
 pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
+    cli_support::sanitize::for_terminal_text(s).into_owned()
 }
 
 /// Wraps a string so that `Display` prints it sanitized.

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cli_support::Exit;
+
 use es_split::cli::{recovery_command, Cli};
 use es_split::client::{Es, HttpTransport};
 use es_split::out;
@@ -26,21 +28,11 @@ fn main() -> ExitCode {
     );
     let cli = match es_split::cli::try_parse_from(std::env::args_os()) {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap's own printing panics on a closed stream; render it ourselves.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let text = e.render().to_string();
-            if e.use_stderr() {
-                out::err_text(&text);
-            } else {
-                out::out_bytes(text.as_bytes());
-            }
-            return ExitCode::from(code);
-        }
+        Err(e) => return cli_support::report_clap_error(e),
     };
     if let Some(what) = cli.generate {
         out::out_bytes(&es_split::cli::generate(what));
-        return ExitCode::SUCCESS;
+        return Exit::Ok.into();
     }
     if let Err(e) = interrupt::install(hint.clone()) {
         out::warn(&e.to_string());
@@ -65,9 +57,9 @@ fn main() -> ExitCode {
                 report.problems.join("; ")
             ));
             out::err_line(&hint);
-            ExitCode::from(1)
+            Exit::Problem.into()
         }
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(_) => Exit::Ok.into(),
         Err(e) => {
             out::err_line(&format!("es-split: {e:#}"));
             let lease_lost = matches!(e.downcast_ref::<Error>(), Some(Error::LeaseLost(_)));

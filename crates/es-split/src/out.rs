@@ -1,8 +1,10 @@
-//! Output that never panics: `eprintln!` panics when stderr is closed (`2>&-`, a dropped SSH
-//! session, `| head` on `2>&1`), and a panic mid-split would skip the restore path. Every
-//! line the tool prints goes through here; write errors on stderr are ignored.
-use std::io::Write;
+//! es-split's messages: progress lines that `--quiet` silences, on top of the shared writers
+//! that never panic ([`cli_support::output`]): a panic mid-split would skip the restore path.
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use cli_support::output::{self, Delivered};
+
+const TOOL: &str = "es-split";
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 
@@ -13,32 +15,28 @@ pub fn set_quiet(on: bool) {
 
 /// Writes one line to stderr, ignoring errors.
 pub fn err_line(msg: &str) {
-    let mut e = std::io::stderr().lock();
-    let _ = writeln!(e, "{msg}");
-    let _ = e.flush();
+    output::text(&format!("{msg}\n"));
 }
 
 /// Writes text to stderr without a newline (a prompt), ignoring errors.
 pub fn err_text(msg: &str) {
-    let mut e = std::io::stderr().lock();
-    let _ = write!(e, "{msg}");
-    let _ = e.flush();
+    output::text(msg);
 }
 
 /// A progress line (`es-split: …`), unless `--quiet`.
 pub fn say(msg: &str) {
     if !QUIET.load(Ordering::Relaxed) {
-        err_line(&format!("es-split: {msg}"));
+        output::line(TOOL, msg);
     }
 }
 
 /// A warning; always printed.
 pub fn warn(msg: &str) {
-    err_line(&format!("es-split: warning: {msg}"));
+    output::warn(TOOL, msg);
 }
 
-/// Writes data to stdout. Returns `false` when the reader went away (a closed pipe).
+/// Writes data to stdout. Returns `false` when it did not get there (the reader went away,
+/// or the write failed): the run goes on — its state is on the cluster, not in this output.
 pub fn out_bytes(bytes: &[u8]) -> bool {
-    let mut o = std::io::stdout().lock();
-    o.write_all(bytes).and_then(|()| o.flush()).is_ok()
+    matches!(output::stdout_bytes(bytes), Ok(Delivered::All))
 }

@@ -1,12 +1,13 @@
 //! The command line: clap definition, duration/nid parsing, and validation into a [`Plan`]
 //! before any ptrace or process work starts.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use cli_support::color::ColorArg;
+pub use cli_support::Generate;
 use jvm_native_stack::dump;
 use jvm_native_stack::gdb::GdbConfig;
 use jvm_native_stack::inspect::{Plan, Source};
@@ -71,54 +72,11 @@ pub struct Cli {
     /// Print the merged model as JSON (schema in the README).
     #[arg(long)]
     pub json: bool,
-    /// When to use colors.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub color: ColorArg,
     /// Print a man page or shell completions to stdout and exit.
     #[arg(long, value_enum, value_name = "WHAT", exclusive = true)]
     pub generate: Option<Generate>,
-}
-
-/// `--generate` values: a man page or a shell completion script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Generate {
-    Man,
-    Bash,
-    Zsh,
-    Fish,
-    Elvish,
-    Powershell,
-}
-
-/// The man page or completion script for `what`, from the one clap definition. Rendered
-/// into memory: clap_complete panics on a failed write (e.g. a closed pipe).
-pub fn generate(what: Generate) -> Vec<u8> {
-    use clap::CommandFactory;
-    use clap_complete::Shell;
-    let mut cmd = Cli::command();
-    let mut out = Vec::new();
-    let shell = match what {
-        Generate::Man => {
-            // Writing into a Vec cannot fail.
-            let _ = clap_mangen::Man::new(cmd).render(&mut out);
-            return out;
-        }
-        Generate::Bash => Shell::Bash,
-        Generate::Zsh => Shell::Zsh,
-        Generate::Fish => Shell::Fish,
-        Generate::Elvish => Shell::Elvish,
-        Generate::Powershell => Shell::PowerShell,
-    };
-    clap_complete::generate(shell, &mut cmd, "jnstack", &mut out);
-    out
-}
-
-/// `--color` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 /// Parses `30s`, `500ms`, `2m` or a bare number of seconds.
@@ -272,21 +230,8 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
             states: cli.state.iter().map(|s| s.to_ascii_uppercase()).collect(),
             top: cli.top,
         },
-        notice: |message| eprintln!("jnstack: {message}"),
+        notice: |message| cli_support::output::line("jnstack", message),
     })
-}
-
-/// Resolves `--color auto` against the terminal, `NO_COLOR` and `TERM`.
-pub fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
-    }
 }
 
 #[cfg(test)]
@@ -301,10 +246,15 @@ mod tests {
 
     #[test]
     fn generates_man_page_and_completions() {
-        let man = generate(Generate::Man);
+        let man = Generate::Man.render(Cli::command());
         assert!(String::from_utf8_lossy(&man).contains("\\-\\-gdb\\-timeout"));
-        let bash = generate(Generate::Bash);
-        assert!(String::from_utf8_lossy(&bash).contains("--no-gdb"));
+        for shell in &Generate::ALL[1..] {
+            let script = shell.render(Cli::command());
+            assert!(
+                String::from_utf8_lossy(&script).contains("no-gdb"),
+                "{shell:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! `jnstack` command-line entry point: parse → validate → inspect → print.
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::CommandFactory;
+use cli_support::color::Stream;
+use cli_support::output::{self, Delivered};
+use cli_support::Exit;
 use jvm_native_stack::inspect;
 use jvm_native_stack::report::{self, TextOptions};
 use jvm_native_stack::runner::SystemRunner;
@@ -15,10 +17,12 @@ mod cli;
 
 use cli::Cli;
 
-fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+const TOOL: &str = "jnstack";
+
+fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<Exit> {
     if let Some(what) = cli.generate {
-        write_stdout(&cli::generate(what))?;
-        return Ok(ExitCode::SUCCESS);
+        output::stdout_bytes(&what.render(Cli::command())).context("cannot write to stdout")?;
+        return Ok(Exit::Ok);
     }
     let plan = cli::plan(cli)?;
     let outcome = inspect::inspect(&plan, &SystemRunner, cancel)?;
@@ -29,43 +33,27 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
             &outcome,
             TextOptions {
                 full: cli.full,
-                color: cli::use_color(cli.color),
+                color: cli.color.color.enabled(Stream::Stdout),
             },
         )
     };
-    if write_stdout(rendered.as_bytes())? == Written::PipeClosed {
-        return Ok(ExitCode::SUCCESS);
+    // A reader that went away (`jnstack … | head`) is not an error: exit 0 quietly.
+    if output::stdout_bytes(rendered.as_bytes()).context("cannot write to stdout")?
+        == Delivered::ReaderGone
+    {
+        return Ok(Exit::Ok);
     }
     for w in &outcome.snapshot.warnings {
         // Warnings quote gdb's output and file names: no raw control characters.
-        eprintln!("jnstack: warning: {}", report::sanitize(w));
+        output::warn(TOOL, &report::sanitize(w));
     }
     let problem = outcome.findings.iter().any(|f| f.problem);
     Ok(if outcome.snapshot.interrupted {
         // What was collected is printed; the exit code still says the run was cut short.
-        ExitCode::from(130)
-    } else if problem {
-        ExitCode::from(1)
+        Exit::Interrupted
     } else {
-        ExitCode::SUCCESS
+        Exit::found(problem)
     })
-}
-
-/// Whether stdout took everything.
-#[derive(Debug, PartialEq, Eq)]
-enum Written {
-    All,
-    PipeClosed,
-}
-
-/// Writes to stdout; a closed pipe (`jnstack … | head`) is not an error: exit 0 quietly.
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<Written> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Ok(()) => Ok(Written::All),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Written::PipeClosed),
-        Err(e) => Err(e).context("cannot write to stdout"),
-    }
 }
 
 fn main() -> ExitCode {
@@ -73,24 +61,27 @@ fn main() -> ExitCode {
     if jvm_native_stack::watchdog::main_if_guard() {
         return ExitCode::SUCCESS;
     }
-    let cli = Cli::parse();
+    let cli: Cli = match cli_support::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&cancel);
     // Ctrl-C (and SIGTERM) only set a flag: the runner then kills gdb and resumes the JVM
     // before we exit.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     match run(&cli, &cancel) {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(e) => {
             if matches!(e.downcast_ref::<Error>(), Some(Error::Interrupted))
                 || cancel.load(Ordering::SeqCst)
             {
-                eprintln!("jnstack: interrupted");
-                return ExitCode::from(130);
+                output::error(TOOL, "interrupted");
+                return Exit::Interrupted.into();
             }
             // Errors may quote jstack's or gdb's output.
-            eprintln!("jnstack: {}", report::sanitize(&format!("{e:#}")));
-            ExitCode::from(2)
+            output::error(TOOL, &report::sanitize(&format!("{e:#}")));
+            Exit::Error.into()
         }
     }
 }

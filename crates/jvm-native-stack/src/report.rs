@@ -94,15 +94,7 @@ impl Style {
 
 /// Replaces control characters (terminal escapes in thread names, …) with `\u{…}` escapes.
 pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    cli_support::sanitize::for_terminal(s).into_owned()
 }
 
 /// Renders the text report.
@@ -260,6 +252,8 @@ mod tests {
     #[test]
     fn sanitize_escapes_terminal_control() {
         assert_eq!(sanitize("a\x1b[31mb\n"), "a\\u{1b}[31mb\\u{a}");
-        assert_eq!(sanitize("plain\tname"), "plain\tname");
+        // One-line fields: a tab would misalign the report, so it is escaped too.
+        assert_eq!(sanitize("plain\tname"), "plain\\u{9}name");
+        assert_eq!(sanitize("worker-1"), "worker-1");
     }
 }

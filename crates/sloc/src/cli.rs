@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+pub use cli_support::Generate;
 
 use crate::error::SlocError;
 use crate::language::Languages;
@@ -66,42 +67,6 @@ pub struct Cli {
     /// Print a man page or a shell completion script, then exit.
     #[arg(long, value_enum, value_name = "KIND")]
     pub generate: Option<Generate>,
-}
-
-/// What `--generate` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Generate {
-    /// A roff man page.
-    Man,
-    /// Bash completions.
-    Bash,
-    /// Zsh completions.
-    Zsh,
-    /// Fish completions.
-    Fish,
-    /// Elvish completions.
-    Elvish,
-    /// PowerShell completions.
-    Powershell,
-}
-
-impl Generate {
-    /// Writes the man page or completion script, all from the one clap definition.
-    pub fn write(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        use clap::CommandFactory;
-        use clap_complete::Shell;
-        let mut cmd = Cli::command();
-        let shell = match self {
-            Generate::Man => return clap_mangen::Man::new(cmd).render(out),
-            Generate::Bash => Shell::Bash,
-            Generate::Zsh => Shell::Zsh,
-            Generate::Fish => Shell::Fish,
-            Generate::Elvish => Shell::Elvish,
-            Generate::Powershell => Shell::PowerShell,
-        };
-        clap_complete::generate(shell, &mut cmd, "sloc", out);
-        Ok(())
-    }
 }
 
 const AFTER_HELP: &str = "Exit status: 0 ok, 1 counted but some files could not be read \
@@ -178,6 +143,17 @@ impl Config {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn generates_every_kind_from_this_definition() {
+        for what in Generate::ALL {
+            let text = String::from_utf8(what.render(Cli::command())).unwrap();
+            assert!(
+                text.replace("\\-", "-").contains("comment-file"),
+                "{what:?}"
+            );
+        }
+    }
 
     #[test]
     fn cli_definition_is_valid() {

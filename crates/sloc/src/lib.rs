@@ -10,7 +10,8 @@ pub mod error;
 pub mod language;
 pub mod output;
 pub mod report;
-pub mod sanitize;
+/// Terminal-safe text, shared with the other devtools.
+pub use cli_support::sanitize;
 pub mod syntax_file;
 pub mod walk;
 

@@ -1,66 +1,69 @@
 //! `sloc` command-line entry point: parse → validate → walk → print.
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::CommandFactory;
+use cli_support::output::{self, Delivered, StdoutWriter};
+use cli_support::sanitize::for_terminal;
+use cli_support::Exit;
 use sloc::cli::{Cli, Config};
-use sloc::sanitize::for_terminal;
-use sloc::{output, walk, Summary};
+use sloc::{walk, Summary};
+
+const TOOL: &str = "sloc";
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(code) => code,
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+    let cli: Cli = match cli_support::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match run(cli) {
+        Ok(exit) => exit.into(),
+        // The reader of stdout went away (`sloc | head`): not an error.
+        Err(e) if output::is_broken_pipe(e.as_ref()) => Exit::Ok.into(),
         Err(e) => {
-            eprintln!("sloc: {e:#}");
-            ExitCode::from(2)
+            output::error(TOOL, &format!("{e:#}"));
+            Exit::Error.into()
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> anyhow::Result<Exit> {
     let config = Config::from_cli(cli)?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
     if let Some(kind) = config.generate {
-        kind.write(&mut out)?;
-        out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        output::stdout_bytes(&kind.render(Cli::command())).context("writing to stdout")?;
+        return Ok(Exit::Ok);
     }
+    let mut out = StdoutWriter::new();
     if config.list_languages {
         for (name, ways) in config.languages.describe() {
             writeln!(out, "{:<24} {}", for_terminal(&name), ways.join(" "))?;
         }
         out.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Ok);
     }
     let mut tally = walk(&config.languages, &config.walk)?;
     let warnings = std::mem::take(&mut tally.warnings);
     for w in &warnings {
-        eprintln!("sloc: warning: {}", for_terminal(w));
+        output::warn(TOOL, &for_terminal(w));
     }
     // Read but not counted: a warning, but no failure (the exit status stays 0).
     for note in std::mem::take(&mut tally.not_counted) {
-        eprintln!("sloc: warning: {}", for_terminal(&note));
+        output::warn(TOOL, &for_terminal(&note));
     }
     let summary = Summary::new(&config.languages, tally, config.walk.by_file, config.sort);
-    output::write(&mut out, &summary, config.format).context("writing the report")?;
-    out.flush().context("writing the report")?;
-    if warnings.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!(
-            "sloc: {} path(s) could not be read; the counts above leave them out",
-            warnings.len()
-        );
-        Ok(ExitCode::from(1))
+    let written = sloc::output::write(&mut out, &summary, config.format).and_then(|()| out.flush());
+    if output::delivered(written).context("writing the report")? == Delivered::ReaderGone {
+        return Ok(Exit::Ok);
     }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    })
+    if !warnings.is_empty() {
+        output::line(
+            TOOL,
+            &format!(
+                "{} path(s) could not be read; the counts above leave them out",
+                warnings.len()
+            ),
+        );
+    }
+    Ok(Exit::found(!warnings.is_empty()))
 }
