@@ -44,6 +44,10 @@ pub struct Plan {
     pub filter: Filter,
     /// Tells the user something before jnstack does it (sending SIGQUIT to the target).
     pub notice: fn(&str),
+    /// `--full`: findings name every thread instead of the first few and a count.
+    pub full: bool,
+    /// `--repeat N --interval D` (see [`crate::sampling::run`]).
+    pub repeat: Option<crate::sampling::Repeat>,
 }
 
 /// The result: merged snapshot, findings, and which threads to show.
@@ -55,6 +59,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Indices into `snapshot.threads` to print.
     pub selected: Vec<usize>,
+    /// `--repeat`: every sample and the per-thread verdicts (this outcome is the last sample).
+    pub samples: Option<crate::sampling::Samples>,
 }
 
 /// Runs the whole pipeline.
@@ -111,11 +117,12 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         }
     }
     let selected = plan.filter.select(&snapshot.threads);
-    let findings = diagnose::diagnose(&snapshot, pid);
+    let findings = diagnose::diagnose_with(&snapshot, pid, plan.full);
     Ok(Outcome {
         snapshot,
         findings,
         selected,
+        samples: None,
     })
 }
 
@@ -448,6 +455,7 @@ fn collect(
         _ => proc::read_tasks(pid)?,
     };
     let mut snapshot = merge::merge(Some(pid), dump, tasks);
+    crate::vm_state::fill(pid, &mut snapshot.threads);
     snapshot.dump_ms = text.is_some().then_some(dump_ms);
     snapshot.warnings.extend(warnings);
     snapshot.interrupted = interrupted;

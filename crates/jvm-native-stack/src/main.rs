@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use jvm_native_stack::inspect;
 use jvm_native_stack::report::{self, TextOptions};
 use jvm_native_stack::runner::SystemRunner;
 use jvm_native_stack::Error;
@@ -21,7 +20,7 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let plan = cli::plan(cli)?;
-    let outcome = inspect::inspect(&plan, &SystemRunner, cancel)?;
+    let outcome = jvm_native_stack::sampling::run(&plan, &SystemRunner, cancel)?;
     let rendered = if cli.json {
         report::json(&outcome)
     } else {

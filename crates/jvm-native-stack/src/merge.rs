@@ -27,6 +27,9 @@ pub struct Thread {
     /// Not in the Java dump because it started after the dump was requested (it was not
     /// among the process's tasks then), not because the JVM does not know it.
     pub started_after_dump: bool,
+    /// `JavaThread::_thread_state` (`_thread_in_native`, `_thread_blocked`, …), read from
+    /// the JVM's memory just after the dump (see [`crate::vm_state`]); absent when unknown.
+    pub vm_state: Option<String>,
 }
 
 impl Thread {
@@ -106,6 +109,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
             native_frames: None,
             fd: None,
             started_after_dump: false,
+            vm_state: None,
         });
     }
     threads.extend(tasks.into_iter().flatten().map(|task| Thread {
@@ -116,6 +120,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         native_frames: None,
         fd: None,
         started_after_dump: false,
+        vm_state: None,
     }));
     Snapshot {
         pid,

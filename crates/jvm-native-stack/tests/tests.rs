@@ -8,6 +8,7 @@ mod live;
 mod names;
 mod nodump;
 mod parse;
+mod scale;
 mod schema;
 mod vthreads;
 mod waits;
