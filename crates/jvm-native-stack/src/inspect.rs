@@ -104,7 +104,7 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };
     let mut snapshot = snapshot;
-    // A mistyped --tid/--nid would otherwise show just "0 shown".
+    // A mistyped --lwp/--nid would otherwise show just "0 shown".
     for lwp in &plan.filter.lwps {
         if !snapshot.threads.iter().any(|t| t.lwp == Some(*lwp)) {
             let place = match pid {
@@ -112,7 +112,7 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
                 None => "the dump".to_string(),
             };
             snapshot.warnings.push(format!(
-                "--tid/--nid {lwp} (nid {lwp:#x}) matches no thread of {place}"
+                "--lwp/--nid {lwp} (nid {lwp:#x}) matches no thread of {place}"
             ));
         }
     }

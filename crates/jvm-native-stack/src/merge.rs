@@ -92,15 +92,18 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
     let has_virtual_threads = crate::vthreads::has_virtual_threads(&dump);
     let virtual_threads_listed = dump.json_merged || dump.from_json;
     let mut tasks: Vec<Option<Task>> = tasks.into_iter().map(Some).collect();
+    // By LWP: a linear search per thread is 12 million comparisons at 5,000 threads.
+    let by_lwp: std::collections::HashMap<u32, usize> = tasks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| Some((t.as_ref()?.lwp, i)))
+        .collect();
     let mut threads = Vec::with_capacity(tasks.len());
     for java in dump.threads {
         let lwp = java.nid.or(java.os_thread_id);
-        let task = lwp.and_then(|lwp| {
-            tasks
-                .iter_mut()
-                .find(|t| t.as_ref().is_some_and(|t| t.lwp == lwp))
-                .and_then(Option::take)
-        });
+        let task = lwp
+            .and_then(|lwp| by_lwp.get(&lwp))
+            .and_then(|&i| tasks[i].take());
         threads.push(Thread {
             lwp,
             name: java.name.clone(),

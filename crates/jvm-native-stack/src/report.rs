@@ -410,6 +410,109 @@ fn body(t: &Thread, full: bool) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// A parsed dump of `idle` sleeping threads, `blocked` threads BLOCKED on one monitor
+    /// held by "holder", and three threads each waiting on its own monitor.
+    fn outcome(idle: usize, blocked: usize, full: bool) -> Outcome {
+        let mut text = String::from(
+            "\"holder\" #1 prio=5 os_prio=0 tid=0x1 nid=0x1 waiting on condition  [0x0]\n   java.lang.Thread.State: TIMED_WAITING (sleeping)\n\tat java.lang.Thread.sleep(Native Method)\n\tat Many.hold(Many.java:10)\n\t- locked <0x00000000000000aa> (a java.lang.Object)\n\n",
+        );
+        let mut n = 2;
+        for i in 0..idle {
+            text += &format!("\"idle-{i}\" #{n} daemon prio=5 os_prio=0 tid=0x{n:x}0 nid=0x{n:x} waiting on condition  [0x0]\n   java.lang.Thread.State: TIMED_WAITING (sleeping)\n\tat java.lang.Thread.sleep(Native Method)\n\tat Many.sleepForever(Many.java:54)\n\n");
+            n += 1;
+        }
+        for i in 0..blocked {
+            text += &format!("\"waiter-{i}\" #{n} daemon prio=5 os_prio=0 tid=0x{n:x}0 nid=0x{n:x} waiting for monitor entry  [0x0]\n   java.lang.Thread.State: BLOCKED (on object monitor)\n\tat Many.lockIt(Many.java:47)\n\t- waiting to lock <0x00000000000000aa> (a java.lang.Object)\n\n");
+            n += 1;
+        }
+        for i in 0..3 {
+            text += &format!("\"own-{i}\" #{n} daemon prio=5 os_prio=0 tid=0x{n:x}0 nid=0x{n:x} in Object.wait()  [0x0]\n   java.lang.Thread.State: WAITING (on object monitor)\n\tat java.lang.Object.wait(Native Method)\n\t- waiting on <0x00000000000001{i:x}0> (a Own)\n\tat Own.run(Own.java:5)\n\n");
+            n += 1;
+        }
+        let snapshot = crate::merge::merge(None, crate::dump::parse_text(&text), Vec::new());
+        let findings = crate::diagnose::diagnose_with(&snapshot, None, full);
+        Outcome {
+            selected: (0..snapshot.threads.len()).collect(),
+            snapshot,
+            findings,
+            samples: None,
+        }
+    }
+
+    #[test]
+    fn identical_stacks_are_one_paragraph_and_names_are_capped() {
+        let o = outcome(3000, 2000, false);
+        let text = text(&o, TextOptions::default());
+        assert!(text.lines().count() < 40, "{text}");
+        assert!(text.lines().all(|l| l.chars().count() < 400), "{text}");
+        assert!(
+            text.contains("3000 threads, same stack: \"idle-0\", \"idle-1\", \"idle-2\", \"idle-3\", \"idle-4\" … and 2995 more; TIMED_WAITING\n    at java.lang.Thread.sleep(Native Method)\n    at Many.sleepForever(Many.java:54)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2000 threads, same stack: \"waiter-0\""),
+            "{text}"
+        );
+        // One monitor for all: its line is printed as is.
+        assert!(text.contains("    - waiting to lock <0x00000000000000aa> (a java.lang.Object)\n"));
+        // Each waits on its own monitor: one line, the address masked and marked.
+        assert!(
+            text.contains("3 threads, same stack: \"own-0\", \"own-1\", \"own-2\"; WAITING\n    at java.lang.Object.wait(Native Method)\n    - waiting on <…> (a Own) (differs per thread)\n"),
+            "{text}"
+        );
+        let chain = text
+            .lines()
+            .find(|l| l.contains("2000 threads are BLOCKED"))
+            .unwrap();
+        assert!(
+            chain.contains("\"waiter-7\" … and 1992 more. It is held by \"holder\""),
+            "{chain}"
+        );
+        // The holder is on its own: a group needs three.
+        assert!(
+            text.contains("\n\"holder\" #1 nid=0x1 lwp=1 TIMED_WAITING\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn full_shows_every_thread_and_name() {
+        let o = outcome(30, 20, true);
+        let text = text(
+            &o,
+            TextOptions {
+                full: true,
+                color: false,
+            },
+        );
+        assert!(!text.contains("same stack"));
+        for i in 0..30 {
+            assert!(text.contains(&format!("\n\"idle-{i}\" #")), "idle-{i}");
+        }
+        let chain = text
+            .lines()
+            .find(|l| l.contains("20 threads are BLOCKED"))
+            .unwrap();
+        assert!(
+            chain.contains("\"waiter-19\"") && !chain.contains(" more"),
+            "{chain}"
+        );
+    }
+
+    #[test]
+    fn long_names_are_cut_in_group_headers() {
+        let long = "x".repeat(5000);
+        let mut o = outcome(4, 0, false);
+        for t in &mut o.snapshot.threads {
+            if t.name.starts_with("idle-") {
+                t.name = format!("{long}{}", t.name);
+            }
+        }
+        let text = text(&o, TextOptions::default());
+        assert!(text.lines().all(|l| l.chars().count() < 400), "{text}");
+        assert!(text.contains("4 threads, same stack:"), "{text}");
+    }
+
     #[test]
     fn sanitize_escapes_terminal_control() {
         assert_eq!(sanitize("a\x1b[31mb\n"), "a\\u{1b}[31mb\\u{a}");

@@ -212,7 +212,7 @@ fn a_nid_that_matches_no_thread_is_a_warning() {
         .code(1)
         .stdout(predicate::str::contains("0 shown"))
         .stderr(predicate::str::contains(
-            "warning: --tid/--nid 42 (nid 0x2a) matches no thread of the dump",
+            "warning: --lwp/--nid 42 (nid 0x2a) matches no thread of the dump",
         ));
 }
 

@@ -185,7 +185,10 @@ fn vm_states_are_read_from_the_jvm(fixture: &Fixture) {
     }
     // Threads the JVM does not know have none.
     assert!(report_thread(&report, "native-sleeper")["vm_state"].is_null());
-    let (_, text) = run(&[&jvm.pid.to_string(), "--no-gdb", "--name", "pipe-writer"]);
+    // --lwp (the new name of --tid) selects it.
+    let lwp = report_thread(&report, "pipe-writer")["lwp"].to_string();
+    let (_, text) = run(&[&jvm.pid.to_string(), "--no-gdb", "--lwp", &lwp]);
+    assert!(text.contains("1 shown"), "{text}");
     assert!(
         text.contains("RUNNABLE vm=_thread_in_native"),
         "{}",
