@@ -192,8 +192,13 @@ impl Samples {
     /// were not merely waiting (RUNNABLE, BLOCKED, or in state D).
     pub fn finding(&self, full: bool) -> Finding {
         let count = |v: Verdict| self.verdicts.iter().filter(|t| t.verdict == v).count();
-        let last = self.samples.last();
-        let state_of = |lwp: u32| last.and_then(|s| s.threads.iter().find(|t| t.lwp == lwp));
+        // By LWP: a search per thread would be quadratic at 5,000 threads.
+        let last: BTreeMap<u32, &SampledThread> = self
+            .samples
+            .last()
+            .map(|s| s.threads.iter().map(|t| (t.lwp, t)).collect())
+            .unwrap_or_default();
+        let state_of = |lwp: u32| last.get(&lwp).copied();
         let notable: Vec<&ThreadVerdict> = self
             .verdicts
             .iter()
