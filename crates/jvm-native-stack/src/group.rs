@@ -143,4 +143,33 @@ mod tests {
         assert_eq!(groups[0], vec![0, 2, 3]);
         assert_eq!(groups[1], vec![1]);
     }
+
+    #[test]
+    fn threads_without_frames_group_only_by_name_family() {
+        // No Java dump and no gdb: only names tell threads apart; the VM Thread stays alone.
+        let tasks = [
+            "VM Thread",
+            "GC Thread#0",
+            "GC Thread#1",
+            "GC Thread#12",
+            "idle-7",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| crate::proc::Task {
+            lwp: 10 + i as u32,
+            comm: (*name).to_string(),
+            state: 'S',
+            cpu_ms: 0,
+            cpu_percent: None,
+            wchan: None,
+            syscall: None,
+            not_run_ms: None,
+        })
+        .collect();
+        let s = crate::merge::merge(Some(1), Default::default(), tasks);
+        let all: Vec<usize> = (0..s.threads.len()).collect();
+        let groups = group(&s.threads, &all, |_| String::new());
+        assert_eq!(groups, vec![vec![0], vec![1, 2, 3], vec![4]]);
+    }
 }
