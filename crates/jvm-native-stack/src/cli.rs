@@ -50,8 +50,9 @@ pub struct Cli {
     /// Measure CPU % per thread over this interval (at least 100ms), e.g. 1s.
     #[arg(long, value_name = "DUR", value_parser = parse_sample)]
     sample: Option<Duration>,
-    /// Show only this Linux thread id (decimal); repeatable.
-    #[arg(long, value_name = "TID")]
+    /// Show only this Linux thread id (LWP, decimal); repeatable. `--tid` is an old name
+    /// for it (in a jstack dump `tid=` is the JavaThread's address, not the LWP).
+    #[arg(long = "lwp", alias = "tid", value_name = "LWP")]
     tid: Vec<u32>,
     /// Show only this nid, hex (0x1611) or decimal (5649); repeatable.
     #[arg(long, value_name = "NID", value_parser = parse_nid)]
@@ -65,8 +66,16 @@ pub struct Cli {
     /// Show only the N threads using the most CPU (N ≥ 1).
     #[arg(long, value_name = "N", value_parser = parse_top)]
     top: Option<usize>,
-    /// Show JVM-internal native frames instead of folding them, and read the debug info
-    /// (source lines) of system and JDK libraries too (slower).
+    /// Take N samples (Java dump, /proc, native frames; the JVM runs between them) and
+    /// tell per thread "stuck" (same frames and no CPU in every sample) or "moving".
+    #[arg(long, value_name = "N", value_parser = parse_repeat)]
+    repeat: Option<usize>,
+    /// Pause between --repeat samples, e.g. 1s, 500ms.
+    #[arg(long, value_name = "DUR", default_value = "1s", value_parser = parse_duration, requires = "repeat")]
+    interval: Duration,
+    /// Show everything: every thread on its own (no grouping of identical stacks), every
+    /// native frame (no folding), every thread name in the diagnosis; and read the debug
+    /// info (source lines) of system and JDK libraries too (slower).
     #[arg(long)]
     pub full: bool,
     /// Print the merged model as JSON (schema in the README).
@@ -127,6 +136,15 @@ fn parse_sample(s: &str) -> Result<Duration, String> {
         return Err("must be at least 100ms (CPU time is counted in 10 ms ticks), e.g. 1s".into());
     }
     Ok(d)
+}
+
+/// `--repeat`: at least two samples (one sample has nothing to compare).
+fn parse_repeat(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0 | 1) => Err("must be at least 2 (a verdict compares samples), e.g. 3".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a number of samples, e.g. 3")),
+    }
 }
 
 /// `--top`: at least one thread.
@@ -212,6 +230,9 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
     if cli.sample.is_some() && !live {
         bail!("--sample needs a live pid, not --from-file");
     }
+    if cli.repeat.is_some() && !live {
+        bail!("--repeat needs a live pid, not --from-file (a saved dump is one sample)");
+    }
     let mut lwps = cli.tid.clone();
     lwps.extend(&cli.nid);
     Ok(Plan {
@@ -231,6 +252,11 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
             top: cli.top,
         },
         notice: |message| cli_support::output::line("jnstack", message),
+        full: cli.full,
+        repeat: cli.repeat.map(|count| jvm_native_stack::sampling::Repeat {
+            count,
+            interval: cli.interval,
+        }),
     })
 }
 
@@ -277,6 +303,9 @@ mod tests {
         assert!(parse_top("0").unwrap_err().contains("at least 1"));
         assert!(parse_top("x").is_err());
         assert_eq!(parse_top("3"), Ok(3));
+        assert!(parse_repeat("1").unwrap_err().contains("at least 2"));
+        assert!(parse_repeat("x").is_err());
+        assert_eq!(parse_repeat("3"), Ok(3));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub enum FindingKind {
     /// No Java thread dump (jstack timed out or could not attach): what the native view
     /// says about why.
     NoJavaDump,
+    /// `--repeat`: which threads were stuck (same frames, no CPU) and which moved.
+    Samples,
 }
 
 /// A thread named in a finding.
@@ -58,6 +60,23 @@ pub struct Finding {
     pub owner: Option<ThreadRef>,
     /// The other threads involved: waiters, deadlocked or busy threads.
     pub threads: Vec<ThreadRef>,
+}
+
+/// How many names a finding lists before "… and N more" (all with `--full`; the JSON
+/// `threads` of a finding always lists every one).
+pub const NAMES_CAP: usize = 8;
+
+/// `items` joined with `sep`; past [`NAMES_CAP`] items (unless `full`) the rest is counted.
+pub fn join_capped(items: &[String], sep: &str, full: bool) -> String {
+    // Capping one item would save nothing.
+    if full || items.len() <= NAMES_CAP + 1 {
+        return items.join(sep);
+    }
+    format!(
+        "{} … and {} more",
+        items[..NAMES_CAP].join(sep),
+        items.len() - NAMES_CAP
+    )
 }
 
 fn thread_ref(t: &Thread) -> ThreadRef {
@@ -124,7 +143,7 @@ fn function_name(function: &str) -> &str {
 }
 
 /// Why there is no Java dump and what the native view says about it.
-fn no_java_dump(snapshot: &Snapshot) -> Option<Finding> {
+fn no_java_dump(snapshot: &Snapshot, full: bool) -> Option<Finding> {
     let missing = snapshot.missing_dump.as_ref()?;
     let stuck: Vec<&Thread> = snapshot
         .threads
@@ -165,7 +184,8 @@ fn no_java_dump(snapshot: &Snapshot) -> Option<Finding> {
             function_name(&frame.function)
         );
     }
-    for t in &stuck {
+    let shown = if full { stuck.len() } else { NAMES_CAP };
+    for t in stuck.iter().take(shown) {
         let Some(task) = t.task.as_ref() else {
             continue;
         };
@@ -196,6 +216,12 @@ fn no_java_dump(snapshot: &Snapshot) -> Option<Finding> {
             " Thread {} is in state {}{place}{inside}{since}.",
             describe(t),
             task.state
+        );
+    }
+    if stuck.len() > shown {
+        text += &format!(
+            " {} more threads are stuck in the kernel (--full names them).",
+            stuck.len() - shown
         );
     }
     if missing.timed_out {
@@ -237,15 +263,20 @@ fn lock_owners(snapshot: &Snapshot) -> BTreeMap<&str, usize> {
     owners
 }
 
-/// Runs every check and returns the findings, problems first.
+/// Runs every check and returns the findings, problems first; long name lists are capped.
 pub fn diagnose(snapshot: &Snapshot, pid: Option<u32>) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = no_java_dump(snapshot).into_iter().collect();
+    diagnose_with(snapshot, pid, false)
+}
+
+/// [`diagnose`]; `full`: name every thread in the texts (`--full`).
+pub fn diagnose_with(snapshot: &Snapshot, pid: Option<u32>, full: bool) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = no_java_dump(snapshot, full).into_iter().collect();
     findings.extend(deadlocks(snapshot));
-    findings.extend(pinned_carriers(snapshot));
-    findings.extend(monitor_chains(snapshot));
-    findings.extend(parked_groups(snapshot));
+    findings.extend(pinned_carriers(snapshot, full));
+    findings.extend(monitor_chains(snapshot, full));
+    findings.extend(parked_groups(snapshot, full));
     findings.extend(top_cpu(snapshot));
-    findings.extend(native_only(snapshot, pid));
+    findings.extend(native_only(snapshot, pid, full));
     findings
 }
 
@@ -330,7 +361,7 @@ fn deadlock_thread(snapshot: &Snapshot, edge: &crate::dump::DeadlockEdge) -> Opt
         .or_else(|| waiting.first().copied())
 }
 
-fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
+fn monitor_chains(snapshot: &Snapshot, full: bool) -> Vec<Finding> {
     let owners = lock_owners(snapshot);
     let deadlocked: BTreeSet<usize> = snapshot
         .deadlocks
@@ -359,7 +390,7 @@ fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
         let Some(&owner_idx) = owners.get(lock.address.as_str()) else {
             // Parked threads with no known owner are idle pools, not a problem.
             if action == LockAction::WaitingToLock {
-                findings.push(unowned(snapshot, lock, &list));
+                findings.push(unowned(snapshot, lock, &list, full));
             }
             continue;
         };
@@ -380,7 +411,7 @@ fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
         let mut text = format!(
             "{count} {verb} {}: {}. It is held by {}, {}",
             lock,
-            names.join(", "),
+            join_capped(&names, ", ", full),
             describe(owner),
             owner_activity(owner)
         );
@@ -400,7 +431,7 @@ fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
     findings
 }
 
-fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
+fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize], full: bool) -> Finding {
     let names: Vec<String> = list
         .iter()
         .map(|&i| format!("\"{}\"", snapshot.threads[i].name))
@@ -415,7 +446,7 @@ fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
              never), so another jstack would not show it either. Run jnstack on the live \
              JVM (it adds `jcmd PID Thread.dump_to_file -format=json FILE`), or pass that JSON \
              dump as a second --from-file.",
-            names.join(", ")
+            join_capped(&names, ", ", full)
         )
     } else if snapshot.has_virtual_threads
         && snapshot
@@ -428,13 +459,13 @@ fn unowned(snapshot: &Snapshot, lock: &LockRef, list: &[usize]) -> Finding {
             "{} {verb} to lock {lock}, but no thread in the dumps holds it; JDK 21's JSON \
              dump does not show which monitors virtual threads hold, so its owner may be one \
              of them.",
-            names.join(", ")
+            join_capped(&names, ", ", full)
         )
     } else {
         format!(
             "{} {verb} to lock {lock}, but no thread in the dump holds it (it may have been \
              released between samples). Take another dump to confirm.",
-            names.join(", ")
+            join_capped(&names, ", ", full)
         )
     };
     Finding {
@@ -523,7 +554,7 @@ fn pin_reason(carrier: &Thread, vthread: &Thread) -> Option<String> {
     })
 }
 
-fn pinned_carriers(snapshot: &Snapshot) -> Option<Finding> {
+fn pinned_carriers(snapshot: &Snapshot, full: bool) -> Option<Finding> {
     let carriers = carriers(snapshot);
     if carriers.is_empty() {
         return None;
@@ -598,7 +629,7 @@ fn pinned_carriers(snapshot: &Snapshot) -> Option<Finding> {
                 "The virtual-thread scheduler is exhausted: {all}: {}; {cannot_run}. A virtual \
                  thread inside a native method cannot unmount, so its carrier is blocked with \
                  it: make the native call return (or not block), or run it on a platform thread.",
-                pinned.join("; ")
+                join_capped(&pinned, "; ", full)
             ),
             lock: None,
             owner: None,
@@ -619,7 +650,7 @@ fn pinned_carriers(snapshot: &Snapshot) -> Option<Finding> {
                  --from-file): {}.",
                 unknown.len(),
                 carriers.len(),
-                unknown.join("; ")
+                join_capped(&unknown, "; ", full)
             ),
             lock: None,
             owner: None,
@@ -640,7 +671,7 @@ fn pinned_carriers(snapshot: &Snapshot) -> Option<Finding> {
             pinned.len(),
             carriers.len(),
             if pinned.len() == 1 { "is" } else { "are" },
-            parts.join("; ")
+            join_capped(&parts, "; ", full)
         ),
         lock: None,
         owner: None,
@@ -867,7 +898,7 @@ fn method_of(frame: &str) -> &str {
 
 /// Threads parked on synchronizers nobody owns, grouped by blocker: starvation when many
 /// wait on one application-level synchronizer, an idle pool when workers wait for work.
-fn parked_groups(snapshot: &Snapshot) -> Vec<Finding> {
+fn parked_groups(snapshot: &Snapshot, full: bool) -> Vec<Finding> {
     let owners = lock_owners(snapshot);
     let threads = &snapshot.threads;
     let mut groups: Vec<(&LockRef, Vec<usize>)> = Vec::new();
@@ -895,13 +926,13 @@ fn parked_groups(snapshot: &Snapshot) -> Vec<Finding> {
             Blocker::PoolQueue => idle.extend(&list),
             Blocker::Other => {}
             _ if list.len() < STARVED_MIN => {}
-            _ => findings.push(starvation(snapshot, lock, kind, &list)),
+            _ => findings.push(starvation(snapshot, lock, kind, &list, full)),
         }
     }
     if !idle.is_empty() {
         let names: Vec<String> = idle
             .iter()
-            .take(6)
+            .take(if full { idle.len() } else { 6 })
             .map(|&i| format!("\"{}\"", threads[i].name))
             .collect();
         let more = idle.len().saturating_sub(names.len());
@@ -929,7 +960,13 @@ fn parked_groups(snapshot: &Snapshot) -> Vec<Finding> {
     findings
 }
 
-fn starvation(snapshot: &Snapshot, lock: &LockRef, kind: Blocker, list: &[usize]) -> Finding {
+fn starvation(
+    snapshot: &Snapshot,
+    lock: &LockRef,
+    kind: Blocker,
+    list: &[usize],
+    full: bool,
+) -> Finding {
     let threads = &snapshot.threads;
     // Waiters with the same stack are told as one line: 50 request threads are one fact.
     let mut stacks: Vec<(Vec<&str>, Vec<usize>)> = Vec::new();
@@ -949,7 +986,7 @@ fn starvation(snapshot: &Snapshot, lock: &LockRef, kind: Blocker, list: &[usize]
         .map(|(frames, l)| {
             let names: Vec<String> = l
                 .iter()
-                .take(3)
+                .take(if full { l.len() } else { 3 })
                 .map(|&i| format!("\"{}\"", threads[i].name))
                 .collect();
             let more = l.len().saturating_sub(names.len());
@@ -979,7 +1016,7 @@ fn starvation(snapshot: &Snapshot, lock: &LockRef, kind: Blocker, list: &[usize]
         "{} threads are parked on a {} {lock} that no thread owns: {}.",
         list.len(),
         kind.name(),
-        groups.join("; ")
+        join_capped(&groups, "; ", full)
     );
     // The holders of a semaphore's permits or of a read lock are not recorded anywhere:
     // the likely ones passed the acquire in the same code and are now blocked elsewhere.
@@ -1025,7 +1062,7 @@ fn starvation(snapshot: &Snapshot, lock: &LockRef, kind: Blocker, list: &[usize]
                 " Likely holding {what} (they passed the acquire in the same code, {}, and are \
                  blocked elsewhere now): {}",
                 methods.iter().copied().collect::<Vec<_>>().join(", "),
-                parts.join(" ")
+                join_capped(&parts, " ", full)
             ));
         }
     }
@@ -1097,7 +1134,7 @@ fn top_cpu(snapshot: &Snapshot) -> Option<Finding> {
     })
 }
 
-fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
+fn native_only(snapshot: &Snapshot, pid: Option<u32>, full: bool) -> Option<Finding> {
     // Only meaningful with a Java dump to compare against; the launcher's main thread
     // (LWP == pid) just waits for the JVM and is left out.
     let have_java = snapshot.threads.iter().any(|t| t.java.is_some());
@@ -1146,7 +1183,7 @@ fn native_only(snapshot: &Snapshot, pid: Option<u32>) -> Option<Finding> {
             } else {
                 "These threads are"
             },
-            parts.join("; ")
+            join_capped(&parts, "; ", full)
         ),
         lock: None,
         owner: None,
@@ -1221,7 +1258,7 @@ mod tests {
                 ),
             ],
         );
-        let f = no_java_dump(&s).unwrap();
+        let f = no_java_dump(&s, false).unwrap();
         assert!(f.problem);
         assert!(
             f.text
@@ -1253,7 +1290,7 @@ mod tests {
                 ("spin", 'R', None, &[]),
             ],
         );
-        let f = no_java_dump(&s).unwrap();
+        let f = no_java_dump(&s, false).unwrap();
         assert!(
             !f.text.contains("page fault") && !f.text.contains("The VM Thread is in"),
             "{}",
@@ -1265,7 +1302,7 @@ mod tests {
             f.text
         );
         let s = no_dump(false, &[("VM Thread", 'S', None, &[])]);
-        let f = no_java_dump(&s).unwrap();
+        let f = no_java_dump(&s, false).unwrap();
         assert!(
             f.text
                 .starts_with("No Java thread dump: jstack did not finish."),

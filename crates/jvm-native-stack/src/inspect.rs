@@ -44,6 +44,10 @@ pub struct Plan {
     pub filter: Filter,
     /// Tells the user something before jnstack does it (sending SIGQUIT to the target).
     pub notice: fn(&str),
+    /// `--full`: findings name every thread instead of the first few and a count.
+    pub full: bool,
+    /// `--repeat N --interval D` (see [`crate::sampling::run`]).
+    pub repeat: Option<crate::sampling::Repeat>,
 }
 
 /// The result: merged snapshot, findings, and which threads to show.
@@ -55,6 +59,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Indices into `snapshot.threads` to print.
     pub selected: Vec<usize>,
+    /// `--repeat`: every sample and the per-thread verdicts (this outcome is the last sample).
+    pub samples: Option<crate::sampling::Samples>,
 }
 
 /// Runs the whole pipeline.
@@ -98,7 +104,7 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };
     let mut snapshot = snapshot;
-    // A mistyped --tid/--nid would otherwise show just "0 shown".
+    // A mistyped --lwp/--nid would otherwise show just "0 shown".
     for lwp in &plan.filter.lwps {
         if !snapshot.threads.iter().any(|t| t.lwp == Some(*lwp)) {
             let place = match pid {
@@ -106,16 +112,17 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
                 None => "the dump".to_string(),
             };
             snapshot.warnings.push(format!(
-                "--tid/--nid {lwp} (nid {lwp:#x}) matches no thread of {place}"
+                "--lwp/--nid {lwp} (nid {lwp:#x}) matches no thread of {place}"
             ));
         }
     }
     let selected = plan.filter.select(&snapshot.threads);
-    let findings = diagnose::diagnose(&snapshot, pid);
+    let findings = diagnose::diagnose_with(&snapshot, pid, plan.full);
     Ok(Outcome {
         snapshot,
         findings,
         selected,
+        samples: None,
     })
 }
 
@@ -448,6 +455,7 @@ fn collect(
         _ => proc::read_tasks(pid)?,
     };
     let mut snapshot = merge::merge(Some(pid), dump, tasks);
+    crate::vm_state::fill(pid, &mut snapshot.threads);
     snapshot.dump_ms = text.is_some().then_some(dump_ms);
     snapshot.warnings.extend(warnings);
     snapshot.interrupted = interrupted;

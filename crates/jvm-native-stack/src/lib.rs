@@ -9,13 +9,17 @@ pub mod diagnose;
 pub mod dump;
 pub mod dump_json;
 pub mod fd;
+pub mod fold;
 pub mod gdb;
+pub mod group;
 pub mod inspect;
 pub mod jdk;
 pub mod merge;
 pub mod proc;
 pub mod report;
 pub mod runner;
+pub mod sampling;
+pub mod vm_state;
 pub mod vthreads;
 pub mod watchdog;
 

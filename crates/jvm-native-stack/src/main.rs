@@ -8,7 +8,6 @@ use clap::CommandFactory;
 use cli_support::color::Stream;
 use cli_support::output::{self, Delivered};
 use cli_support::Exit;
-use jvm_native_stack::inspect;
 use jvm_native_stack::report::{self, TextOptions};
 use jvm_native_stack::runner::SystemRunner;
 use jvm_native_stack::Error;
@@ -25,7 +24,7 @@ fn run(cli: &Cli, cancel: &AtomicBool) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     }
     let plan = cli::plan(cli)?;
-    let outcome = inspect::inspect(&plan, &SystemRunner, cancel)?;
+    let outcome = jvm_native_stack::sampling::run(&plan, &SystemRunner, cancel)?;
     let rendered = if cli.json {
         report::json(&outcome)
     } else {

@@ -27,6 +27,9 @@ pub struct Thread {
     /// Not in the Java dump because it started after the dump was requested (it was not
     /// among the process's tasks then), not because the JVM does not know it.
     pub started_after_dump: bool,
+    /// `JavaThread::_thread_state` (`_thread_in_native`, `_thread_blocked`, …), read from
+    /// the JVM's memory just after the dump (see [`crate::vm_state`]); absent when unknown.
+    pub vm_state: Option<String>,
 }
 
 impl Thread {
@@ -89,15 +92,18 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
     let has_virtual_threads = crate::vthreads::has_virtual_threads(&dump);
     let virtual_threads_listed = dump.json_merged || dump.from_json;
     let mut tasks: Vec<Option<Task>> = tasks.into_iter().map(Some).collect();
+    // By LWP: a linear search per thread is 12 million comparisons at 5,000 threads.
+    let by_lwp: std::collections::HashMap<u32, usize> = tasks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| Some((t.as_ref()?.lwp, i)))
+        .collect();
     let mut threads = Vec::with_capacity(tasks.len());
     for java in dump.threads {
         let lwp = java.nid.or(java.os_thread_id);
-        let task = lwp.and_then(|lwp| {
-            tasks
-                .iter_mut()
-                .find(|t| t.as_ref().is_some_and(|t| t.lwp == lwp))
-                .and_then(Option::take)
-        });
+        let task = lwp
+            .and_then(|lwp| by_lwp.get(&lwp))
+            .and_then(|&i| tasks[i].take());
         threads.push(Thread {
             lwp,
             name: java.name.clone(),
@@ -106,6 +112,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
             native_frames: None,
             fd: None,
             started_after_dump: false,
+            vm_state: None,
         });
     }
     threads.extend(tasks.into_iter().flatten().map(|task| Thread {
@@ -116,6 +123,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         native_frames: None,
         fd: None,
         started_after_dump: false,
+        vm_state: None,
     }));
     Snapshot {
         pid,

@@ -23,7 +23,7 @@ fn post_excerpt_names_owner_and_lock() {
             "1 thread is BLOCKED waiting to lock <0x000000076ce5b140> (a java.lang.Object): \"Thread-0\". It is held by \"Thread-6\" (LWP 5649, nid 0x1611)",
         ))
         .stdout(predicate::str::contains("native method JniHelloWorld.HelloWorld"))
-        .stdout(predicate::str::contains("\"Thread-6\" #16 nid=0x1611 tid=5649 RUNNABLE"));
+        .stdout(predicate::str::contains("\"Thread-6\" #16 nid=0x1611 lwp=5649 RUNNABLE"));
 }
 
 #[test]
@@ -52,6 +52,7 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
         "warnings",
         "missing_dump",
         "interrupted",
+        "samples",
     ];
     expected.sort_unstable();
     let mut keys_sorted = keys.clone();
@@ -75,7 +76,8 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
             "native_frames",
             "nid",
             "started_after_dump",
-            "task"
+            "task",
+            "vm_state"
         ]
     );
     assert_eq!(report["schema_version"], 1);
@@ -210,7 +212,7 @@ fn a_nid_that_matches_no_thread_is_a_warning() {
         .code(1)
         .stdout(predicate::str::contains("0 shown"))
         .stderr(predicate::str::contains(
-            "warning: --tid/--nid 42 (nid 0x2a) matches no thread of the dump",
+            "warning: --lwp/--nid 42 (nid 0x2a) matches no thread of the dump",
         ));
 }
 

@@ -11,7 +11,8 @@ use crate::harness::{fixture_default, fixtures, jnstack, require, Jvm};
 
 /// The README's schema as data. Leaves: `u` unsigned integer, `i` integer, `f` number,
 /// `s` string, `b` bool, `enum:a|b` one of these strings; a trailing `?` allows null.
-/// An object with a `"?": true` entry may be null; `[spec]` is an array of `spec`.
+/// An object with a `"?": true` entry may be null; `[spec]` is an array of `spec`, and
+/// `["s?"]` an array of strings that may be null as a whole.
 fn schema() -> Value {
     let lock = json!({"address": "s", "class": "s?"});
     let thread_ref = json!({"name": "s", "lwp": "u?"});
@@ -20,7 +21,7 @@ fn schema() -> Value {
         "pid": "u?",
         "jvm": "s?",
         "findings": [{
-            "kind": "enum:monitor_chain|deadlock|top_cpu|native_only|pinned_carriers|starvation|idle_pool|no_java_dump",
+            "kind": "enum:monitor_chain|deadlock|top_cpu|native_only|pinned_carriers|starvation|idle_pool|no_java_dump|samples",
             "problem": "b",
             "text": "s",
             "lock": {"?": true, "address": "s", "class": "s?"},
@@ -66,6 +67,7 @@ fn schema() -> Value {
                 "readers": [{"pid": "u", "comm": "s", "fd": "i"}],
             },
             "started_after_dump": "b",
+            "vm_state": "s?",
         }],
         "deadlocks": [{
             "edges": [{"thread": "s", "waiting_for": "s", "class": "s?", "held_by": "s"}],
@@ -79,6 +81,21 @@ fn schema() -> Value {
         "warnings": ["s"],
         "missing_dump": {"?": true, "reason": "s", "timed_out": "b"},
         "interrupted": "b",
+        "samples": {
+            "?": true,
+            "interval_ms": "f",
+            "samples": [{
+                "taken_ms": "f",
+                "threads": [{
+                    "lwp": "u", "name": "s", "java_state": "s?", "state": "s?", "cpu_ms": "u?",
+                    "java_frames": ["s"], "native_frames": ["s?"],
+                }],
+            }],
+            "verdicts": [{
+                "lwp": "u", "name": "s", "verdict": "enum:stuck|moving|partial", "seen": "u",
+                "frames_changed": "b", "cpu_used_ms": "u",
+            }],
+        },
     })
 }
 
@@ -109,7 +126,8 @@ fn check(value: &Value, spec: &Value, path: &str, seen: &mut BTreeSet<String>) {
         }
         Value::Array(item) => {
             // An array spec is nullable through its element's "?" (native_frames).
-            let nullable = item[0].get("?").is_some();
+            let nullable =
+                item[0].get("?").is_some() || item[0].as_str().is_some_and(|s| s.ends_with('?'));
             if value.is_null() {
                 assert!(nullable, "{path} is null but documented as an array");
                 return;
@@ -118,7 +136,11 @@ fn check(value: &Value, spec: &Value, path: &str, seen: &mut BTreeSet<String>) {
                 .as_array()
                 .unwrap_or_else(|| panic!("{path}: {value} is not an array"));
             for v in list {
-                check(v, &strip_nullable(&item[0]), &format!("{path}[]"), seen);
+                let element = match item[0].as_str() {
+                    Some(s) => Value::String(s.trim_end_matches('?').to_string()),
+                    None => strip_nullable(&item[0]),
+                };
+                check(v, &element, &format!("{path}[]"), seen);
             }
         }
         Value::Object(fields) => {
@@ -200,7 +222,15 @@ fn json_matches_the_documented_schema_live_and_from_file() {
     }
     // A live JVM with the hang, a deadlock and a ReentrantLock; sampled, with gdb.
     let jvm = Jvm::start(fixture_default(), true);
-    let report = json_of(&[&jvm.pid.to_string(), "--sample", "200ms"]);
+    let report = json_of(&[
+        &jvm.pid.to_string(),
+        "--sample",
+        "200ms",
+        "--repeat",
+        "2",
+        "--interval",
+        "100ms",
+    ]);
     check(&report, &spec, "", &mut seen);
     jvm.assert_running_and_answering();
     // No Java dump (attach disabled): missing_dump is set.

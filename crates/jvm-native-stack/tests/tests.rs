@@ -10,6 +10,7 @@ mod live;
 mod names;
 mod nodump;
 mod parse;
+mod scale;
 mod schema;
 mod streams;
 mod vthreads;
