@@ -32,6 +32,8 @@ pub enum FindingKind {
     /// No Java thread dump (jstack timed out or could not attach): what the native view
     /// says about why.
     NoJavaDump,
+    /// A thread in `Process.waitFor()` and what its child process is blocked in.
+    ChildProcess,
 }
 
 /// A thread named in a finding.
@@ -243,6 +245,7 @@ pub fn diagnose(snapshot: &Snapshot, pid: Option<u32>) -> Vec<Finding> {
     findings.extend(deadlocks(snapshot));
     findings.extend(pinned_carriers(snapshot));
     findings.extend(monitor_chains(snapshot));
+    findings.extend(child_processes(snapshot));
     findings.extend(parked_groups(snapshot));
     findings.extend(top_cpu(snapshot));
     findings.extend(native_only(snapshot, pid));
@@ -382,7 +385,7 @@ fn monitor_chains(snapshot: &Snapshot) -> Vec<Finding> {
             lock,
             names.join(", "),
             describe(owner),
-            owner_activity(owner)
+            owner_activity(snapshot, owner, Some(lock))
         );
         text.push_str(&chain_tail(snapshot, &owners, owner_idx));
         findings.push(Finding {
@@ -659,8 +662,36 @@ fn is_jdk_method(frame: &str) -> bool {
         .any(|p| frame.starts_with(p))
 }
 
-/// What the owner is doing: Java state, JNI method, syscall, fd and native frames.
-fn owner_activity(owner: &Thread) -> String {
+/// Where a thread is, told by its top application frame (the first frame that is not the
+/// JDK's own, see [`is_jdk_method`]): `at App.read(App.java:9), inside
+/// sun.nio.ch.SocketDispatcher.read0`, plus the frame that took `lock` when it is another
+/// application frame.
+pub fn app_location(java: &crate::dump::JavaThread, lock: Option<&LockRef>) -> String {
+    let Some(top) = java.frames.first().map(|f| f.text.as_str()) else {
+        return "at no Java frame".into();
+    };
+    let mut s = match app_frame(java) {
+        Some(app) if app != top => format!("at {app}, inside {}", method_of(top)),
+        _ => format!("at {top}"),
+    };
+    let locker = lock.and_then(|lock| {
+        java.frames.iter().find(|f| {
+            f.locks
+                .iter()
+                .any(|e| e.action == LockAction::Locked && e.lock.address == lock.address)
+        })
+    });
+    if let Some(frame) = locker.map(|f| f.text.as_str()) {
+        if !is_jdk_method(frame) && Some(frame) != app_frame(java) {
+            s.push_str(&format!(" (it took the lock at {frame})"));
+        }
+    }
+    s
+}
+
+/// What the owner is doing: Java state, JNI method, syscall, fd, child process and native
+/// frames.
+fn owner_activity(snapshot: &Snapshot, owner: &Thread, lock: Option<&LockRef>) -> String {
     let Some(java) = &owner.java else {
         return "which is not a Java thread.".into();
     };
@@ -673,30 +704,58 @@ fn owner_activity(owner: &Thread) -> String {
     let in_jni = java.in_native_method() && !is_jdk_method(top);
     if java.is_virtual && java.carrier.is_none() {
         return format!(
-            "which is {state} at {top} and not mounted on any carrier: it keeps the lock while \
+            "which is {state} {} and not mounted on any carrier: it keeps the lock while \
              it waits (since JDK 24 a virtual thread can unmount inside synchronized), until \
-             that wait ends."
+             that wait ends.",
+            app_location(java, lock)
         );
     }
     let mut s = if in_jni {
         let method = top.split('(').next().unwrap_or(top);
         format!("which is {state} inside the native method {method}")
     } else {
-        format!("which is {state} at {top}")
+        format!("which is {state} {}", app_location(java, lock))
     };
     if let Some(task) = &owner.task {
+        let polls = owner.wait.as_ref().is_some_and(|w| !w.fds.is_empty());
         match (&task.syscall, task.state) {
-            (Some(call), 'S' | 'D') if in_jni || call.fd().is_some() => {
+            (Some(call), 'S' | 'D') if in_jni || call.fd().is_some() || polls => {
                 s.push_str(&format!(
                     " and has been sleeping in the system call {}",
-                    call.display()
+                    syscall_shown(owner, call)
                 ));
+                if let Some(timeout) = owner.wait.as_ref().map(|w| w.timeout_text()) {
+                    if !timeout.is_empty() {
+                        s.push_str(&format!(" {timeout}"));
+                    }
+                }
                 if let Some(fd) = &owner.fd {
-                    s.push_str(&fd_text(fd, call));
+                    s.push_str(&fd_text(fd, call, owner.wait.as_ref(), snapshot.pid));
+                }
+                if let Some(note) = owner.wait.as_ref().and_then(|w| w.restart_note()) {
+                    s.push_str(&format!("; {note}"));
                 }
             }
             (_, 'R') => s.push_str(" and is running on a CPU"),
             _ => {}
+        }
+    }
+    if java
+        .frames
+        .iter()
+        .any(|f| crate::child::is_wait_for(&f.text))
+    {
+        for (child, _) in children_of(snapshot, owner) {
+            s.push_str(&format!(
+                ", waiting in Process.waitFor() for child process {} \"{}\"",
+                child.pid, child.comm
+            ));
+            if child_on_full_pipe(child) {
+                s.push_str(
+                    ", which is blocked writing to a full pipe that nobody reads (see the \
+                     child-process finding)",
+                );
+            }
         }
     }
     s.push('.');
@@ -730,22 +789,48 @@ fn owner_activity(owner: &Thread) -> String {
     s
 }
 
-/// `on fd 5 = pipe:[123], which is full (…)`.
-fn fd_text(fd: &crate::fd::FdTarget, call: &crate::proc::Syscall) -> String {
+/// The call as decoded (a poll's descriptors, the call behind `restart_syscall`), else as
+/// /proc shows it.
+fn syscall_shown(t: &Thread, call: &crate::proc::Syscall) -> String {
+    t.wait
+        .as_ref()
+        .map_or_else(|| call.display(), crate::syscall::Wait::display)
+}
+
+/// True for a call that reads its descriptor (a poll for input counts).
+fn reads_fd(call: &crate::proc::Syscall, wait: Option<&crate::syscall::Wait>) -> bool {
+    match wait {
+        Some(w) if !w.fds.is_empty() => w.fds.iter().any(|f| f.events.contains(&"POLLIN")),
+        _ => matches!(
+            call.name,
+            Some("read" | "readv" | "pread64" | "recvfrom" | "recvmsg")
+        ),
+    }
+}
+
+/// `on fd 5 = pipe:[123], which is full (…)`, `on fd 7 = socket:[9] (TCP a -> b, …)`.
+/// `jvm`: the target's pid, so that a read end it holds itself is called so.
+fn fd_text(
+    fd: &crate::fd::FdTarget,
+    call: &crate::proc::Syscall,
+    wait: Option<&crate::syscall::Wait>,
+    jvm: Option<u32>,
+) -> String {
     let mut s = format!(" on fd {} = {}", fd.fd, fd.target);
+    let reads = reads_fd(call, wait);
     if let Some(fill) = fd.pipe {
         let len = if call.name == Some("write") {
             call.args[2]
         } else {
             1
         };
-        if fill.is_full_for(len) && call.name != Some("read") {
+        if fill.is_full_for(len) && !reads {
             s.push_str(&format!(
                 ", which is full ({} of {} bytes queued): nobody is reading the other end",
                 fill.queued, fill.capacity
             ));
-            s.push_str(&readers_text(&fd.readers));
-        } else if fill.queued == 0 && call.name == Some("read") {
+            s.push_str(&readers_text(&fd.readers, jvm));
+        } else if fill.queued == 0 && reads {
             s.push_str(", which is empty: nobody is writing to the other end");
         } else {
             s.push_str(&format!(
@@ -754,19 +839,148 @@ fn fd_text(fd: &crate::fd::FdTarget, call: &crate::proc::Syscall) -> String {
             ));
         }
     }
+    if let Some(socket) = &fd.socket {
+        s.push_str(&format!(" ({})", socket.display()));
+        let blocking_read = reads && wait.is_none_or(|w| w.fds.is_empty());
+        if blocking_read && socket.rx_queue == 0 && socket.protocol == "tcp" {
+            s.push_str(
+                ": a blocking read without a timeout (Java implements SO_TIMEOUT with poll), \
+                 it returns only when the peer sends data or closes the connection",
+            );
+        }
+    }
     s
 }
 
 /// Who holds the read end of a full pipe: the process that should be reading it.
-fn readers_text(readers: &[crate::fd::PipeEnd]) -> String {
+fn readers_text(readers: &[crate::fd::PipeEnd], jvm: Option<u32>) -> String {
     if readers.is_empty() {
         return " (jnstack cannot see which process holds its read end)".into();
     }
     let list: Vec<String> = readers
         .iter()
-        .map(|r| format!("pid {} \"{}\" fd {}", r.pid, r.comm, r.fd))
+        .map(|r| {
+            let own = if Some(r.pid) == jvm {
+                ": this JVM itself"
+            } else {
+                ""
+            };
+            format!("pid {} \"{}\" fd {}{own}", r.pid, r.comm, r.fd)
+        })
         .collect();
     format!(" (read end held by {})", list.join(", "))
+}
+
+/// The children a thread in `Process.waitFor()` waits for: those it started, else the
+/// JVM's only child (a thread may wait for a process another one started).
+fn children_of<'a>(
+    snapshot: &'a Snapshot,
+    t: &Thread,
+) -> Vec<(&'a crate::child::ChildProcess, &'static str)> {
+    let own: Vec<_> = snapshot
+        .children
+        .iter()
+        .filter(|c| c.started_by.is_some() && c.started_by == t.lwp)
+        .map(|c| (c, "it started it"))
+        .collect();
+    match (own.is_empty(), snapshot.children.as_slice()) {
+        (true, [only]) => vec![(only, "the JVM's only child process")],
+        _ => own,
+    }
+}
+
+/// True when the child is blocked writing to a full pipe that no thread reads.
+fn child_on_full_pipe(c: &crate::child::ChildProcess) -> bool {
+    let Some(call) = &c.syscall else {
+        return false;
+    };
+    let writes = matches!(call.name, Some("write" | "writev" | "pwrite64"));
+    let len = if call.name == Some("write") {
+        call.args[2]
+    } else {
+        1
+    };
+    writes
+        && c.reading.is_empty()
+        && c.fd
+            .as_ref()
+            .and_then(|f| f.pipe)
+            .is_some_and(|p| p.is_full_for(len))
+}
+
+/// Threads in `Process.waitFor()`, followed into their child: its syscall, its fd and,
+/// for a full pipe, who holds the read end and whether anyone reads it.
+fn child_processes(snapshot: &Snapshot) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for t in &snapshot.threads {
+        let Some(java) = &t.java else {
+            continue;
+        };
+        if !java
+            .frames
+            .iter()
+            .any(|f| crate::child::is_wait_for(&f.text))
+        {
+            continue;
+        }
+        for (c, how) in children_of(snapshot, t) {
+            let reaper = snapshot
+                .threads
+                .iter()
+                .find(|r| crate::child::reaper_target(&r.name) == Some(c.pid))
+                .map(|r| format!("; thread \"{}\" waits for its exit", r.name))
+                .unwrap_or_default();
+            let mut text = format!(
+                "{} waits in Process.waitFor() ({}) for child process {} \"{}\" ({how}{reaper}), \
+                 which is ",
+                describe(t),
+                app_location(java, None),
+                c.pid,
+                c.comm
+            );
+            match (&c.syscall, c.state) {
+                (_, 'R') => text.push_str("running on a CPU"),
+                (Some(call), _) => {
+                    text.push_str(&format!("sleeping in the system call {}", call.display()));
+                    if let Some(fd) = &c.fd {
+                        text.push_str(&fd_text(fd, call, None, snapshot.pid));
+                    }
+                }
+                (None, state) => text.push_str(&format!("in state {state}")),
+            }
+            let problem = child_on_full_pipe(c);
+            if problem {
+                let own =
+                    c.fd.as_ref()
+                        .is_some_and(|f| f.readers.iter().any(|r| Some(r.pid) == snapshot.pid));
+                if own {
+                    text.push_str(
+                        "; no thread of this JVM is reading it, so the child cannot finish its \
+                         write, never exits, and waitFor() never returns. Read the child's \
+                         output (Process.getInputStream(), and getErrorStream()) while it runs, \
+                         or redirect it (ProcessBuilder.redirectOutput(File), inheritIO(), \
+                         Redirect.DISCARD).",
+                    );
+                } else {
+                    text.push_str(
+                        "; no process is reading it, so the child cannot finish its write and \
+                         waitFor() does not return until the reader drains the pipe.",
+                    );
+                }
+            } else {
+                text.push('.');
+            }
+            findings.push(Finding {
+                kind: FindingKind::ChildProcess,
+                problem,
+                text,
+                lock: None,
+                owner: None,
+                threads: vec![thread_ref(t)],
+            });
+        }
+    }
+    findings
 }
 
 /// Follows the owner's own wait: "X itself waits for <…> held by Y", up to a cycle.
@@ -1019,7 +1233,13 @@ fn starvation(snapshot: &Snapshot, lock: &LockRef, kind: Blocker, list: &[usize]
         _ => {
             let parts: Vec<String> = holders
                 .iter()
-                .map(|&h| format!("{}, {}", describe(&threads[h]), owner_activity(&threads[h])))
+                .map(|&h| {
+                    format!(
+                        "{}, {}",
+                        describe(&threads[h]),
+                        owner_activity(snapshot, &threads[h], None)
+                    )
+                })
                 .collect();
             text.push_str(&format!(
                 " Likely holding {what} (they passed the acquire in the same code, {}, and are \

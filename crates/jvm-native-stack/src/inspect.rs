@@ -472,6 +472,12 @@ fn collect(
             .and_then(|k| k.syscall.as_ref())
             .and_then(|c| c.fd());
         t.fd = fd.and_then(|fd| fd::inspect(pid, fd));
+        t.wait = t.task.as_ref().and_then(|k| crate::syscall::decode(pid, k));
+        // A poll on one descriptor (Java's socket read with a timeout) is about that one.
+        if let Some([polled]) = t.wait.as_ref().map(|w| w.fds.as_slice()) {
+            t.fd = t.fd.take().or_else(|| fd::inspect(pid, polled.fd));
+        }
     }
+    crate::child::collect(pid, &mut snapshot);
     Ok(snapshot)
 }

@@ -5,6 +5,7 @@
 //! LWP = nid, and explains what is wrong (monitor chains, deadlocks, busy threads).
 
 pub mod backtrace;
+pub mod child;
 pub mod diagnose;
 pub mod dump;
 pub mod dump_json;
@@ -13,9 +14,11 @@ pub mod gdb;
 pub mod inspect;
 pub mod jdk;
 pub mod merge;
+pub mod net;
 pub mod proc;
 pub mod report;
 pub mod runner;
+pub mod syscall;
 pub mod vthreads;
 pub mod watchdog;
 

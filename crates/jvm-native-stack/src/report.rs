@@ -38,6 +38,8 @@ struct JsonReport<'a> {
     missing_dump: Option<&'a crate::merge::MissingDump>,
     /// Ctrl-C/SIGTERM cut the run short: what was collected until then.
     interrupted: bool,
+    /// The JVM's child processes (read when a thread waits in `Process.waitFor()`).
+    children: &'a [crate::child::ChildProcess],
 }
 
 #[derive(Serialize)]
@@ -73,6 +75,7 @@ pub fn json(outcome: &Outcome) -> String {
         warnings: &s.warnings,
         missing_dump: s.missing_dump.as_ref(),
         interrupted: s.interrupted,
+        children: &s.children,
     };
     // Serializing plain data structs cannot fail.
     serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
@@ -186,7 +189,12 @@ fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style, 
     if let Some(task) = &t.task {
         let _ = write!(header, " [{}", task.state);
         if let Some(call) = task.syscall.as_ref().filter(|_| task.state != 'R') {
-            let _ = write!(header, " {}", call.display());
+            // The decoded wait (a poll's fds, the call behind restart_syscall) if there is one.
+            let shown = t
+                .wait
+                .as_ref()
+                .map_or_else(|| call.display(), crate::syscall::Wait::display);
+            let _ = write!(header, " {shown}");
         }
         header.push(']');
         let _ = write!(header, " cpu={:.2}s", task.cpu_ms as f64 / 1000.0);
@@ -202,7 +210,13 @@ fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style, 
         if let Some(p) = fd.pipe {
             let _ = write!(line, " ({} of {} bytes queued)", p.queued, p.capacity);
         }
+        if let Some(socket) = &fd.socket {
+            let _ = write!(line, " ({})", socket.display());
+        }
         let _ = writeln!(out, "{}", sanitize(&line));
+    }
+    if let Some(note) = t.wait.as_ref().and_then(crate::syscall::Wait::restart_note) {
+        let _ = writeln!(out, "    {}", sanitize(&note));
     }
     if let Some(java) = &t.java {
         for frame in &java.frames {

@@ -52,6 +52,7 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
         "warnings",
         "missing_dump",
         "interrupted",
+        "children",
     ];
     expected.sort_unstable();
     let mut keys_sorted = keys.clone();
@@ -75,7 +76,8 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
             "native_frames",
             "nid",
             "started_after_dump",
-            "task"
+            "task",
+            "wait"
         ]
     );
     assert_eq!(report["schema_version"], 1);

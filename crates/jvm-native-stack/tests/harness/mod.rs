@@ -146,7 +146,8 @@ fn build(jdk: PathBuf) -> Fixture {
             .arg(src.join("Waits.java"))
             .arg(src.join("Names.java"))
             .arg(src.join("Uffd.java"))
-            .arg(src.join("Many.java")),
+            .arg(src.join("Many.java"))
+            .arg(src.join("Facts.java")),
     );
     run_ok(
         Command::new(cc.clone())
