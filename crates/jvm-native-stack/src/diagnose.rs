@@ -908,6 +908,46 @@ fn child_on_full_pipe(c: &crate::child::ChildProcess) -> bool {
             .is_some_and(|p| p.is_full_for(len))
 }
 
+/// A thread in `Process.waitFor()` whose child jnstack cannot follow (a saved dump, or the
+/// child is gone): the pid from the JVM's "process reaper (pid N)" threads, when they name one.
+fn unfollowed_child(
+    snapshot: &Snapshot,
+    t: &Thread,
+    java: &crate::dump::JavaThread,
+) -> Option<Finding> {
+    let pids: Vec<String> = snapshot
+        .threads
+        .iter()
+        .filter_map(|r| crate::child::reaper_target(&r.name))
+        .map(|pid| pid.to_string())
+        .collect();
+    let child = match pids.as_slice() {
+        [] => "a child process".to_string(),
+        [pid] => format!(
+            "child process {pid} (thread \"process reaper (pid {pid})\" waits for its exit)"
+        ),
+        many => format!("one of the child processes {}", many.join(", ")),
+    };
+    let why = if snapshot.pid.is_some() {
+        "jnstack found no child of the JVM to follow (it may be exiting right now)"
+    } else {
+        "what the child does is not in a thread dump: run jnstack on the live JVM to follow \
+         it (its system call, its fd, a full pipe and who holds the read end)"
+    };
+    Some(Finding {
+        kind: FindingKind::ChildProcess,
+        problem: false,
+        text: format!(
+            "{} waits in Process.waitFor() ({}) for {child}; {why}.",
+            describe(t),
+            app_location(java, None)
+        ),
+        lock: None,
+        owner: None,
+        threads: vec![thread_ref(t)],
+    })
+}
+
 /// Threads in `Process.waitFor()`, followed into their child: its syscall, its fd and,
 /// for a full pipe, who holds the read end and whether anyone reads it.
 fn child_processes(snapshot: &Snapshot) -> Vec<Finding> {
@@ -923,7 +963,11 @@ fn child_processes(snapshot: &Snapshot) -> Vec<Finding> {
         {
             continue;
         }
-        for (c, how) in children_of(snapshot, t) {
+        let kids = children_of(snapshot, t);
+        if kids.is_empty() {
+            findings.extend(unfollowed_child(snapshot, t, java));
+        }
+        for (c, how) in kids {
             let reaper = snapshot
                 .threads
                 .iter()
@@ -1545,6 +1589,72 @@ mod tests {
         assert_eq!(
             top_cpu_of(vec![task(2, 90_000, Some(0.4)), task(3, 5, Some(97.0))]),
             ["t3"]
+        );
+    }
+
+    #[test]
+    fn owners_are_told_by_their_application_frame() {
+        let dump = crate::dump::parse_text(
+            "\"r\" #2 prio=5 os_prio=0 tid=0x1 nid=0x2 runnable  [0x0]\n   java.lang.Thread.State: RUNNABLE\n\tat sun.nio.ch.SocketDispatcher.read0(java.base@17.0.15/Native Method)\n\tat sun.nio.ch.NioSocketImpl.read(java.base@17.0.15/NioSocketImpl.java:1)\n\tat com.example.Client.readReply(Client.java:40)\n\tat com.example.Client.call(Client.java:20)\n\t- locked <0x0a> (a java.lang.Object)\n\tat java.lang.Thread.run(java.base@17.0.15/Thread.java:840)\n",
+        );
+        let java = &dump.threads[0];
+        let lock = LockRef {
+            address: "0x0a".into(),
+            class: None,
+        };
+        assert_eq!(
+            app_location(java, Some(&lock)),
+            "at com.example.Client.readReply(Client.java:40), inside \
+             sun.nio.ch.SocketDispatcher.read0 (it took the lock at \
+             com.example.Client.call(Client.java:20))"
+        );
+        // No application frame at all: the top frame.
+        let jdk_only = crate::dump::parse_text(
+            "\"g\" #3 prio=5 os_prio=0 tid=0x1 nid=0x3 waiting on condition  [0x0]\n   java.lang.Thread.State: WAITING (parking)\n\tat jdk.internal.misc.Unsafe.park(java.base@17.0.15/Native Method)\n\tat java.lang.Thread.run(java.base@17.0.15/Thread.java:840)\n",
+        );
+        assert_eq!(
+            app_location(&jdk_only.threads[0], None),
+            "at jdk.internal.misc.Unsafe.park(java.base@17.0.15/Native Method)"
+        );
+    }
+
+    #[test]
+    fn a_saved_dump_names_the_child_a_waitfor_waits_for() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/dumps/jdk17-child.txt"
+        ))
+        .unwrap();
+        let snapshot = crate::merge::merge(None, crate::dump::parse_text(&text), Vec::new());
+        let findings = diagnose(&snapshot, None);
+        let child: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::ChildProcess)
+            .collect();
+        assert_eq!(child.len(), 1, "{findings:#?}");
+        assert!(!child[0].problem);
+        assert_eq!(child[0].threads[0].name, "tool-runner");
+        let t = &child[0].text;
+        assert!(
+            t.contains("waits in Process.waitFor() (at Facts.runTool(Facts.java:"),
+            "{t}"
+        );
+        assert!(
+            t.contains("for child process 7300 (thread \"process reaper (pid 7300)\""),
+            "{t}"
+        );
+        assert!(t.contains("run jnstack on the live JVM"), "{t}");
+        // The monitor chain tells the owner by its application frame, not Object.wait.
+        let chain = findings
+            .iter()
+            .find(|f| f.kind == FindingKind::MonitorChain)
+            .unwrap();
+        assert!(
+            chain.text.contains(
+                "which is WAITING at Facts.runTool(Facts.java:99), inside java.lang.Object.wait"
+            ),
+            "{}",
+            chain.text
         );
     }
 

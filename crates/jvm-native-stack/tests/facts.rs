@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::harness::{
-    fixture_25, fixture_default, jnstack, report_thread, wait_until, Fixture, Jvm,
+    facts_21, fixture_25, fixture_default, fixtures, jnstack, report_thread, wait_until, Fixture,
+    Jvm,
 };
 use crate::schema::{check, schema, spec_paths};
 
@@ -312,4 +313,46 @@ fn child_blocked_on_a_full_pipe_jdk17() {
 #[test]
 fn child_blocked_on_a_full_pipe_jdk25() {
     check_child(fixture_25());
+}
+
+#[test]
+fn socket_reads_with_and_without_timeout_jdk21() {
+    check_sockets(facts_21());
+}
+
+#[test]
+fn child_blocked_on_a_full_pipe_jdk21() {
+    check_child(facts_21());
+}
+
+#[test]
+fn saved_dump_of_a_waitfor_names_the_child_and_the_application_frame() {
+    let dump = fixtures().join("dumps/jdk17-child.txt");
+    let (code, report, _) = json(&["--from-file", dump.to_str().unwrap()]);
+    // "tool-waiter" is BLOCKED behind the lock "tool-runner" holds while it waits.
+    assert_eq!(code, Some(1));
+    let found: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "child_process")
+        .collect();
+    assert_eq!(found.len(), 1, "{:#}", report["findings"]);
+    assert_eq!(
+        found[0]["problem"], false,
+        "a dump cannot tell what the child does"
+    );
+    let text = found[0]["text"].as_str().unwrap();
+    assert!(text.contains("for child process 7300"), "{text}");
+    assert!(text.contains("run jnstack on the live JVM"), "{text}");
+    let text = finding_owned_by(&report, "tool-runner")["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.contains(
+            "which is WAITING at Facts.runTool(Facts.java:99), inside java.lang.Object.wait"
+        ),
+        "{text}"
+    );
+    assert!(report["children"].as_array().unwrap().is_empty());
 }
