@@ -663,7 +663,7 @@ fn is_jdk_method(frame: &str) -> bool {
 }
 
 /// Where a thread is, told by its top application frame (the first frame that is not the
-/// JDK's own, see [`is_jdk_method`]): `at App.read(App.java:9), inside
+/// JDK's own: `java.`, `javax.`, `jdk.`, `sun.`, `com.sun.`): `at App.read(App.java:9), inside
 /// sun.nio.ch.SocketDispatcher.read0`, plus the frame that took `lock` when it is another
 /// application frame.
 pub fn app_location(java: &crate::dump::JavaThread, lock: Option<&LockRef>) -> String {
