@@ -98,6 +98,17 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };
     let mut snapshot = snapshot;
+    if let Some(pid) = pid {
+        // A restart_syscall the wait channel did not explain: gdb's frames may.
+        for t in snapshot.threads.iter_mut().filter(|t| t.wait.is_none()) {
+            if let (Some(task), Some(frames)) = (&t.task, &t.native_frames) {
+                t.wait = crate::syscall::decode_from_frames(pid, task, frames);
+            }
+            if let Some([polled]) = t.wait.as_ref().map(|w| w.fds.as_slice()) {
+                t.fd = t.fd.take().or_else(|| fd::inspect(pid, polled.fd));
+            }
+        }
+    }
     // A mistyped --tid/--nid would otherwise show just "0 shown".
     for lwp in &plan.filter.lwps {
         if !snapshot.threads.iter().any(|t| t.lwp == Some(*lwp)) {

@@ -87,6 +87,58 @@ pub fn decode(pid: u32, task: &Task) -> Option<Wait> {
         Some(name @ ("poll" | "ppoll")) => (name, false, None),
         _ => return None,
     };
+    Some(with_args(pid, call, name, restarted, derived_from))
+}
+
+/// A `restart_syscall` the wait channel did not explain (it was unreadable), recovered
+/// from gdb's innermost named native frames (`__GI___poll`, `__futex_abstimed_wait…`).
+pub fn decode_from_frames(
+    pid: u32,
+    task: &Task,
+    frames: &[crate::backtrace::NativeFrame],
+) -> Option<Wait> {
+    let call = task.syscall.as_ref()?;
+    if task.state == 'R' || call.name != Some("restart_syscall") {
+        return None;
+    }
+    let (name, function) = frames
+        .iter()
+        .filter(|f| f.function != "??")
+        .take(3)
+        .find_map(|f| call_of_function(&f.function).map(|n| (n, f.function.as_str())))?;
+    let why = format!("from the innermost native frame {function}");
+    Some(with_args(pid, call, name, true, Some(why)))
+}
+
+/// The system call a libc function sleeps in, by name (data, innermost first).
+fn call_of_function(function: &str) -> Option<&'static str> {
+    let name = function.split('(').next().unwrap_or(function);
+    const CALLS: &[(&str, &str)] = &[
+        ("epoll_wait", "epoll_wait"),
+        ("epoll_pwait", "epoll_pwait"),
+        ("ppoll", "ppoll"),
+        ("poll", POLL),
+        ("pselect", "pselect6"),
+        ("select", SELECT),
+        ("futex", "futex"),
+        ("pthread_cond_timedwait", "futex"),
+        ("pthread_cond_clockwait", "futex"),
+        ("nanosleep", "clock_nanosleep"),
+    ];
+    CALLS
+        .iter()
+        .find(|(needle, _)| name.contains(needle))
+        .map(|&(_, call)| call)
+}
+
+/// The wait of `call` known to be `name`: for a poll, its descriptors and timeout.
+fn with_args(
+    pid: u32,
+    call: &Syscall,
+    name: &'static str,
+    restarted: bool,
+    derived_from: Option<String>,
+) -> Wait {
     let mut wait = Wait {
         call: name,
         restarted,
@@ -102,7 +154,7 @@ pub fn decode(pid: u32, task: &Task) -> Option<Wait> {
             None => wait.no_timeout = true,
         }
     }
-    Some(wait)
+    wait
 }
 
 /// Which call a `restart_syscall` resumed, from the wait channel and the registers.
@@ -315,6 +367,49 @@ mod tests {
         assert!(decode(1, &blind).is_none());
         // Calls that need no decoding.
         assert!(decode(1, &task("0 0x5 0x7f 0x1", "wait_woken")).is_none());
+    }
+
+    #[test]
+    fn restart_syscall_without_a_wait_channel_is_recovered_from_gdb_frames() {
+        let frame = |f: &str| crate::backtrace::NativeFrame {
+            index: 0,
+            function: f.into(),
+            address: None,
+            source: None,
+            library: None,
+            jvm_internal: false,
+        };
+        let mut t = task("219 0x7f00 0x1 0x1388 0x0 0x0 0x0 0x0 0x0", "x");
+        t.wchan = None;
+        let w = decode_from_frames(
+            1,
+            &t,
+            &[frame("??"), frame("__GI___poll"), frame("NET_Timeout")],
+        )
+        .unwrap();
+        assert_eq!(w.call, POLL);
+        assert!(w.restarted);
+        assert_eq!(
+            w.derived_from.as_deref(),
+            Some("from the innermost native frame __GI___poll")
+        );
+        if POLL == "poll" {
+            assert_eq!(w.timeout_ms, Some(5000));
+        }
+        let w = decode_from_frames(
+            1,
+            &t,
+            &[
+                frame("__futex_abstimed_wait_common64"),
+                frame("__pthread_cond_timedwait"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(w.call, "futex");
+        // Frames that name no call, or a call that is not restart_syscall: nothing guessed.
+        assert!(decode_from_frames(1, &t, &[frame("Java_Foo_bar")]).is_none());
+        let read = task("0 0x5 0x7f 0x1", "wait_woken");
+        assert!(decode_from_frames(1, &read, &[frame("__GI___poll")]).is_none());
     }
 
     #[test]
