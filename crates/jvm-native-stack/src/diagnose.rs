@@ -34,6 +34,8 @@ pub enum FindingKind {
     NoJavaDump,
     /// `--repeat`: which threads were stuck (same frames, no CPU) and which moved.
     Samples,
+    /// A thread in `Process.waitFor()` and what its child process is blocked in.
+    ChildProcess,
 }
 
 /// A thread named in a finding.
@@ -274,6 +276,7 @@ pub fn diagnose_with(snapshot: &Snapshot, pid: Option<u32>, full: bool) -> Vec<F
     findings.extend(deadlocks(snapshot));
     findings.extend(pinned_carriers(snapshot, full));
     findings.extend(monitor_chains(snapshot, full));
+    findings.extend(child_processes(snapshot));
     findings.extend(parked_groups(snapshot, full));
     findings.extend(top_cpu(snapshot));
     findings.extend(native_only(snapshot, pid, full));
@@ -413,7 +416,7 @@ fn monitor_chains(snapshot: &Snapshot, full: bool) -> Vec<Finding> {
             lock,
             join_capped(&names, ", ", full),
             describe(owner),
-            owner_activity(owner)
+            owner_activity(snapshot, owner, Some(lock))
         );
         text.push_str(&chain_tail(snapshot, &owners, owner_idx));
         findings.push(Finding {
@@ -690,8 +693,36 @@ fn is_jdk_method(frame: &str) -> bool {
         .any(|p| frame.starts_with(p))
 }
 
-/// What the owner is doing: Java state, JNI method, syscall, fd and native frames.
-fn owner_activity(owner: &Thread) -> String {
+/// Where a thread is, told by its top application frame (the first frame that is not the
+/// JDK's own: `java.`, `javax.`, `jdk.`, `sun.`, `com.sun.`): `at App.read(App.java:9), inside
+/// sun.nio.ch.SocketDispatcher.read0`, plus the frame that took `lock` when it is another
+/// application frame.
+pub fn app_location(java: &crate::dump::JavaThread, lock: Option<&LockRef>) -> String {
+    let Some(top) = java.frames.first().map(|f| f.text.as_str()) else {
+        return "at no Java frame".into();
+    };
+    let mut s = match app_frame(java) {
+        Some(app) if app != top => format!("at {app}, inside {}", method_of(top)),
+        _ => format!("at {top}"),
+    };
+    let locker = lock.and_then(|lock| {
+        java.frames.iter().find(|f| {
+            f.locks
+                .iter()
+                .any(|e| e.action == LockAction::Locked && e.lock.address == lock.address)
+        })
+    });
+    if let Some(frame) = locker.map(|f| f.text.as_str()) {
+        if !is_jdk_method(frame) && Some(frame) != app_frame(java) {
+            s.push_str(&format!(" (it took the lock at {frame})"));
+        }
+    }
+    s
+}
+
+/// What the owner is doing: Java state, JNI method, syscall, fd, child process and native
+/// frames.
+fn owner_activity(snapshot: &Snapshot, owner: &Thread, lock: Option<&LockRef>) -> String {
     let Some(java) = &owner.java else {
         return "which is not a Java thread.".into();
     };
@@ -704,30 +735,58 @@ fn owner_activity(owner: &Thread) -> String {
     let in_jni = java.in_native_method() && !is_jdk_method(top);
     if java.is_virtual && java.carrier.is_none() {
         return format!(
-            "which is {state} at {top} and not mounted on any carrier: it keeps the lock while \
+            "which is {state} {} and not mounted on any carrier: it keeps the lock while \
              it waits (since JDK 24 a virtual thread can unmount inside synchronized), until \
-             that wait ends."
+             that wait ends.",
+            app_location(java, lock)
         );
     }
     let mut s = if in_jni {
         let method = top.split('(').next().unwrap_or(top);
         format!("which is {state} inside the native method {method}")
     } else {
-        format!("which is {state} at {top}")
+        format!("which is {state} {}", app_location(java, lock))
     };
     if let Some(task) = &owner.task {
+        let polls = owner.wait.as_ref().is_some_and(|w| !w.fds.is_empty());
         match (&task.syscall, task.state) {
-            (Some(call), 'S' | 'D') if in_jni || call.fd().is_some() => {
+            (Some(call), 'S' | 'D') if in_jni || call.fd().is_some() || polls => {
                 s.push_str(&format!(
                     " and has been sleeping in the system call {}",
-                    call.display()
+                    syscall_shown(owner, call)
                 ));
+                if let Some(timeout) = owner.wait.as_ref().map(|w| w.timeout_text()) {
+                    if !timeout.is_empty() {
+                        s.push_str(&format!(" {timeout}"));
+                    }
+                }
                 if let Some(fd) = &owner.fd {
-                    s.push_str(&fd_text(fd, call));
+                    s.push_str(&fd_text(fd, call, owner.wait.as_ref(), snapshot.pid));
+                }
+                if let Some(note) = owner.wait.as_ref().and_then(|w| w.restart_note()) {
+                    s.push_str(&format!("; {note}"));
                 }
             }
             (_, 'R') => s.push_str(" and is running on a CPU"),
             _ => {}
+        }
+    }
+    if java
+        .frames
+        .iter()
+        .any(|f| crate::child::is_wait_for(&f.text))
+    {
+        for (child, _) in children_of(snapshot, owner) {
+            s.push_str(&format!(
+                ", waiting in Process.waitFor() for child process {} \"{}\"",
+                child.pid, child.comm
+            ));
+            if child_on_full_pipe(child) {
+                s.push_str(
+                    ", which is blocked writing to a full pipe that nobody reads (see the \
+                     child-process finding)",
+                );
+            }
         }
     }
     s.push('.');
@@ -761,22 +820,48 @@ fn owner_activity(owner: &Thread) -> String {
     s
 }
 
-/// `on fd 5 = pipe:[123], which is full (…)`.
-fn fd_text(fd: &crate::fd::FdTarget, call: &crate::proc::Syscall) -> String {
+/// The call as decoded (a poll's descriptors, the call behind `restart_syscall`), else as
+/// /proc shows it.
+fn syscall_shown(t: &Thread, call: &crate::proc::Syscall) -> String {
+    t.wait
+        .as_ref()
+        .map_or_else(|| call.display(), crate::syscall::Wait::display)
+}
+
+/// True for a call that reads its descriptor (a poll for input counts).
+fn reads_fd(call: &crate::proc::Syscall, wait: Option<&crate::syscall::Wait>) -> bool {
+    match wait {
+        Some(w) if !w.fds.is_empty() => w.fds.iter().any(|f| f.events.contains(&"POLLIN")),
+        _ => matches!(
+            call.name,
+            Some("read" | "readv" | "pread64" | "recvfrom" | "recvmsg")
+        ),
+    }
+}
+
+/// `on fd 5 = pipe:[123], which is full (…)`, `on fd 7 = socket:[9] (TCP a -> b, …)`.
+/// `jvm`: the target's pid, so that a read end it holds itself is called so.
+fn fd_text(
+    fd: &crate::fd::FdTarget,
+    call: &crate::proc::Syscall,
+    wait: Option<&crate::syscall::Wait>,
+    jvm: Option<u32>,
+) -> String {
     let mut s = format!(" on fd {} = {}", fd.fd, fd.target);
+    let reads = reads_fd(call, wait);
     if let Some(fill) = fd.pipe {
         let len = if call.name == Some("write") {
             call.args[2]
         } else {
             1
         };
-        if fill.is_full_for(len) && call.name != Some("read") {
+        if fill.is_full_for(len) && !reads {
             s.push_str(&format!(
                 ", which is full ({} of {} bytes queued): nobody is reading the other end",
                 fill.queued, fill.capacity
             ));
-            s.push_str(&readers_text(&fd.readers));
-        } else if fill.queued == 0 && call.name == Some("read") {
+            s.push_str(&readers_text(&fd.readers, jvm));
+        } else if fill.queued == 0 && reads {
             s.push_str(", which is empty: nobody is writing to the other end");
         } else {
             s.push_str(&format!(
@@ -785,19 +870,192 @@ fn fd_text(fd: &crate::fd::FdTarget, call: &crate::proc::Syscall) -> String {
             ));
         }
     }
+    if let Some(socket) = &fd.socket {
+        s.push_str(&format!(" ({})", socket.display()));
+        let blocking_read = reads && wait.is_none_or(|w| w.fds.is_empty());
+        if blocking_read && socket.rx_queue == 0 && socket.protocol == "tcp" {
+            s.push_str(
+                ": a blocking read without a timeout (Java implements SO_TIMEOUT with poll), \
+                 it returns only when the peer sends data or closes the connection",
+            );
+        }
+    }
     s
 }
 
 /// Who holds the read end of a full pipe: the process that should be reading it.
-fn readers_text(readers: &[crate::fd::PipeEnd]) -> String {
+fn readers_text(readers: &[crate::fd::PipeEnd], jvm: Option<u32>) -> String {
     if readers.is_empty() {
         return " (jnstack cannot see which process holds its read end)".into();
     }
     let list: Vec<String> = readers
         .iter()
-        .map(|r| format!("pid {} \"{}\" fd {}", r.pid, r.comm, r.fd))
+        .map(|r| {
+            let own = if Some(r.pid) == jvm {
+                ": this JVM itself"
+            } else {
+                ""
+            };
+            format!("pid {} \"{}\" fd {}{own}", r.pid, r.comm, r.fd)
+        })
         .collect();
     format!(" (read end held by {})", list.join(", "))
+}
+
+/// The children a thread in `Process.waitFor()` waits for: those it started, else the
+/// JVM's only child (a thread may wait for a process another one started).
+fn children_of<'a>(
+    snapshot: &'a Snapshot,
+    t: &Thread,
+) -> Vec<(&'a crate::child::ChildProcess, &'static str)> {
+    let own: Vec<_> = snapshot
+        .children
+        .iter()
+        .filter(|c| c.started_by.is_some() && c.started_by == t.lwp)
+        .map(|c| (c, "it started it"))
+        .collect();
+    match (own.is_empty(), snapshot.children.as_slice()) {
+        (true, [only]) => vec![(only, "the JVM's only child process")],
+        _ => own,
+    }
+}
+
+/// True when the child is blocked writing to a full pipe that no thread reads.
+fn child_on_full_pipe(c: &crate::child::ChildProcess) -> bool {
+    let Some(call) = &c.syscall else {
+        return false;
+    };
+    let writes = matches!(call.name, Some("write" | "writev" | "pwrite64"));
+    let len = if call.name == Some("write") {
+        call.args[2]
+    } else {
+        1
+    };
+    writes
+        && c.reading.is_empty()
+        && c.fd
+            .as_ref()
+            .and_then(|f| f.pipe)
+            .is_some_and(|p| p.is_full_for(len))
+}
+
+/// A thread in `Process.waitFor()` whose child jnstack cannot follow (a saved dump, or the
+/// child is gone): the pid from the JVM's "process reaper (pid N)" threads, when they name one.
+fn unfollowed_child(
+    snapshot: &Snapshot,
+    t: &Thread,
+    java: &crate::dump::JavaThread,
+) -> Option<Finding> {
+    let pids: Vec<String> = snapshot
+        .threads
+        .iter()
+        .filter_map(|r| crate::child::reaper_target(&r.name))
+        .map(|pid| pid.to_string())
+        .collect();
+    let child = match pids.as_slice() {
+        [] => "a child process".to_string(),
+        [pid] => format!(
+            "child process {pid} (thread \"process reaper (pid {pid})\" waits for its exit)"
+        ),
+        many => format!("one of the child processes {}", many.join(", ")),
+    };
+    let why = if snapshot.pid.is_some() {
+        "jnstack found no child of the JVM to follow (it may be exiting right now)"
+    } else {
+        "what the child does is not in a thread dump: run jnstack on the live JVM to follow \
+         it (its system call, its fd, a full pipe and who holds the read end)"
+    };
+    Some(Finding {
+        kind: FindingKind::ChildProcess,
+        problem: false,
+        text: format!(
+            "{} waits in Process.waitFor() ({}) for {child}; {why}.",
+            describe(t),
+            app_location(java, None)
+        ),
+        lock: None,
+        owner: None,
+        threads: vec![thread_ref(t)],
+    })
+}
+
+/// Threads in `Process.waitFor()`, followed into their child: its syscall, its fd and,
+/// for a full pipe, who holds the read end and whether anyone reads it.
+fn child_processes(snapshot: &Snapshot) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for t in &snapshot.threads {
+        let Some(java) = &t.java else {
+            continue;
+        };
+        if !java
+            .frames
+            .iter()
+            .any(|f| crate::child::is_wait_for(&f.text))
+        {
+            continue;
+        }
+        let kids = children_of(snapshot, t);
+        if kids.is_empty() {
+            findings.extend(unfollowed_child(snapshot, t, java));
+        }
+        for (c, how) in kids {
+            let reaper = snapshot
+                .threads
+                .iter()
+                .find(|r| crate::child::reaper_target(&r.name) == Some(c.pid))
+                .map(|r| format!("; thread \"{}\" waits for its exit", r.name))
+                .unwrap_or_default();
+            let mut text = format!(
+                "{} waits in Process.waitFor() ({}) for child process {} \"{}\" ({how}{reaper}), \
+                 which is ",
+                describe(t),
+                app_location(java, None),
+                c.pid,
+                c.comm
+            );
+            match (&c.syscall, c.state) {
+                (_, 'R') => text.push_str("running on a CPU"),
+                (Some(call), _) => {
+                    text.push_str(&format!("sleeping in the system call {}", call.display()));
+                    if let Some(fd) = &c.fd {
+                        text.push_str(&fd_text(fd, call, None, snapshot.pid));
+                    }
+                }
+                (None, state) => text.push_str(&format!("in state {state}")),
+            }
+            let problem = child_on_full_pipe(c);
+            if problem {
+                let own =
+                    c.fd.as_ref()
+                        .is_some_and(|f| f.readers.iter().any(|r| Some(r.pid) == snapshot.pid));
+                if own {
+                    text.push_str(
+                        "; no thread of this JVM is reading it, so the child cannot finish its \
+                         write, never exits, and waitFor() never returns. Read the child's \
+                         output (Process.getInputStream(), and getErrorStream()) while it runs, \
+                         or redirect it (ProcessBuilder.redirectOutput(File), inheritIO(), \
+                         Redirect.DISCARD).",
+                    );
+                } else {
+                    text.push_str(
+                        "; no process is reading it, so the child cannot finish its write and \
+                         waitFor() does not return until the reader drains the pipe.",
+                    );
+                }
+            } else {
+                text.push('.');
+            }
+            findings.push(Finding {
+                kind: FindingKind::ChildProcess,
+                problem,
+                text,
+                lock: None,
+                owner: None,
+                threads: vec![thread_ref(t)],
+            });
+        }
+    }
+    findings
 }
 
 /// Follows the owner's own wait: "X itself waits for <…> held by Y", up to a cycle.
@@ -1056,7 +1314,13 @@ fn starvation(
         _ => {
             let parts: Vec<String> = holders
                 .iter()
-                .map(|&h| format!("{}, {}", describe(&threads[h]), owner_activity(&threads[h])))
+                .map(|&h| {
+                    format!(
+                        "{}, {}",
+                        describe(&threads[h]),
+                        owner_activity(snapshot, &threads[h], None)
+                    )
+                })
                 .collect();
             text.push_str(&format!(
                 " Likely holding {what} (they passed the acquire in the same code, {}, and are \
@@ -1362,6 +1626,72 @@ mod tests {
         assert_eq!(
             top_cpu_of(vec![task(2, 90_000, Some(0.4)), task(3, 5, Some(97.0))]),
             ["t3"]
+        );
+    }
+
+    #[test]
+    fn owners_are_told_by_their_application_frame() {
+        let dump = crate::dump::parse_text(
+            "\"r\" #2 prio=5 os_prio=0 tid=0x1 nid=0x2 runnable  [0x0]\n   java.lang.Thread.State: RUNNABLE\n\tat sun.nio.ch.SocketDispatcher.read0(java.base@17.0.15/Native Method)\n\tat sun.nio.ch.NioSocketImpl.read(java.base@17.0.15/NioSocketImpl.java:1)\n\tat com.example.Client.readReply(Client.java:40)\n\tat com.example.Client.call(Client.java:20)\n\t- locked <0x0a> (a java.lang.Object)\n\tat java.lang.Thread.run(java.base@17.0.15/Thread.java:840)\n",
+        );
+        let java = &dump.threads[0];
+        let lock = LockRef {
+            address: "0x0a".into(),
+            class: None,
+        };
+        assert_eq!(
+            app_location(java, Some(&lock)),
+            "at com.example.Client.readReply(Client.java:40), inside \
+             sun.nio.ch.SocketDispatcher.read0 (it took the lock at \
+             com.example.Client.call(Client.java:20))"
+        );
+        // No application frame at all: the top frame.
+        let jdk_only = crate::dump::parse_text(
+            "\"g\" #3 prio=5 os_prio=0 tid=0x1 nid=0x3 waiting on condition  [0x0]\n   java.lang.Thread.State: WAITING (parking)\n\tat jdk.internal.misc.Unsafe.park(java.base@17.0.15/Native Method)\n\tat java.lang.Thread.run(java.base@17.0.15/Thread.java:840)\n",
+        );
+        assert_eq!(
+            app_location(&jdk_only.threads[0], None),
+            "at jdk.internal.misc.Unsafe.park(java.base@17.0.15/Native Method)"
+        );
+    }
+
+    #[test]
+    fn a_saved_dump_names_the_child_a_waitfor_waits_for() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/dumps/jdk17-child.txt"
+        ))
+        .unwrap();
+        let snapshot = crate::merge::merge(None, crate::dump::parse_text(&text), Vec::new());
+        let findings = diagnose(&snapshot, None);
+        let child: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::ChildProcess)
+            .collect();
+        assert_eq!(child.len(), 1, "{findings:#?}");
+        assert!(!child[0].problem);
+        assert_eq!(child[0].threads[0].name, "tool-runner");
+        let t = &child[0].text;
+        assert!(
+            t.contains("waits in Process.waitFor() (at Facts.runTool(Facts.java:"),
+            "{t}"
+        );
+        assert!(
+            t.contains("for child process 7300 (thread \"process reaper (pid 7300)\""),
+            "{t}"
+        );
+        assert!(t.contains("run jnstack on the live JVM"), "{t}");
+        // The monitor chain tells the owner by its application frame, not Object.wait.
+        let chain = findings
+            .iter()
+            .find(|f| f.kind == FindingKind::MonitorChain)
+            .unwrap();
+        assert!(
+            chain.text.contains(
+                "which is WAITING at Facts.runTool(Facts.java:99), inside java.lang.Object.wait"
+            ),
+            "{}",
+            chain.text
         );
     }
 

@@ -20,6 +20,8 @@ pub struct FdTarget {
     pub pipe: Option<PipeFill>,
     /// For a full pipe: every process holding its read end open (who should be reading).
     pub readers: Vec<PipeEnd>,
+    /// For an internet socket: addresses and state, from the target's `/proc/<pid>/net`.
+    pub socket: Option<crate::net::InetSocket>,
 }
 
 /// A process holding one end of a pipe.
@@ -64,11 +66,13 @@ pub fn inspect(pid: u32, fd: i32) -> Option<FdTarget> {
         Some(fill) if fill.is_full_for(1) => read_ends(&target),
         _ => Vec::new(),
     };
+    let socket = crate::net::socket_inode(&target).and_then(|inode| crate::net::lookup(pid, inode));
     Some(FdTarget {
         fd,
         target,
         pipe,
         readers,
+        socket,
     })
 }
 

@@ -104,6 +104,17 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
         Source::Pid(pid) => (live(plan, *pid, runner, cancel)?, Some(*pid)),
     };
     let mut snapshot = snapshot;
+    if let Some(pid) = pid {
+        // A restart_syscall the wait channel did not explain: gdb's frames may.
+        for t in snapshot.threads.iter_mut().filter(|t| t.wait.is_none()) {
+            if let (Some(task), Some(frames)) = (&t.task, &t.native_frames) {
+                t.wait = crate::syscall::decode_from_frames(pid, task, frames);
+            }
+            if let Some([polled]) = t.wait.as_ref().map(|w| w.fds.as_slice()) {
+                t.fd = t.fd.take().or_else(|| fd::inspect(pid, polled.fd));
+            }
+        }
+    }
     // A mistyped --lwp/--nid would otherwise show just "0 shown".
     for lwp in &plan.filter.lwps {
         if !snapshot.threads.iter().any(|t| t.lwp == Some(*lwp)) {
@@ -480,6 +491,12 @@ fn collect(
             .and_then(|k| k.syscall.as_ref())
             .and_then(|c| c.fd());
         t.fd = fd.and_then(|fd| fd::inspect(pid, fd));
+        t.wait = t.task.as_ref().and_then(|k| crate::syscall::decode(pid, k));
+        // A poll on one descriptor (Java's socket read with a timeout) is about that one.
+        if let Some([polled]) = t.wait.as_ref().map(|w| w.fds.as_slice()) {
+            t.fd = t.fd.take().or_else(|| fd::inspect(pid, polled.fd));
+        }
     }
+    crate::child::collect(pid, &mut snapshot);
     Ok(snapshot)
 }

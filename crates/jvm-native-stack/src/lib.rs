@@ -5,6 +5,7 @@
 //! LWP = nid, and explains what is wrong (monitor chains, deadlocks, busy threads).
 
 pub mod backtrace;
+pub mod child;
 pub mod diagnose;
 pub mod dump;
 pub mod dump_json;
@@ -15,10 +16,12 @@ pub mod group;
 pub mod inspect;
 pub mod jdk;
 pub mod merge;
+pub mod net;
 pub mod proc;
 pub mod report;
 pub mod runner;
 pub mod sampling;
+pub mod syscall;
 pub mod vm_state;
 pub mod vthreads;
 pub mod watchdog;

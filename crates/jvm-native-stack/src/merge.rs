@@ -24,6 +24,8 @@ pub struct Thread {
     pub native_frames: Option<Vec<NativeFrame>>,
     /// The file descriptor the thread's blocking syscall uses, resolved.
     pub fd: Option<FdTarget>,
+    /// The decoded wait: a poll's descriptors and timeout, the call behind `restart_syscall`.
+    pub wait: Option<crate::syscall::Wait>,
     /// Not in the Java dump because it started after the dump was requested (it was not
     /// among the process's tasks then), not because the JVM does not know it.
     pub started_after_dump: bool,
@@ -69,6 +71,8 @@ pub struct Snapshot {
     pub missing_dump: Option<MissingDump>,
     /// Ctrl-C or SIGTERM arrived: what was collected until then, the rest is missing.
     pub interrupted: bool,
+    /// The JVM's child processes, read when a thread waits for one (`Process.waitFor`).
+    pub children: Vec<crate::child::ChildProcess>,
     /// The JVM has virtual threads (JDK 21+), which a text dump lists only while mounted.
     #[serde(skip)]
     pub has_virtual_threads: bool,
@@ -111,6 +115,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
             task,
             native_frames: None,
             fd: None,
+            wait: None,
             started_after_dump: false,
             vm_state: None,
         });
@@ -122,6 +127,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         task: Some(task),
         native_frames: None,
         fd: None,
+        wait: None,
         started_after_dump: false,
         vm_state: None,
     }));
@@ -135,6 +141,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         warnings: Vec::new(),
         missing_dump: None,
         interrupted: false,
+        children: Vec::new(),
         has_virtual_threads,
         virtual_threads_listed,
     }

@@ -40,6 +40,8 @@ struct JsonReport<'a> {
     interrupted: bool,
     /// `--repeat`: every sample and each thread's verdict.
     samples: Option<&'a crate::sampling::Samples>,
+    /// The JVM's child processes (read when a thread waits in `Process.waitFor()`).
+    children: &'a [crate::child::ChildProcess],
 }
 
 #[derive(Serialize)]
@@ -76,6 +78,7 @@ pub fn json(outcome: &Outcome) -> String {
         missing_dump: s.missing_dump.as_ref(),
         interrupted: s.interrupted,
         samples: outcome.samples.as_ref(),
+        children: &s.children,
     };
     // Serializing plain data structs cannot fail.
     serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
@@ -340,7 +343,12 @@ fn header(t: &Thread, no_dump: bool, verdict: &str) -> String {
     if let Some(task) = &t.task {
         let _ = write!(header, " [{}", task.state);
         if let Some(call) = task.syscall.as_ref().filter(|_| task.state != 'R') {
-            let _ = write!(header, " {}", call.display());
+            // The decoded wait (a poll's fds, the call behind restart_syscall) if there is one.
+            let shown = t
+                .wait
+                .as_ref()
+                .map_or_else(|| call.display(), crate::syscall::Wait::display);
+            let _ = write!(header, " {shown}");
         }
         header.push(']');
         let _ = write!(header, " cpu={:.2}s", task.cpu_ms as f64 / 1000.0);
@@ -364,7 +372,13 @@ fn body(t: &Thread, full: bool) -> Vec<String> {
         if let Some(p) = fd.pipe {
             let _ = write!(line, " ({} of {} bytes queued)", p.queued, p.capacity);
         }
+        if let Some(socket) = &fd.socket {
+            let _ = write!(line, " ({})", socket.display());
+        }
         out.push(line);
+    }
+    if let Some(note) = t.wait.as_ref().and_then(crate::syscall::Wait::restart_note) {
+        out.push(format!("    {note}"));
     }
     if let Some(java) = &t.java {
         for frame in &java.frames {

@@ -53,6 +53,7 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
         "missing_dump",
         "interrupted",
         "samples",
+        "children",
     ];
     expected.sort_unstable();
     let mut keys_sorted = keys.clone();
@@ -77,7 +78,8 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
             "nid",
             "started_after_dump",
             "task",
-            "vm_state"
+            "vm_state",
+            "wait"
         ]
     );
     assert_eq!(report["schema_version"], 1);

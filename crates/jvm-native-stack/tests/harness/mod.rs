@@ -146,7 +146,8 @@ fn build(jdk: PathBuf) -> Fixture {
             .arg(src.join("Waits.java"))
             .arg(src.join("Names.java"))
             .arg(src.join("Uffd.java"))
-            .arg(src.join("Many.java")),
+            .arg(src.join("Many.java"))
+            .arg(src.join("Facts.java")),
     );
     run_ok(
         Command::new(cc.clone())
@@ -202,6 +203,27 @@ fn build_pinned(run_on: PathBuf) -> Fixture {
     Fixture { dir, jdk: run_on }
 }
 
+/// `Facts` (no JNI) for JDK 21, compiled with JDK 25 for release 21 (the JDK 21 runtime
+/// has no javac), built once per test run.
+pub fn facts_21() -> &'static Fixture {
+    remove_fixtures_at_exit();
+    FACTS_21.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("jnstack-facts-")
+            .tempdir()
+            .unwrap();
+        run_ok(
+            Command::new(jdk25().join("bin/javac"))
+                .args(["--release", "21", "-d"])
+                .arg(dir.path())
+                .arg(fixtures().join("jni/Facts.java")),
+        );
+        Fixture { dir, jdk: jdk21() }
+    })
+}
+
+static FACTS_21: OnceLock<Fixture> = OnceLock::new();
+
 /// `Pinned` on JDK 25, built once per test run.
 pub fn pinned_25() -> &'static Fixture {
     remove_fixtures_at_exit();
@@ -241,6 +263,7 @@ fn remove_fixtures_at_exit() {
             FIXTURE_25.get(),
             PINNED_25.get(),
             PINNED_21.get(),
+            FACTS_21.get(),
         ]
         .into_iter()
         .flatten()
