@@ -4,4 +4,5 @@ mod cli;
 mod fixtures;
 mod props;
 mod python_tokenize;
+mod stream;
 mod util;
