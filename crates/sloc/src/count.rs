@@ -180,11 +180,11 @@ pub fn utf16_mark(bytes: &[u8]) -> Option<bool> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineKind {
     /// Whitespace only.
-    Blank,
+    Blank = 0,
     /// Some code on it.
-    Code,
+    Code = 1,
     /// Only comment text and comment markers.
-    Comment,
+    Comment = 2,
 }
 
 /// Where the scanner is between bytes.
@@ -214,9 +214,31 @@ enum State {
 /// Counts the lines of `bytes` (a whole file) in `lang`. Handles CRLF, a UTF-8 BOM, a missing
 /// final newline and any bytes, UTF-8 or not.
 pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
-    let mut counts = Counts::default();
-    classify_lines(lang, bytes, |kind| counts.add(kind));
-    counts
+    let mut tally = Tally::default();
+    classify_lines(lang, bytes, |kind| tally.add(kind));
+    tally.counts()
+}
+
+/// Lines per [`LineKind`], as the hot loop sums them: a local array the compiler keeps in
+/// registers (summing into a `Counts` behind a reference cost 5% more instructions).
+#[derive(Default)]
+struct Tally([u64; 3]);
+
+impl Tally {
+    #[inline(always)]
+    fn add(&mut self, kind: LineKind) {
+        self.0[kind as usize] += 1;
+    }
+
+    fn counts(&self) -> Counts {
+        let [blanks, code, comments] = self.0;
+        Counts {
+            lines: blanks + code + comments,
+            code,
+            comments,
+            blanks,
+        }
+    }
 }
 
 impl Counts {
@@ -434,7 +456,9 @@ pub fn count_stream<S: Read>(
         } else {
             lines
         };
-        scanner.scan(lines, &mut ahead, |kind| counts.add(kind));
+        let mut tally = Tally::default();
+        scanner.scan(lines, &mut ahead, |kind| tally.add(kind));
+        counts += tally.counts();
         if !last {
             scanner.advance(lines);
         }
@@ -611,7 +635,10 @@ fn is_blank(line: &[u8]) -> bool {
 }
 
 /// A non-blank line outside comments and strings with no important syntax, from its first
-/// non-blank byte on: only a leading line-comment marker makes it anything but code.
+/// non-blank byte on: only a leading line-comment marker makes it anything but code. Inlined:
+/// it runs for most lines, and with two callers (whole and streamed) LLVM stopped inlining it
+/// by itself, which cost 7% more instructions on the kernel's large headers.
+#[inline(always)]
 fn classify_plain(lang: &Language, rest: &[u8]) -> LineKind {
     if lang
         .line_comments
