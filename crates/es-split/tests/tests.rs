@@ -12,5 +12,5 @@ mod hygiene;
 mod osmem;
 mod real_cluster;
 mod safety;
-mod streams;
+mod streams_gone;
 mod support;

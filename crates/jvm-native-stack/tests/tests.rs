@@ -13,6 +13,6 @@ mod nodump;
 mod parse;
 mod scale;
 mod schema;
-mod streams;
+mod streams_gone;
 mod vthreads;
 mod waits;

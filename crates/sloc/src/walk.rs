@@ -8,14 +8,16 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use crate::count::{count, decode_utf16, is_binary, Counts};
+use crate::count::{
+    count, count_stream, decode_utf16, is_binary, utf16_mark, Counts, Utf16Reader, STREAM_CHUNK,
+};
 use crate::error::SlocError;
 use crate::language::{Languages, NO_HINT};
 
@@ -301,6 +303,20 @@ impl ParallelVisitor for Local<'_, '_> {
     }
 }
 
+/// Reads a file from `pos` on with `pread`, leaving the file's own offset alone.
+struct At<'f> {
+    file: &'f File,
+    pos: u64,
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 /// How much of an extension-less file is read to look for a `#!` line.
 const SHEBANG_PROBE: u64 = 256;
 
@@ -351,9 +367,13 @@ impl Local<'_, '_> {
                 }
             }
         };
-        self.buf
-            .reserve(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
-        file.read_to_end(&mut self.buf)?;
+        // A file that fits in a chunk is read whole; a larger one is streamed, its first chunk
+        // (read here) standing for the whole file in the binary and content checks.
+        let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+        self.buf.reserve(size.min(STREAM_CHUNK).saturating_add(1));
+        let left = STREAM_CHUNK.saturating_sub(self.buf.len()) as u64;
+        (&mut file).take(left).read_to_end(&mut self.buf)?;
+        let whole = self.buf.len() < STREAM_CHUNK;
         let decoded = decode_utf16(&self.buf);
         let text = decoded.as_deref().unwrap_or(&self.buf);
         if decoded.is_none() && is_binary(text) {
@@ -365,7 +385,30 @@ impl Local<'_, '_> {
         if !shared.kept(lang) {
             return Ok(Some(EXCLUDED_TYPE));
         }
-        let counts = count(shared.langs.get(lang), text);
+        let syntax = shared.langs.get(lang);
+        let counts = if whole {
+            count(syntax, text)
+        } else if let Some(little) = utf16_mark(&self.buf) {
+            let utf16 = || {
+                Ok(Utf16Reader::new(
+                    At {
+                        file: &file,
+                        pos: 2,
+                    },
+                    little,
+                ))
+            };
+            count_stream(syntax, &mut self.buf, 0, utf16()?, utf16, STREAM_CHUNK)?
+        } else {
+            let head = self.buf.len();
+            let reopen = || {
+                Ok(At {
+                    file: &file,
+                    pos: 0,
+                })
+            };
+            count_stream(syntax, &mut self.buf, head, &file, reopen, STREAM_CHUNK)?
+        };
         if let Some(key) = linked {
             self.record(key, path, lang, counts);
             return Ok(None);

@@ -85,3 +85,257 @@ proptest! {
         }
     }
 }
+
+/// Streamed counting (any chunk size, any read size, any head already read) gives what
+/// whole-file counting gives.
+mod streaming {
+    use std::io::{self, Read};
+
+    use proptest::prelude::*;
+    use sloc::count::{count_stream, decode_utf16, Utf16Reader};
+    use sloc::{count, Counts, Language, Languages};
+
+    /// Languages with the constructs that carry state across lines: nested comments (Rust,
+    /// Haskell, OCaml, Swift), doc strings that look back (Python), here-documents that look
+    /// ahead (Shell, Perl, Ruby, PHP), interpolation (JavaScript, Kotlin, C#), raw strings
+    /// (C++, Rust), line blocks (Perl POD, Ruby `=begin`), block scalars (YAML), Lua's long
+    /// brackets.
+    const NAMED: &[&str] = &[
+        "Rust",
+        "Haskell",
+        "OCaml",
+        "Swift",
+        "Python",
+        "Shell",
+        "Perl",
+        "Ruby",
+        "PHP",
+        "JavaScript",
+        "Kotlin",
+        "C#",
+        "C++",
+        "YAML",
+        "Lua",
+        "C",
+        "HTML",
+        "Batch",
+    ];
+
+    fn langs() -> &'static Languages {
+        static LANGS: std::sync::OnceLock<Languages> = std::sync::OnceLock::new();
+        LANGS.get_or_init(Languages::builtin)
+    }
+
+    fn index_of(name: &str) -> usize {
+        let langs = langs();
+        (0..langs.len())
+            .find(|&i| langs.name(i) == name)
+            .unwrap_or_else(|| panic!("no language {name}"))
+    }
+
+    /// The language's own markers, whole and cut in two (so a chunk boundary, or a line end,
+    /// lands inside one), with bytes that matter around them: line ends of every kind, the
+    /// operators a doc string looks back at, a here-document's word, non-UTF-8 bytes.
+    fn atoms(lang: &Language) -> Vec<Vec<u8>> {
+        let mut markers: Vec<Vec<u8>> = Vec::new();
+        markers.extend(lang.openers.iter().map(|(p, _)| p.to_vec()));
+        markers.extend(lang.line_comments.iter().map(|c| c.to_vec()));
+        for (open, close) in lang.blocks.iter().chain(&lang.line_blocks) {
+            markers.push(open.to_vec());
+            markers.push(close.to_vec());
+        }
+        for s in &lang.strings {
+            markers.push(s.start.to_vec());
+            markers.push(s.end.to_vec());
+            if let Some(it) = &s.interpolation {
+                markers.push(it.open.to_vec());
+                markers.push(vec![it.close]);
+            }
+        }
+        for d in &lang.delimited {
+            markers.push([&d.prefix[..], b"x", &d.open[..]].concat());
+            markers.push([&d.close[..], b"x", &d.suffix[..]].concat());
+        }
+        let mut atoms = markers.clone();
+        for m in markers.iter().filter(|m| m.len() > 1) {
+            atoms.push(m[..1].to_vec());
+            atoms.push(m[1..].to_vec());
+        }
+        for a in [
+            &b"\n"[..],
+            b"\n",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b" ",
+            b"\t",
+            b"x",
+            b"0",
+            b"(",
+            b",",
+            b"=",
+            b"+",
+            b"|",
+            b"key:",
+            b"-",
+            b"\\",
+            b"<<EOF",
+            b"\nEOF\n",
+            b"\xEF\xBB\xBF",
+            b"\xFF",
+            b"\xC3",
+        ] {
+            atoms.push(a.to_vec());
+        }
+        atoms
+    }
+
+    /// A language (one of [`NAMED`] most of the time, else any) and a text of its atoms.
+    fn lang_and_text() -> impl Strategy<Value = (usize, Vec<u8>)> {
+        let named = prop::sample::select(NAMED).prop_map(index_of);
+        let any = 0..langs().len();
+        prop_oneof![3 => named, 1 => any].prop_flat_map(|i| {
+            let atoms = atoms(langs().get(i));
+            (Just(i), lines_of(atoms, 40))
+        })
+    }
+
+    /// Up to `n` lines of up to five `atoms` each, ended by LF, CRLF, a lone CR or nothing:
+    /// markers often end or start a line, where the rules that look beyond one apply.
+    fn lines_of(atoms: Vec<Vec<u8>>, n: usize) -> impl Strategy<Value = Vec<u8>> {
+        let ends = prop::sample::select(vec![&b"\n"[..], b"\n", b"\n", b"\r\n", b"\r", b""]);
+        let line = (
+            prop::collection::vec(prop::sample::select(atoms), 0..5),
+            ends,
+        )
+            .prop_map(|(atoms, end)| [atoms.concat(), end.to_vec()].concat());
+        prop::collection::vec(line, 0..n).prop_map(|v| v.concat())
+    }
+
+    fn owned(lines: &[&[u8]]) -> Vec<Vec<u8>> {
+        lines.iter().map(|l| l.to_vec()).collect()
+    }
+
+    /// Lines for the two rules that look beyond their line: a doc string is code where the
+    /// code before it (lines back, past comments and blanks) continues an expression; a
+    /// here-document marker opens one only if its terminator comes later.
+    fn look_around() -> impl Strategy<Value = (usize, Vec<u8>)> {
+        let python = owned(&[
+            b"x = (",
+            b"f(a,",
+            b"y = 1",
+            b"# note",
+            b"\"\"\"doc",
+            b"\"\"\"",
+            b"'''",
+            b"r'''raw",
+            b"\"\"\"one\"\"\"",
+            b"  ",
+            b"",
+            b"\\",
+            b"z +",
+            b"s = \"#\"",
+        ]);
+        let shell = owned(&[
+            b"cat <<EOF",
+            b"cat <<-'END' # c",
+            b"EOF",
+            b"  END",
+            b"# c",
+            b"x=1",
+            b"",
+            b"echo \"<<EOF\"",
+            b"a << b",
+            b"EOF;",
+            b"=begin",
+            b"=end",
+            b"=pod",
+            b"=cut",
+        ]);
+        prop_oneof![
+            lines_of(python, 60).prop_map(|t| (index_of("Python"), t)),
+            prop::sample::select(vec!["Shell", "Perl", "Ruby", "PHP"]).prop_flat_map(move |name| {
+                lines_of(shell.clone(), 60).prop_map(move |t| (index_of(name), t))
+            }),
+        ]
+    }
+
+    /// A reader that hands out at most `step` bytes a read, as a pipe or a slow disk may.
+    struct Trickle<'a> {
+        rest: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.step).min(self.rest.len());
+            buf[..n].copy_from_slice(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+            Ok(n)
+        }
+    }
+
+    fn streamed(lang: &Language, text: &[u8], chunk: usize, step: usize, head: usize) -> Counts {
+        let head = head.min(text.len());
+        let mut buf = text[..head].to_vec();
+        let rest = Trickle {
+            rest: &text[head..],
+            step,
+        };
+        let reopen = || Ok(Trickle { rest: text, step });
+        count_stream(lang, &mut buf, head, rest, reopen, chunk).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn any_chunk_size_counts_as_the_whole_file(
+            (i, text) in lang_and_text(),
+            chunk in 1usize..=64,
+            step in 1usize..=64,
+            head in 0usize..=80,
+        ) {
+            let lang = langs().get(i);
+            let whole = count(lang, &text);
+            prop_assert_eq!(streamed(lang, &text, chunk, step, head), whole,
+                "{} with chunk {}, read size {}, head {}", langs().name(i), chunk, step, head);
+        }
+
+        #[test]
+        fn look_back_and_ahead_across_chunks(
+            (i, text) in look_around(),
+            chunk in 1usize..=64,
+            step in 1usize..=64,
+            head in 0usize..=80,
+        ) {
+            let lang = langs().get(i);
+            prop_assert_eq!(streamed(lang, &text, chunk, step, head), count(lang, &text),
+                "{} with chunk {}, read size {}, head {}", langs().name(i), chunk, step, head);
+        }
+
+        #[test]
+        fn utf16_decodes_the_same_read_in_any_pieces(
+            units in prop::collection::vec(
+                prop::sample::select(vec![0x41u16, 0x0A, 0xE9, 0xD83D, 0xDE00, 0xDC00, 0xD800, 0xFEFF]),
+                0..100,
+            ),
+            odd in any::<bool>(),
+            little in any::<bool>(),
+            step in 1usize..=9,
+        ) {
+            let mut bytes = if little { vec![0xFF, 0xFE] } else { vec![0xFE, 0xFF] };
+            for u in units {
+                bytes.extend(if little { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+            if odd {
+                bytes.push(b'x');
+            }
+            let mut read = Vec::new();
+            Utf16Reader::new(Trickle { rest: &bytes[2..], step }, little)
+                .read_to_end(&mut read)
+                .unwrap();
+            prop_assert_eq!(Some(read), decode_utf16(&bytes));
+        }
+    }
+}

@@ -6,5 +6,6 @@ mod cli;
 mod fixtures;
 mod props;
 mod python_tokenize;
-mod streams;
+mod stream;
+mod streams_gone;
 mod util;
