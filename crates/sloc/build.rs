@@ -166,7 +166,8 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         out,
         "    Builtin {{ key: {key:?}, output_as: {:?}, other_extns: {}, whole_line: {}, blocks: {}, \
          nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, heredocs: {}, doc_strings: {}, line_blocks: {}, \
-         code_escape: {:?}, code_tokens: {}, block_scalars: {}, filenames: {}, shebangs: {}, \
+         code_escape: {:?}, code_tokens: {}, block_scalars: {}, quote_like: {}, substitutions: {}, \
+         regex_after: {}, filenames: {}, shebangs: {}, \
          shared_extns: {}, content_hints: {} }},",
         raw.output_as,
         strs(&lower(&raw.other_extns)),
@@ -183,6 +184,9 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         raw.code_escape,
         strs(&longest_first(&raw.code_tokens, |s| s.len())),
         strs(&longest_first(&raw.block_scalars, |s| s.len())),
+        strs(&raw.quote_like),
+        strs(&raw.substitutions),
+        strs(&raw.regex_after),
         strs(&raw.filenames),
         strs(&raw.shebangs),
         strs(&lower(&raw.shared_extns)),

@@ -26,7 +26,7 @@ use std::io::{self, Read};
 use memchr::{memchr, memchr2, memchr3, memrchr};
 use serde::Serialize;
 
-use crate::language::{Language, Opener};
+use crate::language::{Language, Opener, QUOTE_BRACKETS};
 
 /// Line counts of one file or many. `lines == code + comments + blanks` always holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -209,6 +209,14 @@ enum State {
     /// Inside a block scalar (YAML `|`) opened on a line indented this much: its content (code)
     /// is every line indented deeper.
     Scalar(usize),
+    /// Inside a bracketed quote-like literal (Perl `qw(`, `s{…}{`, Ruby `%w[`), code: `depth`
+    /// levels of `open` deep, with `parts` parts still to read after this one.
+    Quoted {
+        open: u8,
+        close: u8,
+        depth: u32,
+        parts: u8,
+    },
 }
 
 /// Counts the lines of `bytes` (a whole file) in `lang`. Handles CRLF, a UTF-8 BOM, a missing
@@ -862,6 +870,24 @@ fn classify_full(
                             None => i += 1,
                         }
                     }
+                    Some((p, Opener::Quoted(parts))) => {
+                        code = true;
+                        i = match quote_like(line, i, p.len(), *parts) {
+                            Quote::Ends(at) => at,
+                            Quote::Open(at, open) => {
+                                *state = open;
+                                at
+                            }
+                            Quote::Not => i + 1,
+                        };
+                    }
+                    Some((_, Opener::Slash)) => {
+                        code = true;
+                        i = match regex_end(lang, line, i) {
+                            Some(at) => at,
+                            None => i + 1,
+                        };
+                    }
                     Some((p, Opener::Heredoc)) => {
                         code = true;
                         let at = i + p.len();
@@ -955,6 +981,25 @@ fn classify_full(
                     i += spec.end.len();
                 } else {
                     i += 1;
+                }
+            }
+            State::Quoted {
+                open,
+                close,
+                depth,
+                parts,
+            } => {
+                code = true;
+                match quoted_body(line, i, open, close, depth, parts) {
+                    Quote::Ends(at) => {
+                        *state = State::Normal;
+                        i = at;
+                    }
+                    Quote::Open(at, more) => {
+                        *state = more;
+                        i = at;
+                    }
+                    Quote::Not => break,
                 }
             }
             State::LineBlock(_) | State::Heredoc | State::Scalar(_) => break,
@@ -1188,6 +1233,146 @@ fn next_of_three(line: &[u8], from: usize, end: u8, open: u8, escape: Option<u8>
         None => memchr2(end, open, hay),
     };
     found.map_or(line.len(), |i| from + i)
+}
+
+/// Where a quote-like literal leaves the scanner.
+enum Quote {
+    /// It ends on this line, before this index.
+    Ends(usize),
+    /// It goes on past the line (bracketed): this state, from this index (the line's end).
+    Open(usize, State),
+    /// It is no literal (`$s`, `-s`, `s =>`, a `/` that is not closed on its line).
+    Not,
+}
+
+/// The bytes before a quote-like operator that make it part of a word or variable instead:
+/// `$s`, `@m`, `%q`, `&y`, `*q`, `-s` (a file test), `->s`, `::q`, `'`.
+fn quote_blocked_after(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_$@%&*->:'".contains(&b)
+}
+
+/// A quote-like operator (`p_len` bytes) at `line[at..]`, of `parts` parts: Perl's `q{…}`,
+/// `qw(…)`, `m!…!`, `s/"//g`, `s{…}{…}`, `tr/a-z//`, Ruby's `%r{…}`, `%w[…]`. The delimiter
+/// is the byte right after the operator: any ASCII punctuation but `= ; ) ] } > :`
+/// (`s => 1`, `$h{s}`, `y:`); brackets pair and nest, and such a literal may span lines;
+/// any other delimiter must close on the line.
+fn quote_like(line: &[u8], at: usize, p_len: usize, parts: u8) -> Quote {
+    if at > 0 && quote_blocked_after(line[at - 1]) {
+        return Quote::Not;
+    }
+    let d = match line.get(at + p_len) {
+        Some(&d) if d.is_ascii_punctuation() && !b"=;)]}>:".contains(&d) => d,
+        _ => return Quote::Not,
+    };
+    let (open, close) = QUOTE_BRACKETS
+        .iter()
+        .find(|(o, _)| *o == d)
+        .map_or((0, d), |&(o, c)| (o, c));
+    match quoted_body(line, at + p_len + 1, open, close, 1, parts - 1) {
+        // Unclosed with a plain delimiter: a literal does not span lines that way here.
+        Quote::Open(..) if open == 0 => Quote::Not,
+        other => other,
+    }
+}
+
+/// Reads a quote-like literal's body from `line[i..]`: `depth` levels of `open` (0: none)
+/// deep in its current part, with `parts` more to come.
+fn quoted_body(
+    line: &[u8],
+    mut i: usize,
+    open: u8,
+    close: u8,
+    mut depth: u32,
+    mut parts: u8,
+) -> Quote {
+    while i < line.len() {
+        let b = line[i];
+        if b == b'\\' {
+            i += 2;
+            continue;
+        }
+        i += 1;
+        if open != 0 && b == open {
+            depth += 1;
+        } else if b == close {
+            depth -= 1;
+            if depth > 0 {
+                continue;
+            }
+            if parts == 0 {
+                return Quote::Ends(i);
+            }
+            parts -= 1;
+            depth = 1;
+            if open != 0 {
+                // `s{a}{b}` or `s{a} {b}`: the next part has brackets of its own (or any
+                // delimiter: `s{a}/b/`).
+                while i < line.len() && is_inline_ws(line[i]) {
+                    i += 1;
+                }
+                let Some(&d) = line.get(i) else {
+                    // The next part on a later line: rare enough to treat the literal as done.
+                    return Quote::Ends(i);
+                };
+                let (o, c) = QUOTE_BRACKETS
+                    .iter()
+                    .find(|(o, _)| *o == d)
+                    .map_or((0, d), |&(o, c)| (o, c));
+                return match quoted_body(line, i + 1, o, c, 1, parts) {
+                    Quote::Open(..) if o == 0 => Quote::Ends(line.len()),
+                    other => other,
+                };
+            }
+        }
+    }
+    if open == 0 {
+        return Quote::Open(line.len(), State::Normal);
+    }
+    Quote::Open(
+        line.len(),
+        State::Quoted {
+            open,
+            close,
+            depth,
+            parts,
+        },
+    )
+}
+
+/// Where a `/` at `line[at]` that opens a regex literal ends (just after its closing `/`), or
+/// `None` if it divides: it opens one after a `regex_after` token (an operator, `(`, `,`,
+/// `return`…) or at the start of the line, and must close on its line (`[/]` inside a class
+/// and `\/` do not close it).
+fn regex_end(lang: &Language, line: &[u8], at: usize) -> Option<usize> {
+    let before = &line[..at];
+    let code_end = before.iter().rposition(|&b| !is_ws(b)).map_or(0, |k| k + 1);
+    let before = &before[..code_end];
+    if !before.is_empty() {
+        let word_start = before
+            .iter()
+            .rposition(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+            .map_or(0, |k| k + 1);
+        let token_ok = |t: &[u8]| {
+            before.ends_with(t)
+                && (!t[0].is_ascii_alphanumeric() || before.len() - t.len() == word_start)
+        };
+        if !lang.regex_after.iter().any(|t| token_ok(t)) {
+            return None;
+        }
+    }
+    let mut class = false;
+    let mut i = at + 1;
+    while i < line.len() {
+        match line[i] {
+            b'\\' => i += 1,
+            b'[' => class = true,
+            b']' => class = false,
+            b'/' if !class => return (i > at + 1).then_some(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The word after a here-document marker (`<<`): an optional `-` or `~`, then an identifier,

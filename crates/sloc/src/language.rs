@@ -45,6 +45,12 @@ pub struct Builtin {
     pub code_tokens: &'static [&'static str],
     /// Block scalar indicators.
     pub block_scalars: &'static [&'static str],
+    /// Quote-like operators with one part.
+    pub quote_like: &'static [&'static str],
+    /// Quote-like operators with two parts.
+    pub substitutions: &'static [&'static str],
+    /// Tokens after which `/` opens a regex.
+    pub regex_after: &'static [&'static str],
     /// File names.
     pub filenames: &'static [&'static str],
     /// Shebang interpreters.
@@ -116,6 +122,9 @@ impl Builtin {
             code_escape: self.code_escape.map(str::to_string),
             code_tokens: own(self.code_tokens),
             block_scalars: own(self.block_scalars),
+            quote_like: own(self.quote_like),
+            substitutions: own(self.substitutions),
+            regex_after: own(self.regex_after),
             filenames: own(self.filenames),
             shebangs: own(self.shebangs),
             shared_extns: own(self.shared_extns),
@@ -210,7 +219,15 @@ pub enum Opener {
     Code,
     /// A block scalar indicator, if it ends its line after a key or `-`.
     Scalar,
+    /// A quote-like operator of this many parts (`q`: 1, `s`: 2), if a delimiter follows and
+    /// it begins a word.
+    Quoted(u8),
+    /// A `/` that opens a regex literal, if it follows a `regex_after` token.
+    Slash,
 }
+
+/// The brackets a quote-like operator may be delimited by, which nest and may span lines.
+pub const QUOTE_BRACKETS: [(u8, u8); 4] = [(b'{', b'}'), (b'(', b')'), (b'[', b']'), (b'<', b'>')];
 
 /// How to find the next important syntax in a file.
 #[derive(Debug)]
@@ -287,6 +304,8 @@ pub struct Language {
     pub bare_markers: bool,
     /// Finds the openers other than line comments, and the line-block starts.
     pub important: Important,
+    /// Tokens after which `/` opens a regex literal (empty: none).
+    pub regex_after: Vec<Box<[u8]>>,
 }
 
 impl Language {
@@ -382,6 +401,27 @@ impl Language {
             }
         }
         let mut patterns: Vec<Box<[u8]>> = openers.iter().map(|(p, _)| p.clone()).collect();
+        // Quote-like operators and `/…/` need no search where they end on their line: a line
+        // without other important syntax is code whatever they hold. A bracketed one (`q{`)
+        // may span lines, so the fast path must see it.
+        if has_comments {
+            let quoted = raw
+                .quote_like
+                .iter()
+                .map(|q| (q, 1))
+                .chain(raw.substitutions.iter().map(|q| (q, 2)));
+            for (q, parts) in quoted {
+                openers.push((b(q), Opener::Quoted(parts)));
+                for (open, _) in QUOTE_BRACKETS {
+                    let mut with = q.as_bytes().to_vec();
+                    with.push(open);
+                    patterns.push(with.into_boxed_slice());
+                }
+            }
+            if !raw.regex_after.is_empty() {
+                openers.push((b("/"), Opener::Slash));
+            }
+        }
         // The escape needs no search of its own: what it escapes is a string opener, found.
         if let Some(e) = raw.code_escape.as_deref().filter(|_| has_comments) {
             openers.push((b(e), Opener::Escape));
@@ -424,6 +464,7 @@ impl Language {
             opener_first,
             bare_markers,
             important,
+            regex_after: raw.regex_after.iter().map(|t| b(t)).collect(),
         })
     }
 }

@@ -74,6 +74,18 @@ pub struct RawSyntax {
     /// following lines indented deeper than that line content (code), whatever they hold.
     #[serde(default)]
     pub block_scalars: Vec<String>,
+    /// Quote-like operators whose delimiter is the next byte, one part (Perl `m`, `q`, `qw`,
+    /// `qr`; Ruby `%r`, `%w`): `m{…}`, `q!…!`, `%r|…|` are strings/regexes (code), not
+    /// comments or quotes.
+    #[serde(default)]
+    pub quote_like: Vec<String>,
+    /// The same with two parts (Perl `s`, `tr`, `y`): `s/"//g`, `s{a}{b}`.
+    #[serde(default)]
+    pub substitutions: Vec<String>,
+    /// Tokens after which a `/` opens a regex literal rather than dividing (`(`, `=`,
+    /// `return`, …); a `/` that begins a line opens one too. Empty: no `/…/` literals.
+    #[serde(default)]
+    pub regex_after: Vec<String>,
     /// Whole file names (`Makefile`), matched exactly.
     #[serde(default)]
     pub filenames: Vec<String>,
@@ -171,9 +183,12 @@ impl RawSyntax {
                 &format!("has \"{ext}\": extensions are written without the dot"),
             );
         }
-        let lists: [(&str, Vec<&String>); 9] = [
+        let lists: [(&str, Vec<&String>); 12] = [
             ("code_tokens", self.code_tokens.iter().collect()),
             ("block_scalars", self.block_scalars.iter().collect()),
+            ("quote_like", self.quote_like.iter().collect()),
+            ("substitutions", self.substitutions.iter().collect()),
+            ("regex_after", self.regex_after.iter().collect()),
             ("heredocs", self.heredocs.iter().collect()),
             ("other_extns", self.other_extns.iter().collect()),
             ("whole_line", self.whole_line.iter().collect()),
@@ -230,6 +245,9 @@ impl RawSyntax {
             .chain(&self.heredocs)
             .chain(&self.code_tokens)
             .chain(&self.block_scalars)
+            .chain(&self.quote_like)
+            .chain(&self.substitutions)
+            .chain(&self.regex_after)
             .collect();
         markers.extend(self.start.iter().chain(self.end.iter()));
         for (s, e) in self
@@ -254,6 +272,22 @@ impl RawSyntax {
         }
         if markers.iter().any(|m| m.contains(['\n', '\r'])) {
             return bad("markers", "must not contain a line break");
+        }
+        let quote_like = self.quote_like.iter().chain(&self.substitutions);
+        if let Some(q) = quote_like
+            .clone()
+            .find(|q| q.ends_with(['{', '(', '[', '<']))
+        {
+            return bad(
+                "quote_like",
+                &format!("has \"{q}\": write the operator without its delimiter"),
+            );
+        }
+        if let Some(q) = quote_like.clone().find(|q| q.contains(char::is_whitespace)) {
+            return bad(
+                "quote_like",
+                &format!("has \"{q}\", which holds whitespace"),
+            );
         }
         for s in self.line_blocks.iter().map(|(s, _)| s) {
             if s.starts_with(char::is_whitespace) {
