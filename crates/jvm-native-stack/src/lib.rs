@@ -13,9 +13,12 @@ pub mod gdb;
 pub mod inspect;
 pub mod jdk;
 pub mod merge;
+pub mod native;
 pub mod proc;
+pub mod ptrace;
 pub mod report;
 pub mod runner;
+pub mod unwind;
 pub mod vthreads;
 pub mod watchdog;
 
@@ -112,6 +115,12 @@ pub enum Error {
     /// gdb ran but produced nothing usable.
     #[error("gdb failed: {details}")]
     GdbFailed {
+        /// What went wrong.
+        details: String,
+    },
+    /// The native unwinder could not run at all.
+    #[error("the native unwinder failed: {details} (try --unwinder gdb)")]
+    NativeFailed {
         /// What went wrong.
         details: String,
     },

@@ -6,6 +6,7 @@ mod cli;
 mod faults;
 mod live;
 mod names;
+mod native;
 mod nodump;
 mod parse;
 mod schema;
