@@ -323,7 +323,10 @@ fn a_filtered_run_stops_only_the_selected_thread_of_2000() {
     };
     let out = jnstack()
         .env("JAVA_HOME", &jvm.jdk)
-        .args([&jvm.pid.to_string(), "--json", "--tid", &target.to_string()])
+        // Without the Java dump (a slow jstack on a loaded machine) the diagnosis would
+        // add the VM Thread to the threads stopped.
+        .args([&jvm.pid.to_string(), "--json", "--dump-timeout", "120s"])
+        .args(["--tid", &target.to_string()])
         .output()
         .unwrap();
     done.store(true, Ordering::SeqCst);
