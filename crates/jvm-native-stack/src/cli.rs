@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use cli_support::color::ColorArg;
 pub use cli_support::Generate;
 use jvm_native_stack::dump;
@@ -13,11 +13,13 @@ use jvm_native_stack::gdb::GdbConfig;
 use jvm_native_stack::inspect::{Plan, Source};
 use jvm_native_stack::jdk::JdkSearch;
 use jvm_native_stack::merge::Filter;
+use jvm_native_stack::native::NativeConfig;
 
 /// One merged Java + native stack view of a live JVM, with a diagnosis.
 ///
-/// Takes a Java thread dump (jstack), reads every thread from /proc, attaches gdb once
-/// for native frames, joins them on nid = LWP and says what is wrong.
+/// Takes a Java thread dump (jstack), reads every thread from /proc, takes the native
+/// frames of the threads shown (stopping each alone for microseconds, or with gdb), joins
+/// them on nid = LWP and says what is wrong.
 ///
 /// Exit codes: 0 nothing wrong, 1 a problem was found (blocked threads, deadlock),
 /// 2 error, 130 interrupted.
@@ -37,9 +39,16 @@ pub struct Cli {
     /// JDK whose jstack/jcmd to use (default: JAVA_HOME, the target's own JDK, PATH).
     #[arg(long, value_name = "DIR")]
     jdk: Option<PathBuf>,
-    /// Skip gdb: Java frames plus /proc (state, syscall, fd) only; never stops the JVM.
+    /// No native frames (neither unwinder): Java frames plus /proc (state, syscall, fd)
+    /// only; never stops a thread.
     #[arg(long)]
     no_gdb: bool,
+    /// Who takes the native frames: `native` stops each selected thread alone for a few
+    /// microseconds (registers and stack copied, then unwound by jnstack: DWARF CFI and
+    /// frame pointers, names from ELF symbol tables); `gdb` attaches gdb (source lines of
+    /// libraries with debug info, inlined frames), which stops the whole JVM meanwhile.
+    #[arg(long, value_enum, value_name = "WHO", default_value_t = UnwinderChoice::default())]
+    unwinder: UnwinderChoice,
     /// Kill gdb (and resume the JVM) after this long, e.g. 30s, 500ms.
     #[arg(long, value_name = "DUR", default_value = "30s", value_parser = parse_gdb_timeout)]
     gdb_timeout: Duration,
@@ -86,6 +95,26 @@ pub struct Cli {
     /// Print a man page or shell completions to stdout and exit.
     #[arg(long, value_enum, value_name = "WHAT", exclusive = true)]
     pub generate: Option<Generate>,
+}
+
+/// `--unwinder` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnwinderChoice {
+    /// jnstack's own: per-thread stops of microseconds, no gdb needed (x86-64).
+    Native,
+    /// gdb: the whole JVM stopped while it attaches to every thread.
+    Gdb,
+}
+
+impl Default for UnwinderChoice {
+    /// Native where it is implemented (x86-64): its stop does not grow with the thread count.
+    fn default() -> UnwinderChoice {
+        if cfg!(target_arch = "x86_64") {
+            UnwinderChoice::Native
+        } else {
+            UnwinderChoice::Gdb
+        }
+    }
 }
 
 /// Parses `30s`, `500ms`, `2m` or a bare number of seconds.
@@ -222,11 +251,16 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
         }
     }
     let live = matches!(source, Source::Pid(_));
-    let gdb = if cli.no_gdb || !live {
-        None
-    } else {
+    let frames = !cli.no_gdb && live;
+    if frames && cli.unwinder == UnwinderChoice::Native && !cfg!(target_arch = "x86_64") {
+        bail!("--unwinder native supports x86-64 only: pass --unwinder gdb");
+    }
+    let gdb = if frames && cli.unwinder == UnwinderChoice::Gdb {
         Some(GdbConfig::from_path(cli.gdb_timeout, cli.full)?)
+    } else {
+        None
     };
+    let native = (frames && cli.unwinder == UnwinderChoice::Native).then(NativeConfig::default);
     if cli.sample.is_some() && !live {
         bail!("--sample needs a live pid, not --from-file");
     }
@@ -244,6 +278,7 @@ pub fn plan(cli: &Cli) -> anyhow::Result<Plan> {
         },
         dump_timeout: cli.dump_timeout,
         gdb,
+        native,
         sample: cli.sample,
         filter: Filter {
             lwps,

@@ -13,6 +13,7 @@ use crate::fd;
 use crate::gdb::{self, GdbConfig};
 use crate::jdk::{self, JdkSearch};
 use crate::merge::{self, Filter, MissingDump, Snapshot};
+use crate::native::{self, NativeConfig};
 use crate::proc;
 use crate::runner::Runner;
 use crate::vthreads;
@@ -36,8 +37,11 @@ pub struct Plan {
     pub jdk: JdkSearch,
     /// Deadline for jstack/jcmd.
     pub dump_timeout: Duration,
-    /// gdb settings; `None` for `--no-gdb`.
+    /// gdb settings, when gdb takes the native frames (`--unwinder gdb`).
     pub gdb: Option<GdbConfig>,
+    /// Native unwinder settings, when jnstack takes them itself (`--unwinder native`).
+    /// Both `None`: `--no-gdb`, no native frames.
+    pub native: Option<NativeConfig>,
     /// `--sample DUR`.
     pub sample: Option<Duration>,
     /// Which threads to show.
@@ -178,6 +182,9 @@ fn live(
         );
         return collect(plan, pid, exe, runner, cancel, Some(held));
     }
+    if let Some(config) = plan.native {
+        return native_frames(plan, pid, exe, runner, cancel, config);
+    }
     let Some(gdb_config) = &plan.gdb else {
         return collect(plan, pid, exe, runner, cancel, None);
     };
@@ -301,6 +308,67 @@ fn live(
         guard.disarm();
     }
     result
+}
+
+/// Java dump and /proc first, then the native unwinder for the selected threads: each is
+/// stopped alone for microseconds, the others never, and no resume guard is needed (a
+/// killed jnstack leaves nothing stopped).
+fn native_frames(
+    plan: &Plan,
+    pid: u32,
+    exe: PathBuf,
+    runner: &dyn Runner,
+    cancel: &AtomicBool,
+    config: NativeConfig,
+) -> Result<Snapshot, Error> {
+    let mut snapshot = collect(plan, pid, exe, runner, cancel, None)?;
+    if let Some(tracer) = proc::tracer_pid(pid) {
+        let comm = std::fs::read_to_string(format!("/proc/{tracer}/comm")).unwrap_or_default();
+        snapshot.warnings.push(format!(
+            "another process ({}, pid {tracer}) is tracing process {pid}, so jnstack cannot read its threads' registers: native frames are missing (only one debugger can attach at a time: detach or end it)",
+            comm.trim_end()
+        ));
+        return Ok(snapshot);
+    }
+    if snapshot.interrupted {
+        snapshot
+            .warnings
+            .push("interrupted before the native unwinding: native frames are missing".into());
+        return Ok(snapshot);
+    }
+    let lwps = gdb_targets(plan, &snapshot);
+    if lwps.is_empty() {
+        return Ok(snapshot);
+    }
+    match native::backtraces(pid, &lwps, config, cancel) {
+        Ok((bt, report)) => {
+            for t in &mut snapshot.threads {
+                if let Some(lwp) = t.lwp.filter(|l| lwps.contains(l)) {
+                    t.native_frames = bt.frames.get(&lwp).cloned();
+                }
+            }
+            snapshot.warnings.extend(
+                report
+                    .failed
+                    .iter()
+                    .map(|f| format!("{f}; its native frames are missing")),
+            );
+            snapshot.unwinder = Some(report);
+        }
+        Err(Error::Interrupted) => {
+            snapshot.interrupted = true;
+            snapshot.warnings.push(
+                "interrupted during the native unwinding (every thread already runs again): native frames are missing".into(),
+            );
+        }
+        Err(e @ (Error::PtraceDenied { .. } | Error::NativeFailed { .. })) => {
+            snapshot
+                .warnings
+                .push(format!("{e}; native frames are missing"));
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(snapshot)
 }
 
 /// The threads gdb should backtrace: the selected ones plus those the diagnosis needs.

@@ -16,12 +16,15 @@ pub mod group;
 pub mod inspect;
 pub mod jdk;
 pub mod merge;
+pub mod native;
 pub mod net;
 pub mod proc;
+pub mod ptrace;
 pub mod report;
 pub mod runner;
 pub mod sampling;
 pub mod syscall;
+pub mod unwind;
 pub mod vm_state;
 pub mod vthreads;
 pub mod watchdog;
@@ -119,6 +122,12 @@ pub enum Error {
     /// gdb ran but produced nothing usable.
     #[error("gdb failed: {details}")]
     GdbFailed {
+        /// What went wrong.
+        details: String,
+    },
+    /// The native unwinder could not run at all.
+    #[error("the native unwinder failed: {details} (try --unwinder gdb)")]
+    NativeFailed {
         /// What went wrong.
         details: String,
     },

@@ -64,6 +64,8 @@ pub struct Snapshot {
     pub dump_ms: Option<f64>,
     /// gdb phase timings, when gdb ran with Python.
     pub gdb_timing: Option<GdbTiming>,
+    /// What the native unwinder stopped and how long, when it took the native frames.
+    pub unwinder: Option<crate::native::NativeReport>,
     /// Things that went wrong but did not stop the run (gdb timeout, …).
     pub warnings: Vec<String>,
     /// Why there is no Java thread dump, when there is none (threads are then named from
@@ -138,6 +140,7 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
         deadlocks: dump.deadlocks,
         dump_ms: None,
         gdb_timing: None,
+        unwinder: None,
         warnings: Vec::new(),
         missing_dump: None,
         interrupted: false,

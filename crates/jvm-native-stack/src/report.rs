@@ -33,6 +33,7 @@ struct JsonReport<'a> {
     deadlocks: &'a [Deadlock],
     dump_ms: Option<f64>,
     gdb_timing: Option<GdbTiming>,
+    unwinder: Option<&'a crate::native::NativeReport>,
     warnings: &'a [String],
     /// Why there is no Java dump (threads then carry only /proc and gdb data).
     missing_dump: Option<&'a crate::merge::MissingDump>,
@@ -74,6 +75,7 @@ pub fn json(outcome: &Outcome) -> String {
         deadlocks: &s.deadlocks,
         dump_ms: s.dump_ms,
         gdb_timing: s.gdb_timing,
+        unwinder: s.unwinder.as_ref(),
         warnings: &s.warnings,
         missing_dump: s.missing_dump.as_ref(),
         interrupted: s.interrupted,

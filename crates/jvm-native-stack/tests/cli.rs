@@ -49,6 +49,7 @@ fn saved_jdk17_dump_reports_deadlock_and_chains() {
         "deadlocks",
         "dump_ms",
         "gdb_timing",
+        "unwinder",
         "warnings",
         "missing_dump",
         "interrupted",
@@ -456,7 +457,7 @@ fn os_errors_are_printed_once() {
 fn gdb_missing_suggests_no_gdb() {
     jnstack()
         .env("PATH", "/nonexistent")
-        .arg("1")
+        .args(["1", "--unwinder", "gdb"])
         .assert()
         .code(2)
         .stderr(

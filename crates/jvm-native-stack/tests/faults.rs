@@ -253,7 +253,13 @@ fn slow_gdb_that_stopped_the_jvm_is_killed_and_the_jvm_resumed() {
     jnstack()
         .env("PATH", path)
         .env("JAVA_HOME", &jvm.jdk)
-        .args([&jvm.pid.to_string(), "--gdb-timeout", "1s"])
+        .args([
+            &jvm.pid.to_string(),
+            "--unwinder",
+            "gdb",
+            "--gdb-timeout",
+            "1s",
+        ])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("gdb did not finish within 1s"))
@@ -273,7 +279,13 @@ fn real_gdb_killed_mid_attach_leaves_the_jvm_running() {
     for timeout in ["1ms", "10ms", "40ms", "150ms", "500ms"] {
         let out = jnstack()
             .env("JAVA_HOME", &jvm.jdk)
-            .args([&jvm.pid.to_string(), "--gdb-timeout", timeout])
+            .args([
+                &jvm.pid.to_string(),
+                "--unwinder",
+                "gdb",
+                "--gdb-timeout",
+                timeout,
+            ])
             .output()
             .unwrap();
         assert_eq!(
@@ -300,7 +312,7 @@ fn ptrace_refusal_explains_the_fixes() {
     jnstack()
         .env("PATH", path)
         .env("JAVA_HOME", &jvm.jdk)
-        .arg(jvm.pid.to_string())
+        .args([&jvm.pid.to_string(), "--unwinder", "gdb"])
         .assert()
         // A gdb error is no reason to drop the Java and /proc views (exit 1: the hang).
         .code(1)
@@ -372,7 +384,13 @@ fn ctrl_c_while_gdb_holds_the_jvm_resumes_it_prints_what_was_collected_and_exits
         Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
             .env("PATH", path)
             .env("JAVA_HOME", &jvm.jdk)
-            .args([&jvm.pid.to_string(), "--gdb-timeout", "60s"])
+            .args([
+                &jvm.pid.to_string(),
+                "--unwinder",
+                "gdb",
+                "--gdb-timeout",
+                "60s",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -454,7 +472,14 @@ exec '{}' \"$@\"
     let out = jnstack()
         .env("PATH", path)
         .env("JAVA_HOME", &jvm.jdk)
-        .args([&jvm.pid.to_string(), "--json", "--name", "^pipe-writer$"])
+        .args([
+            &jvm.pid.to_string(),
+            "--unwinder",
+            "gdb",
+            "--json",
+            "--name",
+            "^pipe-writer$",
+        ])
         .assert()
         .code(1);
     let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();

@@ -474,7 +474,7 @@ fn killing_jnstack_and_gdb_during_the_attach_of_3000_threads_never_leaves_the_jv
     ] {
         let mut child = KillOnDrop(
             Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
-                .args([&jvm.pid.to_string(), "--json"])
+                .args([&jvm.pid.to_string(), "--json", "--unwinder", "gdb"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

@@ -95,6 +95,11 @@ pub fn schema() -> Value {
             "symbols_ms": "f?", "attach_ms": "f", "backtrace_ms": "f", "detach_ms": "f",
             "stopped_ms": "f",
         },
+        "unwinder": {
+            "?": true,
+            "unwinder": "enum:native", "stopped_lwps": ["u"], "max_stop_us": "f",
+            "median_stop_us": "f", "capture_ms": "f", "unwind_ms": "f", "failed": ["s"],
+        },
         "warnings": ["s"],
         "missing_dump": {"?": true, "reason": "s", "timed_out": "b"},
         "interrupted": "b",
@@ -241,7 +246,7 @@ fn json_matches_the_documented_schema_live_and_from_file() {
         assert!(report["pid"].is_null(), "{name}: pid with --from-file");
         check(&report, &spec, "", &mut seen);
     }
-    // A live JVM with the hang, a deadlock and a ReentrantLock; sampled, with gdb.
+    // A live JVM with the hang, a deadlock and a ReentrantLock; sampled, native frames.
     let jvm = Jvm::start(fixture_default(), true);
     let report = json_of(&[
         &jvm.pid.to_string(),
@@ -252,6 +257,9 @@ fn json_matches_the_documented_schema_live_and_from_file() {
         "--interval",
         "100ms",
     ]);
+    check(&report, &spec, "", &mut seen);
+    // The same with gdb taking the native frames (source lines, gdb_timing).
+    let report = json_of(&[&jvm.pid.to_string(), "--unwinder", "gdb"]);
     check(&report, &spec, "", &mut seen);
     jvm.assert_running_and_answering();
     // No Java dump (attach disabled): missing_dump is set.
@@ -270,6 +278,7 @@ fn json_matches_the_documented_schema_live_and_from_file() {
     // was really checked; these stay null in every run of a healthy fixture.
     let never_set: BTreeSet<&str> = [
         ".warnings[]",                  // no warning on a good run
+        ".unwinder.failed[]",           // every fixture thread reaches its stop
         ".threads[].task.syscall.name", // named for every syscall a fixture thread sits in
         // Only for threads stuck in D or a page fault: tests/nodump.rs checks it.
         ".threads[].task.not_run_ms",

@@ -9,6 +9,7 @@ mod facts;
 mod faults;
 mod live;
 mod names;
+mod native;
 mod nodump;
 mod parse;
 mod scale;
