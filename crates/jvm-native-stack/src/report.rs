@@ -42,7 +42,8 @@ struct JsonReport<'a> {
 
 #[derive(Serialize)]
 struct JsonThread<'a> {
-    /// The LWP in the hex notation of older dumps.
+    /// The JVM's id of the thread (the LWP, or its id in the JVM's PID namespace) in the
+    /// hex notation of older dumps.
     nid: Option<String>,
     #[serde(flatten)]
     thread: &'a Thread,
@@ -62,7 +63,7 @@ pub fn json(outcome: &Outcome) -> String {
             .map(|&i| {
                 let thread = &s.threads[i];
                 JsonThread {
-                    nid: thread.lwp.map(|l| format!("{l:#x}")),
+                    nid: thread.nid().map(|n| format!("{n:#x}")),
                     thread,
                 }
             })
@@ -167,7 +168,8 @@ fn write_thread(out: &mut String, t: &Thread, opts: TextOptions, style: &Style, 
     }
     match t.lwp {
         Some(lwp) => {
-            let _ = write!(header, " nid={lwp:#x} tid={lwp}");
+            let nid = t.nid().unwrap_or(lwp);
+            let _ = write!(header, " nid={nid:#x} tid={lwp}");
         }
         None if t.java.as_ref().is_some_and(|j| j.is_virtual) => header.push_str(" virtual"),
         None => {}

@@ -3,6 +3,7 @@
 mod harness;
 
 mod cli;
+mod containers;
 mod faults;
 mod live;
 mod names;
