@@ -91,6 +91,16 @@ pub fn thread_dump(
                 timed_out: true,
             });
         }
+        // No tool can attach to such a JVM either (and starting one costs seconds).
+        Err(e @ (AttachError::Disabled { .. } | AttachError::NoSigquitHandler { .. })) => {
+            let details = e.to_string();
+            return Err(Error::JstackFailed {
+                pid,
+                fix: fix_for(pid, &details, false),
+                details,
+                timed_out: false,
+            });
+        }
         Err(e) => failures.push(e.to_string()),
     }
     match tools_dump(runner, search, pid, timeout, cancel, &mut failures) {
@@ -258,6 +268,12 @@ fn fix_for(pid: u32, details: &str, timed_out: bool) -> String {
              stuck in the VM, e.g. in a page fault on a hung mapped file); `jhsdb jstack \
              --mixed --pid {pid}` reads the threads without a safepoint"
         );
+    }
+    if details.contains("does not handle SIGQUIT") {
+        return "The JVM runs with -Xrs and its attach listener is not running, so no tool \
+                can attach (SIGQUIT would end it): start it with -XX:+StartAttachListener, or \
+                take the dump from inside the application"
+            .into();
     }
     if details.contains("does not support the attach mechanism") {
         return format!(
