@@ -270,9 +270,10 @@ fn fix_for(pid: u32, details: &str, timed_out: bool) -> String {
         );
     }
     if details.contains("does not handle SIGQUIT") {
-        return "The JVM runs with -Xrs and its attach listener is not running, so no tool \
-                can attach (SIGQUIT would end it): start it with -XX:+StartAttachListener, or \
-                take the dump from inside the application"
+        return "The JVM runs with -Xrs: its attach listener starts with the JVM and cannot be \
+                started again, and its socket (/tmp/.java_pid<pid> as the JVM sees it) is gone, \
+                perhaps removed by a /tmp cleaner; take the dump from inside the application, \
+                or restart the JVM"
             .into();
     }
     if details.contains("does not support the attach mechanism") {

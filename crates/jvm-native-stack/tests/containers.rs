@@ -506,3 +506,28 @@ fn virtual_threads_come_from_the_json_dump_over_the_attach_socket_on_jdk21() {
     assert!(left.is_empty(), "{left:?}");
     jvm.assert_running_and_answering();
 }
+
+#[test]
+fn the_attach_protocol_never_signals_a_jvm_without_a_sigquit_handler() {
+    // -Xrs: no SIGQUIT handler (a SIGQUIT would end this JVM); HotSpot then opens its
+    // attach socket at startup, so the dump needs no signal.
+    let jvm = Jvm::start_class(fixture_default(), &["-Xrs"], "Hang", &[], "pipe-writer");
+    let dump =
+        attach::thread_dump(jvm.pid, Duration::from_secs(60), &AtomicBool::new(false)).unwrap();
+    assert!(dump.contains("\"pipe-writer\""), "{dump}");
+    // With the socket gone (a /tmp cleaner), starting the listener would need SIGQUIT:
+    // refused, and the JVM lives.
+    std::fs::remove_file(format!("/tmp/.java_pid{}", jvm.pid)).unwrap();
+    let err =
+        attach::thread_dump(jvm.pid, Duration::from_secs(30), &AtomicBool::new(false)).unwrap_err();
+    assert!(
+        matches!(err, attach::AttachError::NoSigquitHandler { .. }),
+        "{err}"
+    );
+    assert!(!Path::new(&format!("/tmp/.attach_pid{}", jvm.pid)).exists());
+    std::thread::sleep(Duration::from_millis(500));
+    let state = std::fs::read_to_string(format!("/proc/{}/stat", jvm.pid))
+        .unwrap_or_else(|e| panic!("the JVM was killed: {e}"));
+    let state = state[state.rfind(')').unwrap() + 2..].chars().next();
+    assert!(matches!(state, Some('S' | 'R')), "{state:?}");
+}
