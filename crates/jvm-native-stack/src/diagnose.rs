@@ -98,7 +98,11 @@ pub fn describe(t: &Thread) -> String {
         };
     }
     match t.lwp {
-        Some(lwp) => format!("\"{}\" (LWP {lwp}, nid {lwp:#x})", t.name),
+        // In a container the JVM's nid differs from the host's LWP.
+        Some(lwp) => {
+            let nid = t.nid().unwrap_or(lwp);
+            format!("\"{}\" (LWP {lwp}, nid {nid:#x})", t.name)
+        }
         None => format!("\"{}\"", t.name),
     }
 }
@@ -1466,6 +1470,7 @@ mod tests {
             .enumerate()
             .map(|(i, (name, state, wchan, _))| crate::proc::Task {
                 lwp: 100 + i as u32,
+                ns_tid: None,
                 comm: (*name).to_string(),
                 state: *state,
                 cpu_ms: 0,
@@ -1594,6 +1599,7 @@ mod tests {
     fn task(lwp: u32, cpu_ms: u64, cpu_percent: Option<f64>) -> crate::proc::Task {
         crate::proc::Task {
             lwp,
+            ns_tid: None,
             comm: format!("t{lwp}"),
             state: 'S',
             cpu_ms,

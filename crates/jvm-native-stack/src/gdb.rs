@@ -166,6 +166,7 @@ pub fn gated_command_line(pid: u32, libs: &[(String, u64)], full_symbols: bool) 
     ];
     args.extend(common_args());
     args.extend(["-ex".into(), "set auto-solib-add off".into()]);
+    let sysroot = target_prefix(pid);
     let root = jdk_root(libs);
     for (path, base) in libs {
         let readnever = if !full_symbols && skip_debug_info(path, root) {
@@ -173,11 +174,13 @@ pub fn gated_command_line(pid: u32, libs: &[(String, u64)], full_symbols: bool) 
         } else {
             ""
         };
+        // The target's own file (a container's libjvm or JNI library), not the host's.
+        let path = format!("{sysroot}{path}");
         // gdb splits the arguments like a shell (buildargv): quote paths with spaces.
         let path = if path.contains(char::is_whitespace) {
             format!("\"{path}\"")
         } else {
-            path.clone()
+            path
         };
         args.extend([
             "-ex".into(),
@@ -197,6 +200,36 @@ pub fn gated_command_line(pid: u32, libs: &[(String, u64)], full_symbols: bool) 
 pub fn go_line(lwps: &BTreeSet<u32>) -> String {
     let list: Vec<String> = lwps.iter().map(u32::to_string).collect();
     format!("go {}", list.join(","))
+}
+
+/// The prefix under which this process opens the files of a target that sees another
+/// filesystem (a container's mount namespace, a chroot): `/proc/<pid>/root`, else "".
+/// Only the symbol files loaded before the attach need it. gdb's own sysroot stays
+/// `target:`, which reads the executable and the libraries gdb finds at attach through the
+/// target's mount namespace; a sysroot of `/proc/<pid>/root` does not work, since gdb
+/// resolves the executable's path with realpath(), which collapses that link to "/" and
+/// opens the host's file (measured with gdb 13: the wrong `java`, then no libraries).
+fn target_prefix(pid: u32) -> String {
+    crate::proc::foreign_root(pid).map_or_else(String::new, |root| root.display().to_string())
+}
+
+/// Removes the `/proc/<pid>/root` (or gdb's `target:`) prefix from frame libraries: the
+/// report names files as the target sees them.
+fn target_paths(mut parsed: Backtraces, pid: u32) -> Backtraces {
+    let root = crate::proc::foreign_root(pid).map(|r| r.display().to_string());
+    for frame in parsed.frames.values_mut().flatten() {
+        if let Some(lib) = frame.library.as_mut() {
+            let stripped = root
+                .as_deref()
+                .and_then(|r| lib.strip_prefix(r))
+                .or_else(|| lib.strip_prefix("target:"))
+                .map(str::to_string);
+            if let Some(stripped) = stripped {
+                *lib = stripped;
+            }
+        }
+    }
+    parsed
 }
 
 /// The classic command line for a gdb without Python: attach, `thread apply all bt`.
@@ -235,7 +268,7 @@ pub fn gated(
     if output.stderr.contains("Python scripting is not supported") {
         return Ok(None);
     }
-    let parsed = parse_output(&output.stdout);
+    let parsed = target_paths(parse_output(&output.stdout), pid);
     // No timing means the script stopped before detaching: report gdb's complaint.
     let failed = parsed.timing.is_none();
     expect_frames(parsed, &output, failed)
@@ -257,7 +290,7 @@ pub fn classic(
     let result = runner.run(&job, cancel);
     resume(pid);
     let output = check(result, pid)?;
-    let mut parsed = parse_output(&output.stdout);
+    let mut parsed = target_paths(parse_output(&output.stdout), pid);
     parsed.frames.retain(|lwp, _| lwps.contains(lwp));
     expect_frames(parsed, &output, !lwps.is_empty()).map(Option::unwrap_or_default)
 }

@@ -165,6 +165,7 @@ mod tests {
             wchan: None,
             syscall: None,
             not_run_ms: None,
+            ns_tid: None,
         })
         .collect();
         let s = crate::merge::merge(Some(1), Default::default(), tasks);

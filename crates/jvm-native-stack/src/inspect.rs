@@ -121,7 +121,11 @@ pub fn inspect(plan: &Plan, runner: &dyn Runner, cancel: &AtomicBool) -> Result<
     }
     // A mistyped --lwp/--nid would otherwise show just "0 shown".
     for lwp in &plan.filter.lwps {
-        if !snapshot.threads.iter().any(|t| t.lwp == Some(*lwp)) {
+        if !snapshot
+            .threads
+            .iter()
+            .any(|t| t.lwp == Some(*lwp) || t.nid() == Some(*lwp))
+        {
             let place = match pid {
                 Some(pid) => format!("process {pid} (see /proc/{pid}/task)"),
                 None => "the dump".to_string(),

@@ -1,9 +1,11 @@
-//! Finding the JDK tools (`jstack`, `jcmd`) and taking the Java thread dump with them.
+//! Taking the Java thread dump: over the JVM's attach socket ([`crate::attach`]), else with
+//! the JDK tools (`jstack`, `jcmd`) found here.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use crate::attach::{self, AttachError};
 use crate::runner::{is_executable, which, Job, RunError, Runner};
 use crate::Error;
 
@@ -57,13 +59,72 @@ impl JdkSearch {
     }
 }
 
-/// Takes a thread dump of `pid` with `jstack -l`, falling back to `jcmd Thread.print -l`.
+/// Takes a thread dump of `pid` over its attach socket (no JDK needed, no second JVM),
+/// falling back to `jstack -l`, then `jcmd Thread.print -l`.
 pub fn thread_dump(
     runner: &dyn Runner,
     search: &JdkSearch,
     pid: u32,
     timeout: Duration,
     cancel: &AtomicBool,
+) -> Result<String, Error> {
+    let mut failures = Vec::new();
+    match attach::thread_dump(pid, timeout, cancel) {
+        Ok(text) if text.contains(" nid=") => return Ok(text),
+        Ok(text) => failures.push(format!(
+            "the attach socket gave no thread dump: {}",
+            summary(&text, "")
+        )),
+        Err(AttachError::Interrupted) => return Err(Error::Interrupted),
+        // Not a JVM: nothing jstack could do either (check_jvm said so already).
+        Err(AttachError::NotHotSpot { .. }) => {}
+        // The JVM does not answer: jstack would wait as long again, for nothing.
+        Err(e) if e.timed_out() => {
+            if !crate::proc::is_alive(pid) {
+                return Err(Error::Exited { pid });
+            }
+            let details = e.to_string();
+            return Err(Error::JstackFailed {
+                pid,
+                fix: fix_for(pid, &details, true),
+                details,
+                timed_out: true,
+            });
+        }
+        // No tool can attach to such a JVM either (and starting one costs seconds).
+        Err(e @ (AttachError::Disabled { .. } | AttachError::NoSigquitHandler { .. })) => {
+            let details = e.to_string();
+            return Err(Error::JstackFailed {
+                pid,
+                fix: fix_for(pid, &details, false),
+                details,
+                timed_out: false,
+            });
+        }
+        Err(e) => failures.push(e.to_string()),
+    }
+    match tools_dump(runner, search, pid, timeout, cancel, &mut failures) {
+        Err(Error::JdkToolsMissing) if !failures.is_empty() => {
+            let details = failures.join("; ");
+            Err(Error::JstackFailed {
+                pid,
+                fix: fix_for(pid, &details, false),
+                details,
+                timed_out: false,
+            })
+        }
+        other => other,
+    }
+}
+
+/// The fallback: `jstack -l`, then `jcmd Thread.print -l`, of every JDK found.
+fn tools_dump(
+    runner: &dyn Runner,
+    search: &JdkSearch,
+    pid: u32,
+    timeout: Duration,
+    cancel: &AtomicBool,
+    earlier: &mut Vec<String>,
 ) -> Result<String, Error> {
     let attempts: [(&str, Vec<String>); 2] = [
         ("jstack", vec!["-l".into(), pid.to_string()]),
@@ -92,7 +153,10 @@ pub fn thread_dump(
             }
         }
     }
-    let mut failures = Vec::new();
+    if programs.is_empty() {
+        return Err(Error::JdkToolsMissing);
+    }
+    let failures = earlier;
     for (program, args) in programs {
         if failures
             .iter()
@@ -116,9 +180,6 @@ pub fn thread_dump(
             )),
         }
     }
-    if failures.is_empty() {
-        return Err(Error::JdkToolsMissing);
-    }
     // A JVM that exits mid-attach makes jstack say "No such process" or "Connection
     // refused": that is not a permission problem.
     if !crate::proc::is_alive(pid) {
@@ -134,8 +195,9 @@ pub fn thread_dump(
     })
 }
 
-/// Takes the JSON thread dump (`jcmd PID Thread.dump_to_file -format=json FILE`, JDK 21+),
-/// the only one listing unmounted virtual threads. The JVM writes the file itself, so it
+/// Takes the JSON thread dump (`Thread.dump_to_file -format=json FILE`, JDK 21+), the
+/// only one listing unmounted virtual threads: over the attach socket (the file goes to
+/// the JVM's own `/tmp`), else with `jcmd`. The JVM writes the file itself, so with jcmd it
 /// goes to a fresh directory the target's user can write to; it is removed afterwards.
 pub fn json_dump(
     runner: &dyn Runner,
@@ -151,10 +213,17 @@ pub fn json_dump(
         timed_out: details.contains("did not finish within"),
         details,
     };
+    let attached = match attach::json_dump(pid, timeout, cancel) {
+        Ok(json) => return Ok(json),
+        Err(AttachError::Interrupted) => return Err(Error::Interrupted),
+        Err(e) if e.timed_out() => return Err(failed(e.to_string())),
+        Err(e) => e.to_string(),
+    };
+    let failed = |details: String| failed(format!("{attached}; {details}"));
     let jcmd = search
         .target_own("jcmd")
         .or_else(|| search.find("jcmd"))
-        .ok_or(Error::JdkToolsMissing)?;
+        .ok_or_else(|| failed("no jcmd found".into()))?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -199,6 +268,13 @@ fn fix_for(pid: u32, details: &str, timed_out: bool) -> String {
              stuck in the VM, e.g. in a page fault on a hung mapped file); `jhsdb jstack \
              --mixed --pid {pid}` reads the threads without a safepoint"
         );
+    }
+    if details.contains("does not handle SIGQUIT") {
+        return "The JVM runs with -Xrs: its attach listener starts with the JVM and cannot be \
+                started again, and its socket (/tmp/.java_pid<pid> as the JVM sees it) is gone, \
+                perhaps removed by a /tmp cleaner; take the dump from inside the application, \
+                or restart the JVM"
+            .into();
     }
     if details.contains("does not support the attach mechanism") {
         return format!(

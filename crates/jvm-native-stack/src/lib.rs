@@ -1,9 +1,10 @@
 //! One merged Java + native stack view of a live JVM, with a diagnosis.
 //!
-//! `jnstack <pid>` takes a Java thread dump (jstack/jcmd), reads every LWP from
+//! `jnstack <pid>` takes a Java thread dump (over the attach socket, else jstack/jcmd), reads every LWP from
 //! `/proc/<pid>/task`, attaches gdb once for native frames, merges the halves on
 //! LWP = nid, and explains what is wrong (monitor chains, deadlocks, busy threads).
 
+pub mod attach;
 pub mod backtrace;
 pub mod child;
 pub mod diagnose;

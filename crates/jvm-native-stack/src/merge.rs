@@ -43,6 +43,12 @@ impl Thread {
         }
     }
 
+    /// The id the JVM knows the thread by (the dump's `nid`): the LWP, except for a JVM
+    /// in another PID namespace, where `lwp` is the host's id.
+    pub fn nid(&self) -> Option<u32> {
+        self.task.as_ref().map(|t| t.nid()).or(self.lwp)
+    }
+
     /// The Java state (`BLOCKED`), if this is a Java thread.
     pub fn java_state(&self) -> Option<&str> {
         self.java.as_ref()?.state.as_deref()
@@ -98,18 +104,21 @@ pub fn merge(pid: Option<u32>, dump: ThreadDump, tasks: Vec<Task>) -> Snapshot {
     let has_virtual_threads = crate::vthreads::has_virtual_threads(&dump);
     let virtual_threads_listed = dump.json_merged || dump.from_json;
     let mut tasks: Vec<Option<Task>> = tasks.into_iter().map(Some).collect();
-    // By LWP: a linear search per thread is 12 million comparisons at 5,000 threads.
-    let by_lwp: std::collections::HashMap<u32, usize> = tasks
+    // By nid (the LWP, or in a container the id in the JVM's PID namespace): a linear search
+    // per thread is 12 million comparisons at 5,000 threads.
+    let by_nid: std::collections::HashMap<u32, usize> = tasks
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| Some((t.as_ref()?.lwp, i)))
+        .filter_map(|(i, t)| Some((t.as_ref()?.nid(), i)))
         .collect();
     let mut threads = Vec::with_capacity(tasks.len());
     for java in dump.threads {
-        let lwp = java.nid.or(java.os_thread_id);
-        let task = lwp
-            .and_then(|lwp| by_lwp.get(&lwp))
+        let nid = java.nid.or(java.os_thread_id);
+        // In a container the dump's nid is the thread's id in the JVM's PID namespace.
+        let task = nid
+            .and_then(|nid| by_nid.get(&nid))
             .and_then(|&i| tasks[i].take());
+        let lwp = task.as_ref().map(|t| t.lwp).or(nid);
         threads.push(Thread {
             lwp,
             name: java.name.clone(),
@@ -182,7 +191,12 @@ impl Filter {
     }
 
     fn matches(&self, t: &Thread) -> bool {
-        let lwp_ok = self.lwps.is_empty() || t.lwp.is_some_and(|l| self.lwps.contains(&l));
+        // --tid/--nid: the host's LWP or the JVM's own id (they differ in a container).
+        let lwp_ok = self.lwps.is_empty()
+            || [t.lwp, t.nid()]
+                .into_iter()
+                .flatten()
+                .any(|l| self.lwps.contains(&l));
         let name_ok = self.name.as_ref().is_none_or(|re| re.is_match(&t.name));
         let state_ok = self.states.is_empty()
             || self.states.iter().any(|s| {

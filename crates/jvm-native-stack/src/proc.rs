@@ -13,8 +13,12 @@ use crate::Error;
 /// One LWP of the target process.
 #[derive(Debug, Clone, Serialize)]
 pub struct Task {
-    /// The LWP id (what a Java dump calls `nid`).
+    /// The LWP id as this host sees it (the `/proc/<pid>/task` entry; what gdb attaches to).
     pub lwp: u32,
+    /// The thread's id in the JVM's own PID namespace (a container), which is what its
+    /// dump calls `nid`: the last `NSpid` entry. `None` when it equals `lwp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ns_tid: Option<u32>,
     /// Kernel thread name (`comm`, at most 15 bytes).
     pub comm: String,
     /// Scheduler state letter: R running, S sleeping, D disk sleep, T stopped, t traced, Z.
@@ -41,6 +45,13 @@ pub struct Syscall {
     pub name: Option<&'static str>,
     /// The six raw arguments.
     pub args: [u64; 6],
+}
+
+impl Task {
+    /// The id the JVM itself knows this thread by (a dump's `nid`, a `[tid]` header).
+    pub fn nid(&self) -> u32 {
+        self.ns_tid.unwrap_or(self.lwp)
+    }
 }
 
 impl Syscall {
@@ -309,6 +320,57 @@ pub fn is_alive(pid: u32) -> bool {
     process_state(pid).is_some_and(|s| !matches!(s, 'Z' | 'X' | 'x'))
 }
 
+/// The ids on a `status` line such as `NSpid:\t81234\t7` (outermost namespace first,
+/// the process's own last).
+pub fn status_ids(status: &str, key: &str) -> Vec<u32> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .map(|ids| {
+            ids.split_whitespace()
+                .filter_map(|i| i.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The pid `pid` has in its own PID namespace (what it calls itself: `getpid()`, the
+/// `.java_pid<N>` attach socket), from the last `NStgid` entry; `pid` when not namespaced.
+pub fn ns_pid(pid: u32) -> u32 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status_ids(&status, "NStgid:")
+        .last()
+        .copied()
+        .unwrap_or(pid)
+}
+
+/// True if `pid` shares our namespace of `kind` (`pid`, `mnt`), or if /proc cannot tell.
+pub fn same_namespace(pid: u32, kind: &str) -> bool {
+    let theirs = fs::read_link(format!("/proc/{pid}/ns/{kind}"));
+    let ours = fs::read_link(format!("/proc/self/ns/{kind}"));
+    match (theirs, ours) {
+        (Ok(theirs), Ok(ours)) => theirs == ours,
+        _ => true,
+    }
+}
+
+/// `/proc/<pid>/root` when `pid` sees another filesystem than we do (another mount
+/// namespace, a chroot): every path the target names (its libraries, its `/tmp`) must then
+/// be opened through it. `None` when its paths mean the same here.
+pub fn foreign_root(pid: u32) -> Option<PathBuf> {
+    let root = PathBuf::from(format!("/proc/{pid}/root"));
+    let chrooted = fs::read_link(&root).is_ok_and(|r| r != Path::new("/"));
+    (chrooted || !same_namespace(pid, "mnt")).then_some(root)
+}
+
+/// `path` (as the target `pid` names it) as this process can open it.
+pub fn in_target(pid: u32, path: &str) -> String {
+    match foreign_root(pid) {
+        Some(root) => format!("{}{path}", root.display()),
+        None => path.to_string(),
+    }
+}
+
 /// The number a `/proc` directory entry is named after (a pid, LWP or fd), if it is one.
 pub fn numeric_name<T: std::str::FromStr>(entry: &fs::DirEntry) -> Option<T> {
     entry.file_name().to_str()?.parse().ok()
@@ -336,16 +398,18 @@ pub fn read_tasks(pid: u32) -> Result<Vec<Task>, Error> {
         }
     })?;
     let ticks = clock_ticks();
+    // Only a JVM in another PID namespace needs the extra `status` read per thread.
+    let foreign = !same_namespace(pid, "pid");
     let mut tasks: Vec<Task> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| numeric_name::<u32>(&e))
-        .filter_map(|lwp| read_task(&dir.join(lwp.to_string()), lwp, ticks))
+        .filter_map(|lwp| read_task(&dir.join(lwp.to_string()), lwp, ticks, foreign))
         .collect();
     tasks.sort_by_key(|t| t.lwp);
     Ok(tasks)
 }
 
-fn read_task(dir: &Path, lwp: u32, ticks: u64) -> Option<Task> {
+fn read_task(dir: &Path, lwp: u32, ticks: u64, foreign_pid_ns: bool) -> Option<Task> {
     let stat = fs::read_to_string(dir.join("stat")).ok()?;
     let (state, cpu_ticks) = parse_stat(&stat)?;
     let comm = fs::read_to_string(dir.join("comm")).unwrap_or_default();
@@ -356,8 +420,17 @@ fn read_task(dir: &Path, lwp: u32, ticks: u64) -> Option<Task> {
     let syscall = fs::read_to_string(dir.join("syscall"))
         .ok()
         .and_then(|s| Syscall::parse(&s));
+    let ns_tid = if foreign_pid_ns {
+        fs::read_to_string(dir.join("status"))
+            .ok()
+            .and_then(|status| status_ids(&status, "NSpid:").last().copied())
+            .filter(|&id| id != lwp)
+    } else {
+        None
+    };
     Some(Task {
         lwp,
+        ns_tid,
         comm: comm.trim_end_matches('\n').to_string(),
         state,
         cpu_ms: cpu_ticks.saturating_mul(1000) / ticks.max(1),
@@ -456,6 +529,20 @@ mod tests {
         let owner = process_owner(std::process::id()).unwrap();
         assert!(owner.ends_with(&format!("uid {uid}")), "{owner}");
         assert!(is_alive(std::process::id()));
+    }
+
+    #[test]
+    fn namespace_ids_outermost_first() {
+        let status = "Name:\tjava\nNStgid:\t81234\t7\nNSpid:\t81240\t13\n";
+        assert_eq!(status_ids(status, "NSpid:"), [81240, 13]);
+        assert_eq!(status_ids(status, "NStgid:").last(), Some(&7));
+        assert!(status_ids(status, "Uid:").is_empty());
+        // Our own process: same namespaces, same root, so no translation.
+        let me = std::process::id();
+        assert_eq!(ns_pid(me), me);
+        assert!(same_namespace(me, "pid") && same_namespace(me, "mnt"));
+        assert_eq!(foreign_root(me), None);
+        assert_eq!(in_target(me, "/usr/lib/x.so"), "/usr/lib/x.so");
     }
 
     #[test]

@@ -47,7 +47,8 @@ struct JsonReport<'a> {
 
 #[derive(Serialize)]
 struct JsonThread<'a> {
-    /// The LWP in the hex notation of older dumps.
+    /// The JVM's id of the thread (the LWP, or its id in the JVM's PID namespace) in the
+    /// hex notation of older dumps.
     nid: Option<String>,
     #[serde(flatten)]
     thread: &'a Thread,
@@ -67,7 +68,7 @@ pub fn json(outcome: &Outcome) -> String {
             .map(|&i| {
                 let thread = &s.threads[i];
                 JsonThread {
-                    nid: thread.lwp.map(|l| format!("{l:#x}")),
+                    nid: thread.nid().map(|n| format!("{n:#x}")),
                     thread,
                 }
             })
@@ -323,7 +324,8 @@ fn header(t: &Thread, no_dump: bool, verdict: &str) -> String {
     match t.lwp {
         // Not `tid=`: in a jstack dump `tid=` is the JavaThread's address.
         Some(lwp) => {
-            let _ = write!(header, " nid={lwp:#x} lwp={lwp}");
+            let nid = t.nid().unwrap_or(lwp);
+            let _ = write!(header, " nid={nid:#x} lwp={lwp}");
         }
         None if t.java.as_ref().is_some_and(|j| j.is_virtual) => header.push_str(" virtual"),
         None => {}

@@ -326,6 +326,7 @@ mod tests {
             wchan: Some(wchan.into()),
             syscall: Syscall::parse(syscall),
             not_run_ms: None,
+            ns_tid: None,
         }
     }
 

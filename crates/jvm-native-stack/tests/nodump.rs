@@ -206,11 +206,12 @@ fn safepoint_hang_on(fixture: &'static Fixture) {
         let _ = std::io::Read::read_to_string(&mut pipe, &mut text);
         text
     });
-    // jstack is running (it is jnstack's child) before the signal.
-    let jstack_started = wait_until(Duration::from_secs(60), || {
-        children_of(child.0.id()).then_some(())
+    // jnstack waits for the dump before the signal: connected to the JVM's attach socket, or
+    // running jstack (its child) where the protocol is not used.
+    let waiting = wait_until(Duration::from_secs(60), || {
+        (children_of(child.0.id()) || has_socket(child.0.id())).then_some(())
     });
-    assert!(jstack_started.is_some(), "jnstack never started jstack");
+    assert!(waiting.is_some(), "jnstack never asked the JVM for a dump");
     let signalled = Instant::now();
     // SAFETY: kill has no memory-safety preconditions.
     unsafe {
@@ -523,6 +524,16 @@ fn killing_jnstack_and_gdb_during_the_attach_of_3000_threads_never_leaves_the_jv
 }
 
 /// True if some process has `parent` as its parent.
+/// Whether process `pid` has a socket open (the attach protocol's connection).
+fn has_socket(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .any(|link| link.to_string_lossy().starts_with("socket:"))
+}
+
 fn children_of(parent: u32) -> bool {
     std::fs::read_dir("/proc")
         .into_iter()

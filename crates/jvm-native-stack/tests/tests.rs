@@ -5,6 +5,7 @@
 mod harness;
 
 mod cli;
+mod containers;
 mod facts;
 mod faults;
 mod live;
