@@ -1,7 +1,7 @@
 //! No Java dump, still an answer (issue 10): a JVM that cannot reach a safepoint (an
 //! unserved userfaultfd page read through Unsafe), attach disabled (with stdout a pipe or a
 //! regular file), a target whose own JDK tools are broken; and the resume guard when
-//! jnstack and gdb are both SIGKILLed during the attach of 3,000 threads.
+//! jnstack and gdb are both SIGKILLed during the attach of 3,000 threads; two runs at once.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -574,4 +574,56 @@ fn guards_for(pid: u32) -> Vec<u32> {
         })
         .filter(|&p| jvm_alive(p))
         .collect()
+}
+
+#[test]
+fn two_runs_at_once_both_answer_and_leave_the_jvm_running() {
+    // Two engineers on one box (or a script and a person): each native unwinder seizes a
+    // thread at a time, so the second may find a thread held by the first; gdb's whole-process
+    // attach then meets the other tracer. Each run still answers, and nothing stays stopped.
+    require("gdb", "apt-get install gdb");
+    let jvm = Jvm::start(fixture_default(), false);
+    for unwinder in ["native", "gdb"] {
+        let runs: Vec<KillOnDrop> = (0..2)
+            .map(|_| {
+                KillOnDrop(
+                    Command::new(assert_cmd::cargo::cargo_bin("jnstack"))
+                        .env("JAVA_HOME", &jvm.jdk)
+                        .args([&jvm.pid.to_string(), "--json", "--unwinder", unwinder])
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        for mut run in runs {
+            use std::io::Read;
+            let (mut stdout, mut stderr) = (Vec::new(), String::new());
+            if let Some(mut pipe) = run.0.stdout.take() {
+                pipe.read_to_end(&mut stdout).unwrap();
+            }
+            if let Some(mut pipe) = run.0.stderr.take() {
+                pipe.read_to_string(&mut stderr).unwrap();
+            }
+            let status = run.0.wait().unwrap();
+            // The hang is found by both: the Java and /proc views need no tracer.
+            assert_eq!(status.code(), Some(1), "{unwinder}: {stderr}");
+            let report: Value = serde_json::from_slice(&stdout).unwrap();
+            assert!(
+                !thread(&report, "pipe-writer")["java"].is_null(),
+                "{unwinder}: {report}"
+            );
+            assert!(
+                report["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["problem"] == true),
+                "{unwinder}: {report}"
+            );
+        }
+        assert_not_stopped(jvm.pid);
+    }
+    jvm.assert_running_and_answering();
 }
