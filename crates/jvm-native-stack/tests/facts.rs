@@ -10,26 +10,18 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::harness::{
-    facts_21, fixture_25, fixture_default, fixtures, jnstack, report_thread, wait_until, Fixture,
-    Jvm,
+    facts_21, fixture_25, fixture_default, fixtures, jnstack, json_report, report_thread,
+    wait_until, Fixture, Jvm,
 };
 use crate::schema::{check, schema, spec_paths};
 
 /// Runs `jnstack --json ARGS`, checks the report against the documented schema and
 /// returns exit code, report and the schema paths seen with a value.
 fn json(args: &[&str]) -> (Option<i32>, Value, BTreeSet<String>) {
-    let out = jnstack().arg("--json").args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "jnstack {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}"));
+    let (code, report) = json_report(args);
     let mut seen = BTreeSet::new();
     check(&report, &schema(), "", &mut seen);
-    (out.status.code(), report, seen)
+    (code, report, seen)
 }
 
 /// Asserts that every documented path under `prefix` but `except` was seen with a value.

@@ -9,34 +9,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::harness::{
-    fixture_default, fixtures, jnstack, report_thread, thread_names, wait_until, Jvm,
+    findings_of, fixture_default, fixtures, jnstack, json_report, report_thread, thread_names,
+    wait_until, Jvm,
 };
 
 const REQUEST_LINE: &str = "GET /api/orders HTTP/1.1\nHost: shop.example";
 const FABRICATED: &str = "x\n\"fabricated\" #99 prio=5 os_prio=0 tid=0x1 nid=0x1 runnable\ny";
-
-fn json(args: &[&str]) -> (Option<i32>, Value) {
-    let out = jnstack().arg("--json").args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "jnstack {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        out.status.code(),
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}")),
-    )
-}
-
-fn findings<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == kind)
-        .collect()
-}
 
 /// What must hold for the Names program, live (`pid`) or from its saved dump.
 fn check_names(code: Option<i32>, report: &Value, pid: Option<u32>) {
@@ -49,7 +27,7 @@ fn check_names(code: Option<i32>, report: &Value, pid: Option<u32>) {
     assert!(!names.contains(&"fabricated"), "{names:?}");
     assert!(!threads.iter().any(|t| t["java"]["number"] == 99));
     // The monitor's owner is the request-line thread, not the one printed before it.
-    let chain = findings(report, "monitor_chain");
+    let chain = findings_of(report, "monitor_chain");
     assert_eq!(chain.len(), 1, "{:#}", report["findings"]);
     assert_eq!(chain[0]["owner"]["name"], REQUEST_LINE);
     assert_eq!(thread_names(&chain[0]["threads"]), ["waiter"]);
@@ -83,7 +61,7 @@ fn check_names(code: Option<i32>, report: &Value, pid: Option<u32>) {
         .map(|t| t["lwp"].as_u64().unwrap())
         .collect();
     assert_eq!(blocked.len(), 2);
-    let deadlock = findings(report, "deadlock");
+    let deadlock = findings_of(report, "deadlock");
     assert_eq!(deadlock.len(), 1);
     let lwps: BTreeSet<u64> = deadlock[0]["threads"]
         .as_array()
@@ -113,7 +91,7 @@ fn check_names(code: Option<i32>, report: &Value, pid: Option<u32>) {
 #[test]
 fn odd_and_duplicate_names_live() {
     let jvm = Jvm::start_class(fixture_default(), &[], "Names", &[], "innocent");
-    let (code, report) = json(&[&jvm.pid.to_string(), "--no-gdb"]);
+    let (code, report) = json_report(&[&jvm.pid.to_string(), "--no-gdb"]);
     check_names(code, &report, Some(jvm.pid));
     jvm.assert_running_and_answering();
 }
@@ -121,7 +99,7 @@ fn odd_and_duplicate_names_live() {
 #[test]
 fn odd_and_duplicate_names_from_file() {
     let path = fixtures().join("dumps/jdk17-names.txt");
-    let (code, report) = json(&["--from-file", path.to_str().unwrap()]);
+    let (code, report) = json_report(&["--from-file", path.to_str().unwrap()]);
     check_names(code, &report, None);
 }
 
@@ -135,7 +113,7 @@ fn threads_started_after_the_dump_are_not_native_only() {
     // that instant, truly unknown to it: so a few tries, one of which must be clean.
     let mut seen = 0;
     for _ in 0..5 {
-        let (_, report) = json(&[&pid, "--no-gdb"]);
+        let (_, report) = json_report(&[&pid, "--no-gdb"]);
         let after: Vec<&Value> = report["threads"]
             .as_array()
             .unwrap()
@@ -145,7 +123,7 @@ fn threads_started_after_the_dump_are_not_native_only() {
         for t in &after {
             assert!(t["java"].is_null(), "{t}");
         }
-        let native_churn = findings(&report, "native_only")
+        let native_churn = findings_of(&report, "native_only")
             .iter()
             .flat_map(|f| thread_names(&f["threads"]))
             .filter(|n| n.starts_with("churn-"))
@@ -205,7 +183,7 @@ fn exception_traces_logged_after_a_sigquit_dump_are_not_frames() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     std::fs::write(&path, &log).unwrap();
-    let (_, report) = json(&["--from-file", path.to_str().unwrap()]);
+    let (_, report) = json_report(&["--from-file", path.to_str().unwrap()]);
     for t in report["threads"].as_array().unwrap() {
         let frames = t["java"]["frames"].to_string();
         assert!(

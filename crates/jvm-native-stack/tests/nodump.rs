@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::{
-    fixture_25, fixture_default, jnstack, require, wait_until, Fixture, Jvm, KillOnDrop,
+    fixture_25, fixture_default, jnstack, report_finding, report_thread, require, wait_until,
+    Fixture, Jvm, KillOnDrop,
 };
 
 /// Threads of `pid` in state T (group stop), from /proc/PID/task/*/stat.
@@ -66,20 +67,6 @@ fn wchan_of(pid: u32, name: &str) -> Option<String> {
     None
 }
 
-fn finding<'a>(report: &'a Value, kind: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .and_then(|f| f.iter().find(|f| f["kind"] == kind))
-        .unwrap_or_else(|| panic!("no {kind} finding in {}", report["findings"]))
-}
-
-fn thread<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["threads"]
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["name"] == name))
-        .unwrap_or_else(|| panic!("no thread {name:?} in the report"))
-}
-
 #[test]
 fn safepoint_hang_gets_the_proc_and_gdb_view_and_names_the_cause() {
     safepoint_hang_on(fixture_default());
@@ -128,7 +115,7 @@ fn safepoint_hang_on(fixture: &'static Fixture) {
     assert!(took >= Duration::from_secs(2), "{took:?}");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["missing_dump"]["timed_out"], true, "{report}");
-    let text = finding(&report, "no_java_dump")["text"]
+    let text = report_finding(&report, "no_java_dump")["text"]
         .as_str()
         .unwrap()
         .to_string();
@@ -146,13 +133,13 @@ fn safepoint_hang_on(fixture: &'static Fixture) {
     // Advice that fits the facts: we are root, so no "run as the JVM's user".
     assert!(!text.contains("JVM's user"), "{text}");
     // Threads are named from /proc/…/comm, with gdb frames and the stuck time.
-    let reader = thread(&report, "mmap-reader");
+    let reader = report_thread(&report, "mmap-reader");
     assert!(reader["java"].is_null());
     assert!(
         reader["task"]["not_run_ms"].as_u64().unwrap() >= 1000,
         "{reader}"
     );
-    let vm = thread(&report, "VM Thread");
+    let vm = report_thread(&report, "VM Thread");
     let frames: Vec<&str> = vm["native_frames"]
         .as_array()
         .unwrap()
@@ -446,7 +433,7 @@ fn a_broken_target_jdk_does_not_stop_the_search_for_jstack() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["missing_dump"].is_null(), "{report}");
-    assert!(!thread(&report, "pipe-writer")["java"].is_null());
+    assert!(!report_thread(&report, "pipe-writer")["java"].is_null());
     // No SIGQUIT was needed: the log holds no dump.
     assert!(!std::fs::read_to_string(&log)
         .unwrap()
@@ -611,7 +598,7 @@ fn two_runs_at_once_both_answer_and_leave_the_jvm_running() {
             assert_eq!(status.code(), Some(1), "{unwinder}: {stderr}");
             let report: Value = serde_json::from_slice(&stdout).unwrap();
             assert!(
-                !thread(&report, "pipe-writer")["java"].is_null(),
+                !report_thread(&report, "pipe-writer")["java"].is_null(),
                 "{unwinder}: {report}"
             );
             assert!(

@@ -8,8 +8,8 @@ use jvm_native_stack::dump::{self, JavaThread, ThreadDump};
 use serde_json::Value;
 
 use crate::harness::{
-    dump_fixture, fixtures, jnstack, pinned_21, pinned_25, report_thread, require, thread_names,
-    Fixture, Jvm,
+    dump_fixture, fixtures, jnstack, pinned_21, pinned_25, report_finding, report_thread, require,
+    thread_names, Fixture, Jvm,
 };
 
 fn parse(name: &str) -> ThreadDump {
@@ -140,15 +140,6 @@ fn json(args: &[&str]) -> (Option<i32>, Value) {
     )
 }
 
-fn finding<'a>(report: &'a Value, kind: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} finding: {:#}", report["findings"]))
-}
-
 fn pinned_carriers_live(fixture: &Fixture) {
     require("gdb", "apt-get install gdb");
     let jvm = Jvm::start_class(fixture, &TWO_CARRIERS, "Pinned", &["pinned"], "main");
@@ -156,7 +147,7 @@ fn pinned_carriers_live(fixture: &Fixture) {
     let pid = jvm.pid.to_string();
     let (code, report) = json(&[&pid, "--jdk", &jdk]);
     assert_eq!(code, Some(1), "carriers exhausted is a problem");
-    let f = finding(&report, "pinned_carriers");
+    let f = report_finding(&report, "pinned_carriers");
     assert_eq!(f["problem"], true);
     let carriers = thread_names(&f["threads"]);
     assert_eq!(carriers.len(), 2, "{f}");
@@ -233,7 +224,7 @@ fn unmounted_virtual_thread_owns_a_monitor_on_jdk25() {
     let jdk = jvm.jdk.display().to_string();
     let (code, report) = json(&[&jvm.pid.to_string(), "--jdk", &jdk, "--no-gdb"]);
     assert_eq!(code, Some(1));
-    let chain = finding(&report, "monitor_chain");
+    let chain = report_finding(&report, "monitor_chain");
     assert_eq!(chain["owner"]["name"], "vthread-owner", "{chain}");
     assert!(chain["owner"]["lwp"].is_null());
     assert_eq!(thread_names(&chain["threads"]), ["blocked-on-vthread"]);
@@ -270,7 +261,7 @@ fn saved_pinned_dumps() {
         let js = path(&format!("{jdk}-pinned.json"));
         let (code, report) = json(&["--from-file", &txt, "--from-file", &js]);
         assert_eq!(code, Some(1), "{jdk}");
-        let text = finding(&report, "pinned_carriers")["text"]
+        let text = report_finding(&report, "pinned_carriers")["text"]
             .as_str()
             .unwrap()
             .to_string();
@@ -292,20 +283,22 @@ fn saved_pinned_dumps() {
     // JDK 25's text dump alone shows the pinned threads' frames: still exhausted.
     let (code, report) = json(&["--from-file", &path("jdk25-pinned.txt")]);
     assert_eq!(code, Some(1));
-    let text = finding(&report, "pinned_carriers")["text"]
+    let text = report_finding(&report, "pinned_carriers")["text"]
         .as_str()
         .unwrap();
     assert!(text.contains("all 2 carriers are pinned"), "{text}");
     // JDK 21's does not: it says so instead of guessing, and exits 0.
     let (code, report) = json(&["--from-file", &path("jdk21-pinned.txt")]);
     assert_eq!(code, Some(0));
-    let f = finding(&report, "pinned_carriers");
+    let f = report_finding(&report, "pinned_carriers");
     assert_eq!(f["problem"], false);
     assert!(f["text"].as_str().unwrap().contains("pass"), "{f}");
     // An unmounted owner: never "released between samples".
     let (code, report) = json(&["--from-file", &path("jdk25-vthread-owner.txt")]);
     assert_eq!(code, Some(1));
-    let text = finding(&report, "monitor_chain")["text"].as_str().unwrap();
+    let text = report_finding(&report, "monitor_chain")["text"]
+        .as_str()
+        .unwrap();
     assert!(text.contains("likely a virtual thread"), "{text}");
     assert!(!text.contains("released between samples"), "{text}");
     assert!(!text.contains("Take another dump"), "{text}");
@@ -316,7 +309,7 @@ fn saved_pinned_dumps() {
         &path("jdk25-vthread-owner.json"),
     ]);
     assert_eq!(
-        finding(&report, "monitor_chain")["owner"]["name"],
+        report_finding(&report, "monitor_chain")["owner"]["name"],
         "vthread-owner"
     );
 }

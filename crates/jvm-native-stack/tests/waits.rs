@@ -6,30 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::harness::{fixture_default, fixtures, jnstack, thread_names, Jvm};
-
-fn json(args: &[&str]) -> (Option<i32>, Value) {
-    let out = jnstack().arg("--json").args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "jnstack {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        out.status.code(),
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}")),
-    )
-}
-
-fn findings<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == kind)
-        .collect()
-}
+use crate::harness::{findings_of, fixture_default, fixtures, json_report, thread_names, Jvm};
 
 /// The names of the report's threads whose name starts with `prefix`.
 fn named(report: &Value, prefix: &str) -> BTreeSet<String> {
@@ -42,7 +19,7 @@ fn named(report: &Value, prefix: &str) -> BTreeSet<String> {
 
 /// The idle pool is told apart, and is no problem.
 fn check_idle_pool(report: &Value) {
-    let idle = findings(report, "idle_pool");
+    let idle = findings_of(report, "idle_pool");
     assert_eq!(idle.len(), 1, "{:#}", report["findings"]);
     assert_eq!(idle[0]["problem"], false);
     let workers: BTreeSet<String> = thread_names(&idle[0]["threads"])
@@ -56,7 +33,7 @@ fn check_idle_pool(report: &Value) {
 /// The semaphore's waiters, its likely holders (in read(), each named once) and exit 1.
 fn check_semaphore(code: Option<i32>, report: &Value, live: bool) {
     assert_eq!(code, Some(1), "starvation is a problem");
-    let starved = findings(report, "starvation");
+    let starved = findings_of(report, "starvation");
     assert_eq!(starved.len(), 1, "{:#}", report["findings"]);
     let f = starved[0];
     assert!(f["lock"]["class"]
@@ -96,7 +73,7 @@ fn check_semaphore(code: Option<i32>, report: &Value, live: bool) {
 
 fn check_rwlock(code: Option<i32>, report: &Value) {
     assert_eq!(code, Some(1));
-    let starved = findings(report, "starvation");
+    let starved = findings_of(report, "starvation");
     assert_eq!(starved.len(), 1, "{:#}", report["findings"]);
     let f = starved[0];
     let waiters: BTreeSet<&str> = thread_names(&f["threads"]).into_iter().collect();
@@ -116,7 +93,7 @@ fn check_rwlock(code: Option<i32>, report: &Value) {
 #[test]
 fn semaphore_starvation_live() {
     let jvm = Jvm::start_class(fixture_default(), &[], "Waits", &["semaphore"], "request-0");
-    let (code, report) = json(&[&jvm.pid.to_string(), "--no-gdb"]);
+    let (code, report) = json_report(&[&jvm.pid.to_string(), "--no-gdb"]);
     check_semaphore(code, &report, true);
     jvm.assert_running_and_answering();
 }
@@ -130,9 +107,9 @@ fn read_write_lock_starvation_live() {
         &["rwlock"],
         "report-reader",
     );
-    let (code, report) = json(&[&jvm.pid.to_string(), "--no-gdb"]);
+    let (code, report) = json_report(&[&jvm.pid.to_string(), "--no-gdb"]);
     check_rwlock(code, &report);
-    let text = findings(&report, "starvation")[0]["text"]
+    let text = findings_of(&report, "starvation")[0]["text"]
         .as_str()
         .unwrap()
         .to_string();
@@ -144,9 +121,9 @@ fn read_write_lock_starvation_live() {
 fn saved_starvation_dumps() {
     let dumps = fixtures().join("dumps");
     let file = |n: &str| dumps.join(n).display().to_string();
-    let (code, report) = json(&["--from-file", &file("jdk17-semaphore.txt")]);
+    let (code, report) = json_report(&["--from-file", &file("jdk17-semaphore.txt")]);
     check_semaphore(code, &report, false);
-    let (code, report) = json(&["--from-file", &file("jdk17-rwlock.txt")]);
+    let (code, report) = json_report(&["--from-file", &file("jdk17-rwlock.txt")]);
     check_rwlock(code, &report);
 }
 
@@ -159,9 +136,9 @@ fn latch_and_future_starvation_live() {
         &["latch"],
         "latch-waiter-0",
     );
-    let (code, report) = json(&[&jvm.pid.to_string(), "--no-gdb"]);
+    let (code, report) = json_report(&[&jvm.pid.to_string(), "--no-gdb"]);
     assert_eq!(code, Some(1));
-    let starved = findings(&report, "starvation");
+    let starved = findings_of(&report, "starvation");
     assert_eq!(starved.len(), 2, "{:#}", report["findings"]);
     for (prefix, class, advice) in [
         (

@@ -526,6 +526,39 @@ pub fn thread_names(threads: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// Runs `jnstack --json ARGS`, asserts it exited 0 or 1, and returns the exit code and report.
+pub fn json_report(args: &[&str]) -> (Option<i32>, Value) {
+    let out = jnstack().arg("--json").args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "jnstack {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code(),
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}")),
+    )
+}
+
+/// Every finding of `kind` in a `--json` report.
+pub fn findings_of<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in report: {report}"))
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .collect()
+}
+
+/// The first finding of `kind` in a `--json` report.
+pub fn report_finding<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    findings_of(report, kind)
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("no {kind} finding in {}", report["findings"]))
+}
+
 /// The thread called `name` in a `--json` report.
 pub fn report_thread<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["threads"]
