@@ -34,10 +34,6 @@ impl Exit {
             Exit::Ok
         }
     }
-
-    /// One line for `--help`: the contract in words.
-    pub const HELP: &'static str =
-        "Exit status: 0 ok, 1 a problem was found, 2 error, 130 interrupted.";
 }
 
 impl From<Exit> for ExitCode {

@@ -16,7 +16,7 @@
 //!     match output::stdout_bytes(b"report\n") {
 //!         Ok(_) => Exit::Ok.into(),
 //!         Err(e) => {
-//!             output::error("tool", &format!("cannot write to stdout: {e}"));
+//!             output::line("tool", &format!("cannot write to stdout: {e}"));
 //!             Exit::Error.into()
 //!         }
 //!     }

@@ -1,8 +1,8 @@
 //! Output that never panics. `println!`/`eprintln!` panic when their stream is gone (`| head`,
 //! `2>&1 | head -c1`, a dropped SSH session), and a panic skips whatever a tool does on its way
 //! out. Data goes to stdout through [`stdout_bytes`] or a [`StdoutWriter`]; a reader that went
-//! away ends the run quietly (status 0). Messages go to stderr through [`line()`], [`warn`],
-//! [`error`]; a failed stderr write is ignored — there is nowhere left to say it.
+//! away ends the run quietly (status 0). Messages go to stderr through [`line()`] and [`warn`];
+//! a failed stderr write is ignored — there is nowhere left to say it.
 use std::io::{self, Write};
 
 /// What became of data written to stdout.
@@ -44,7 +44,8 @@ pub fn is_broken_pipe(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// A buffered stdout for reports written piece by piece; errors come back as `io::Error`
+/// A buffered stdout for reports written piece by piece (flushed on drop, errors ignored,
+/// as `BufWriter` does: call `flush` to see them); errors come back as `io::Error`
 /// (use [`delivered`] or [`is_broken_pipe`] to tell a closed pipe apart).
 pub struct StdoutWriter(io::BufWriter<io::StdoutLock<'static>>);
 
@@ -73,13 +74,6 @@ impl Write for StdoutWriter {
     }
 }
 
-impl Drop for StdoutWriter {
-    fn drop(&mut self) {
-        // BufWriter's own drop flushes too and ignores errors; do it here so the intent shows.
-        let _ = self.0.flush();
-    }
-}
-
 /// Writes text to stderr as it is (a prompt, a rendered clap message), ignoring errors.
 pub fn text(msg: &str) {
     let mut e = io::stderr().lock();
@@ -95,12 +89,6 @@ pub fn line(tool: &str, msg: &str) {
 /// Writes `tool: warning: msg` to stderr, ignoring errors.
 pub fn warn(tool: &str, msg: &str) {
     line(tool, &format!("warning: {msg}"));
-}
-
-/// Writes an error line, `tool: msg` (the form scripts already match), to stderr, ignoring
-/// errors.
-pub fn error(tool: &str, msg: &str) {
-    line(tool, msg);
 }
 
 #[cfg(test)]

@@ -75,11 +75,11 @@ fn main() -> ExitCode {
             if matches!(e.downcast_ref::<Error>(), Some(Error::Interrupted))
                 || cancel.load(Ordering::SeqCst)
             {
-                output::error(TOOL, "interrupted");
+                output::line(TOOL, "interrupted");
                 return Exit::Interrupted.into();
             }
             // Errors may quote jstack's or gdb's output.
-            output::error(TOOL, &report::sanitize(&format!("{e:#}")));
+            output::line(TOOL, &report::sanitize(&format!("{e:#}")));
             Exit::Error.into()
         }
     }

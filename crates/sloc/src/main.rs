@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         // The reader of stdout went away (`sloc | head`): not an error.
         Err(e) if output::is_broken_pipe(e.as_ref()) => Exit::Ok.into(),
         Err(e) => {
-            output::error(TOOL, &format!("{e:#}"));
+            output::line(TOOL, &format!("{e:#}"));
             Exit::Error.into()
         }
     }

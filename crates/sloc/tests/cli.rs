@@ -161,14 +161,7 @@ fn legacy_prints_the_blog_posts_lines_with_code_counts() {
 #[test]
 fn sort_orders_by_the_chosen_column() {
     let d = small_tree();
-    let names = |args: &[&str]| -> Vec<String> {
-        d.json(args)["languages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["name"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let names = |args: &[&str]| d.language_names(args);
     assert_eq!(names(&["--sort", "language"]), ["C", "C Header", "Python"]);
     assert_eq!(names(&["--sort", "comments"]), ["C", "C Header", "Python"]);
     assert_eq!(names(&["--sort", "lines"]), ["C", "C Header", "Python"]);
@@ -963,14 +956,7 @@ fn every_readme_example_runs_as_written() {
 #[test]
 fn type_and_exclude_type_choose_languages() {
     let d = small_tree();
-    let names = |args: &[&str]| -> Vec<String> {
-        d.json(args)["languages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["name"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let names = |args: &[&str]| d.language_names(args);
     assert_eq!(names(&["-t", "c"]), ["C"]);
     assert_eq!(names(&["-t", "C", "--type", "PYTHON"]), ["C", "Python"]);
     assert_eq!(names(&["-t", "C Header,Python"]), ["C Header", "Python"]);

@@ -55,6 +55,16 @@ impl Dir {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     }
+
+    /// The languages of `sloc --format json ARGS`, in report order.
+    pub fn language_names(&self, args: &[&str]) -> Vec<String> {
+        self.json(args)["languages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_string())
+            .collect()
+    }
 }
 
 /// The row of language `name` in a JSON report, if any.
