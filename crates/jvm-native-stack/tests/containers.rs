@@ -85,11 +85,19 @@ fn spawn(mut cmd: Command, jvm_is_child: bool) -> Spawned {
     Spawned { pid, _outer: outer }
 }
 
-/// A fresh directory outside /tmp (the container gets a /tmp of its own).
+/// A fresh directory outside /tmp (the container gets a /tmp of its own): cargo's target
+/// directory, unless the checkout itself is under /tmp (a CI runner's, `mktemp -d`), which
+/// the container's /tmp would hide.
 fn work_dir() -> tempfile::TempDir {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let base = if target.starts_with("/tmp") {
+        Path::new("/var/tmp")
+    } else {
+        target
+    };
     tempfile::Builder::new()
         .prefix("jnstack-containers-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .tempdir_in(base)
         .unwrap()
 }
 
