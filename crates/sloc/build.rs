@@ -61,6 +61,21 @@ fn main() {
             panic!("shared extension `{ext}` has no other language to be told apart from");
         }
     }
+    // An embedded language must be one of ours: a typo would silently count nothing as it.
+    let names: std::collections::BTreeSet<&str> =
+        all.values().map(|r| r.output_as.as_str()).collect();
+    for raw in all.values() {
+        for e in &raw.embedded {
+            for lang in std::iter::once(&e.language).chain(e.languages.values()) {
+                if !names.contains(lang.as_str()) {
+                    panic!(
+                        "{}: <{}> embeds \"{lang}\", which no syntax file names",
+                        raw.output_as, e.tag
+                    );
+                }
+            }
+        }
+    }
     let mut out = String::from("/// The built-in languages, generated from `syntaxes/*.json`.\npub static BUILTINS: &[Builtin] = &[\n");
     for (key, raw) in &all {
         emit(&mut out, key, raw);
@@ -162,13 +177,33 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         })
         .collect();
     let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+    let embedded: Vec<String> = raw
+        .embedded
+        .iter()
+        .map(|e| {
+            let values: Vec<String> = e
+                .languages
+                .iter()
+                .map(|(v, l)| format!("({v:?}, {l:?})"))
+                .collect();
+            format!(
+                "BuiltinEmbed {{ tag: {:?}, language: {:?}, attributes: {}, languages: &[{}], \
+                 nested: {} }}",
+                e.tag,
+                e.language,
+                strs(&e.attributes),
+                values.join(", "),
+                e.nested
+            )
+        })
+        .collect();
     let _ = writeln!(
         out,
         "    Builtin {{ key: {key:?}, output_as: {:?}, other_extns: {}, whole_line: {}, blocks: {}, \
          nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, heredocs: {}, doc_strings: {}, line_blocks: {}, \
          code_escape: {:?}, code_tokens: {}, block_scalars: {}, quote_like: {}, substitutions: {}, \
          regex_after: {}, filenames: {}, shebangs: {}, \
-         shared_extns: {}, content_hints: {} }},",
+         shared_extns: {}, content_hints: {}, embedded: &[{}] }},",
         raw.output_as,
         strs(&lower(&raw.other_extns)),
         strs(&line),
@@ -191,5 +226,6 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         strs(&raw.shebangs),
         strs(&lower(&raw.shared_extns)),
         strs(&raw.content_hints),
+        embedded.join(", "),
     );
 }

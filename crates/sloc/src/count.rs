@@ -230,15 +230,22 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
 /// Lines per [`LineKind`], as the hot loop sums them: a local array the compiler keeps in
 /// registers (summing into a `Counts` behind a reference cost 5% more instructions).
 #[derive(Default)]
-struct Tally([u64; 3]);
+pub(crate) struct Tally([u64; 3]);
 
 impl Tally {
     #[inline(always)]
-    fn add(&mut self, kind: LineKind) {
+    pub(crate) fn add(&mut self, kind: LineKind) {
         self.0[kind as usize] += 1;
     }
 
-    fn counts(&self) -> Counts {
+    /// Adds `other`'s lines.
+    pub(crate) fn merge(&mut self, other: &Tally) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    pub(crate) fn counts(&self) -> Counts {
         let [blanks, code, comments] = self.0;
         Counts {
             lines: blanks + code + comments,
@@ -271,17 +278,17 @@ pub fn classify_lines(lang: &Language, bytes: &[u8], each: impl FnMut(LineKind))
 }
 
 /// The UTF-8 byte-order mark, which is no part of the first line.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The scanner's state between two lines: all that carries over from one chunk of a streamed
 /// file to the next (the state machine's [`State`] and [`Scratch`], and a summary of the lines
 /// already gone for the one look back, a doc string's).
-struct Scanner<'l> {
+pub(crate) struct Scanner<'l> {
     lang: &'l Language,
     state: State,
     scratch: Scratch,
     /// Where the chunk being scanned starts in the text (the BOM excluded).
-    base: u64,
+    pub(crate) base: u64,
     /// What the lines before that chunk say to [`continues_expression`].
     history: Lookback,
     /// Whether the language has doc strings, the only reason to keep `history`.
@@ -289,7 +296,7 @@ struct Scanner<'l> {
 }
 
 impl<'l> Scanner<'l> {
-    fn new(lang: &'l Language) -> Scanner<'l> {
+    pub(crate) fn new(lang: &'l Language) -> Scanner<'l> {
         Scanner {
             lang,
             state: State::Normal,
@@ -307,7 +314,12 @@ impl<'l> Scanner<'l> {
     /// text's last part, which may end without a newline. `ahead` reads the text after them
     /// for a here-document's terminator.
     #[inline(always)]
-    fn scan(&mut self, bytes: &[u8], ahead: &mut dyn Ahead, mut each: impl FnMut(LineKind)) {
+    pub(crate) fn scan(
+        &mut self,
+        bytes: &[u8],
+        ahead: &mut dyn Ahead,
+        mut each: impl FnMut(LineKind),
+    ) {
         let lang = self.lang;
         // Where the next important syntax starts, searched lazily: only from a line that begins
         // outside comments and strings, so matches inside comments and the rest of an already
@@ -360,8 +372,13 @@ impl<'l> Scanner<'l> {
         self.state = state;
     }
 
+    /// Whether the scanner is between tokens, outside every comment, string and bracket.
+    pub(crate) fn is_normal(&self) -> bool {
+        self.state == State::Normal && self.scratch.frames.is_empty()
+    }
+
     /// Moves past `bytes`, scanned whole lines that are about to be dropped.
-    fn advance(&mut self, bytes: &[u8]) {
+    pub(crate) fn advance(&mut self, bytes: &[u8]) {
         self.base += bytes.len() as u64;
         if self.docs {
             self.history = lookback(self.lang, bytes).then(self.history);
@@ -382,14 +399,14 @@ struct Around<'b, 'a> {
 }
 
 /// The here-document terminators of the text from some point on.
-trait Ahead {
+pub(crate) trait Ahead {
     /// For every word that stands alone on a line (as [`ends_heredoc`] allows) at or after
     /// offset `from` of the text (a line's start), where the last such line starts.
     fn terminators(&mut self, from: u64) -> HashMap<Box<[u8]>, u64>;
 }
 
 /// A text that is all in memory.
-struct Slice<'t>(&'t [u8]);
+pub(crate) struct Slice<'t>(pub(crate) &'t [u8]);
 
 impl Ahead for Slice<'_> {
     fn terminators(&mut self, from: u64) -> HashMap<Box<[u8]>, u64> {
@@ -480,7 +497,7 @@ pub fn count_stream<S: Read>(
 /// Calls `each` with the text read from `r` (after the `head` bytes already in `buf`) in runs
 /// of whole lines, `chunk` bytes read at a time, then with what is left after the last newline
 /// and `true`. A line longer than a chunk is carried until its end is read.
-fn for_each_lines(
+pub(crate) fn for_each_lines(
     mut r: impl Read,
     buf: &mut Vec<u8>,
     head: usize,
@@ -517,11 +534,27 @@ fn for_each_lines(
 }
 
 /// [`Ahead`] for a streamed text: reads it again, the first time a terminator is looked for.
-struct Reread<F> {
+pub(crate) struct Reread<F> {
     reopen: F,
     chunk: usize,
     /// Why reading it again failed, reported when the count ends.
     error: Option<io::Error>,
+}
+
+impl<F> Reread<F> {
+    /// Reads the text again with `reopen`, `chunk` bytes at a time.
+    pub(crate) fn new(reopen: F, chunk: usize) -> Reread<F> {
+        Reread {
+            reopen,
+            chunk,
+            error: None,
+        }
+    }
+
+    /// Why reading the text again failed, if it did.
+    pub(crate) fn into_error(self) -> Option<io::Error> {
+        self.error
+    }
 }
 
 impl<S: Read, F: FnMut() -> io::Result<S>> Ahead for Reread<F> {
@@ -553,7 +586,7 @@ impl<S: Read, F: FnMut() -> io::Result<S>> Ahead for Reread<F> {
 }
 
 /// Whitespace within a line (everything [`is_ws`] accepts but the newline).
-fn is_inline_ws(b: u8) -> bool {
+pub(crate) fn is_inline_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
 }
 

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod count;
+pub mod embed;
 pub mod error;
 pub mod language;
 pub mod output;

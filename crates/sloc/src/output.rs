@@ -52,6 +52,18 @@ fn write_table(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
             n(lang.comments),
             n(lang.blanks),
         ]);
+        // Embedded languages under their file language, as tokei shows them: part of its
+        // lines, not added again to the total.
+        for c in &lang.children {
+            table.add_row([
+                format!(" |- {}", for_terminal(&c.name)),
+                n(c.files),
+                n(c.lines),
+                n(c.code),
+                n(c.comments),
+                n(c.blanks),
+            ]);
+        }
         for f in lang.reports.iter().flatten() {
             table.add_row([
                 format!("  {}", for_terminal(&f.path)),

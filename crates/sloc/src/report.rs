@@ -59,6 +59,27 @@ pub struct LanguageRow {
     /// Per-file rows, with `--by-file` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reports: Option<Vec<FileRow>>,
+    /// The languages embedded in these files (`<script>` in HTML), whose lines are part of
+    /// this row's; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChildRow>,
+}
+
+/// An embedded language's lines within one language's files (the JSON `children` items).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChildRow {
+    /// Language name.
+    pub name: String,
+    /// Files holding some of it.
+    pub files: u64,
+    /// All its lines.
+    pub lines: u64,
+    /// Code lines.
+    pub code: u64,
+    /// Comment lines.
+    pub comments: u64,
+    /// Blank lines.
+    pub blanks: u64,
 }
 
 /// The totals row (the JSON `total` object).
@@ -89,7 +110,8 @@ impl Summary {
     /// Builds the rows: languages sharing a name (a `-c` entry named like a built-in) are merged,
     /// languages without files are left out, rows are sorted by `sort` (ties by name).
     pub fn new(langs: &Languages, tally: Tally, by_file: bool, sort: SortKey) -> Summary {
-        let mut merged: BTreeMap<String, (u64, Counts, Vec<FileRow>)> = BTreeMap::new();
+        type Children = BTreeMap<String, (u64, Counts)>;
+        let mut merged: BTreeMap<String, (u64, Counts, Vec<FileRow>, Children)> = BTreeMap::new();
         for (i, t) in tally.per_language.into_iter().enumerate() {
             if t.files == 0 {
                 continue;
@@ -97,6 +119,11 @@ impl Summary {
             let entry = merged.entry(langs.name(i).to_string()).or_default();
             entry.0 += t.files;
             entry.1 += t.counts;
+            for (lang, c) in t.children {
+                let child = entry.3.entry(langs.name(lang).to_string()).or_default();
+                child.0 += c.files;
+                child.1 += c.counts;
+            }
             entry.2.extend(t.reports.into_iter().map(|r| FileRow {
                 path: r.path.to_string_lossy().into_owned(),
                 lines: r.counts.lines,
@@ -108,7 +135,7 @@ impl Summary {
         let mut total = TotalRow::default();
         let mut languages: Vec<LanguageRow> = merged
             .into_iter()
-            .map(|(name, (files, c, mut reports))| {
+            .map(|(name, (files, c, mut reports, children))| {
                 total.files += files;
                 total.lines += c.lines;
                 total.code += c.code;
@@ -123,6 +150,17 @@ impl Summary {
                     comments: c.comments,
                     blanks: c.blanks,
                     reports: by_file.then_some(reports),
+                    children: children
+                        .into_iter()
+                        .map(|(name, (files, c))| ChildRow {
+                            name,
+                            files,
+                            lines: c.lines,
+                            code: c.code,
+                            comments: c.comments,
+                            blanks: c.blanks,
+                        })
+                        .collect(),
                 }
             })
             .collect();
@@ -135,6 +173,21 @@ impl Summary {
             SortKey::Blanks => r.blanks,
         };
         languages.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name)));
+        let child_key = |r: &ChildRow| match sort {
+            SortKey::Language => 0,
+            SortKey::Files => r.files,
+            SortKey::Lines => r.lines,
+            SortKey::Code => r.code,
+            SortKey::Comments => r.comments,
+            SortKey::Blanks => r.blanks,
+        };
+        for l in &mut languages {
+            l.children.sort_by(|a, b| {
+                child_key(b)
+                    .cmp(&child_key(a))
+                    .then_with(|| a.name.cmp(&b.name))
+            });
+        }
         Summary { languages, total }
     }
 }

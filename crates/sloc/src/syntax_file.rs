@@ -101,6 +101,32 @@ pub struct RawSyntax {
     /// that starts, after its indentation, with one of these (`@interface`, `:- module`).
     #[serde(default)]
     pub content_hints: Vec<String>,
+    /// Elements whose content is another language (HTML's `<script>` and `<style>`, Vue's
+    /// `<template>`): counted with that language's rules and reported as its child.
+    #[serde(default)]
+    pub embedded: Vec<RawEmbed>,
+}
+
+/// An element whose content is counted in another language: `<tag …>` to `</tag>`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmbed {
+    /// The element's name (`script`), matched in any case.
+    pub tag: String,
+    /// The content's language when no attribute names another (an `output_as` name).
+    pub language: String,
+    /// Attributes that may name the content's language, the first one present deciding
+    /// (`["lang", "type"]`).
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    /// Attribute values (any case) and the languages they name (`"ts": "TypeScript"`). A value
+    /// not listed makes the content opaque: its lines are the parent's code.
+    #[serde(default)]
+    pub languages: BTreeMap<String, String>,
+    /// Whether the element nests inside itself (Vue's `<template v-if>`), so that only the
+    /// matching end tag ends it.
+    #[serde(default)]
+    pub nested: bool,
 }
 
 /// A string literal's delimiters.
@@ -292,6 +318,33 @@ impl RawSyntax {
         for s in self.line_blocks.iter().map(|(s, _)| s) {
             if s.starts_with(char::is_whitespace) {
                 return bad("line_blocks", "has a marker starting with whitespace");
+            }
+        }
+        for e in &self.embedded {
+            let name_ok = |n: &str| {
+                !n.is_empty()
+                    && n.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b))
+            };
+            if !name_ok(&e.tag) {
+                return bad(
+                    "embedded",
+                    &format!(
+                        "has the tag \"{}\": write an element name without `<` or `>` \
+                         (\"script\")",
+                        e.tag
+                    ),
+                );
+            }
+            if e.language.trim().is_empty() || e.languages.values().any(|l| l.trim().is_empty()) {
+                return bad("embedded", "names an empty language");
+            }
+            if !e.attributes.iter().all(|a| name_ok(a)) || e.languages.keys().any(String::is_empty)
+            {
+                return bad(
+                    "embedded",
+                    "has an empty or malformed attribute name or value",
+                );
             }
         }
         Ok(())

@@ -5,7 +5,7 @@
 //! threads finish, so the hot path takes no lock (except the dedup set for files that can be
 //! reached twice).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -15,9 +15,8 @@ use std::sync::Mutex;
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use crate::count::{
-    count, count_stream, decode_utf16, is_binary, utf16_mark, Counts, Utf16Reader, STREAM_CHUNK,
-};
+use crate::count::{decode_utf16, is_binary, utf16_mark, Counts, Utf16Reader, STREAM_CHUNK};
+use crate::embed::{self, FileCounts};
 use crate::error::SlocError;
 use crate::language::{Languages, NO_HINT};
 
@@ -62,6 +61,48 @@ pub struct LanguageTotals {
     pub counts: Counts,
     /// Per-file counts, when asked for.
     pub reports: Vec<FileReport>,
+    /// The lines of embedded languages in these files (part of `counts`), by language index.
+    pub children: BTreeMap<usize, ChildTotals>,
+}
+
+/// One embedded language's lines within one language's files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChildTotals {
+    /// Files with some of it.
+    pub files: u64,
+    /// Its lines.
+    pub counts: Counts,
+}
+
+impl LanguageTotals {
+    /// Adds one file.
+    fn add(&mut self, file: &FileCounts, path: Option<&Path>) {
+        self.files += 1;
+        self.counts += file.counts;
+        for &(lang, counts) in &file.children {
+            let child = self.children.entry(lang).or_default();
+            child.files += 1;
+            child.counts += counts;
+        }
+        if let Some(path) = path {
+            self.reports.push(FileReport {
+                path: path.to_path_buf(),
+                counts: file.counts,
+            });
+        }
+    }
+
+    /// Adds another thread's totals.
+    fn merge(&mut self, part: LanguageTotals) {
+        self.files += part.files;
+        self.counts += part.counts;
+        self.reports.extend(part.reports);
+        for (lang, c) in part.children {
+            let child = self.children.entry(lang).or_default();
+            child.files += c.files;
+            child.counts += c.counts;
+        }
+    }
 }
 
 /// The result of a walk: totals indexed like [`Languages`] and the warnings to show.
@@ -180,24 +221,15 @@ pub fn walk(langs: &Languages, opts: &WalkOptions) -> Result<Tally, SlocError> {
     };
     for local in done {
         for (total, part) in tally.per_language.iter_mut().zip(local.per_language) {
-            total.files += part.files;
-            total.counts += part.counts;
-            total.reports.extend(part.reports);
+            total.merge(part);
         }
         tally.warnings.extend(local.warnings);
         tally.not_counted.extend(local.not_counted);
     }
     let seen = shared.seen.into_inner().unwrap_or_else(|p| p.into_inner());
     for linked in seen.into_values() {
-        let total = &mut tally.per_language[linked.lang];
-        total.files += 1;
-        total.counts += linked.counts;
-        if opts.by_file {
-            total.reports.push(FileReport {
-                path: linked.path,
-                counts: linked.counts,
-            });
-        }
+        let path = opts.by_file.then_some(linked.path.as_path());
+        tally.per_language[linked.lang].add(&linked.counts, path);
     }
     for t in &mut tally.per_language {
         t.reports.sort_by(|a, b| a.path.cmp(&b.path));
@@ -224,7 +256,7 @@ struct Shared<'a> {
 struct Linked {
     path: PathBuf,
     lang: usize,
-    counts: Counts,
+    counts: FileCounts,
 }
 
 /// What one walker thread counted.
@@ -385,9 +417,8 @@ impl Local<'_, '_> {
         if !shared.kept(lang) {
             return Ok(Some(EXCLUDED_TYPE));
         }
-        let syntax = shared.langs.get(lang);
         let counts = if whole {
-            count(syntax, text)
+            embed::count_any(shared.langs, lang, text)
         } else if let Some(little) = utf16_mark(&self.buf) {
             let utf16 = || {
                 Ok(Utf16Reader::new(
@@ -398,7 +429,8 @@ impl Local<'_, '_> {
                     little,
                 ))
             };
-            count_stream(syntax, &mut self.buf, 0, utf16()?, utf16, STREAM_CHUNK)?
+            let (langs, buf) = (shared.langs, &mut self.buf);
+            embed::count_any_stream(langs, lang, buf, 0, utf16()?, utf16, STREAM_CHUNK)?
         } else {
             let head = self.buf.len();
             let reopen = || {
@@ -407,21 +439,15 @@ impl Local<'_, '_> {
                     pos: 0,
                 })
             };
-            count_stream(syntax, &mut self.buf, head, &file, reopen, STREAM_CHUNK)?
+            let (langs, buf) = (shared.langs, &mut self.buf);
+            embed::count_any_stream(langs, lang, buf, head, &file, reopen, STREAM_CHUNK)?
         };
         if let Some(key) = linked {
             self.record(key, path, lang, counts);
             return Ok(None);
         }
-        let totals = &mut self.part.per_language[lang];
-        totals.files += 1;
-        totals.counts += counts;
-        if shared.by_file {
-            totals.reports.push(FileReport {
-                path: path.to_path_buf(),
-                counts,
-            });
-        }
+        let path = shared.by_file.then_some(path);
+        self.part.per_language[lang].add(&counts, path);
         Ok(None)
     }
 
@@ -432,7 +458,7 @@ impl Local<'_, '_> {
     }
 
     /// Keeps `path` as the name of file `key` if it is the smallest seen.
-    fn record(&self, key: (u64, u64), path: &Path, lang: usize, counts: Counts) {
+    fn record(&self, key: (u64, u64), path: &Path, lang: usize, counts: FileCounts) {
         let mut seen = self.shared.seen.lock().unwrap_or_else(|p| p.into_inner());
         let linked = Linked {
             path: path.to_path_buf(),

@@ -1,5 +1,7 @@
 //! The fixture corpus: every file in `tests/data` states its own expected counts on one of its
-//! first lines (`N lines N code N comments N blanks`), worked out by hand. Each file is also
+//! first lines (`N lines N code N comments N blanks`), worked out by hand; a file with embedded
+//! languages also states each child's lines after the word `embedded` (`embedded: JavaScript
+//! N lines N code N comments N blanks, CSS …`), in the first six lines. Each file is also
 //! checked with CRLF line ends, with a UTF-8 BOM and without its final newline, which must not
 //! change anything.
 
@@ -7,32 +9,60 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use sloc::embed::count_any;
 use sloc::{count, Counts, Languages};
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
+/// The words of a line, punctuation dropped.
+fn words(line: &str) -> Vec<&str> {
+    line.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Counts from `[l, "lines", c, "code", m, "comments", b, "blanks"]`.
+fn counts_of(w: &[&str]) -> Option<Counts> {
+    match w {
+        [l, "lines", c, "code", m, "comments", b, "blanks"] => Some(Counts {
+            lines: l.parse().ok()?,
+            code: c.parse().ok()?,
+            comments: m.parse().ok()?,
+            blanks: b.parse().ok()?,
+        }),
+        _ => None,
+    }
+}
+
+/// The children's expected lines: `Name N lines … blanks` after the word `embedded`.
+fn expected_children(bytes: &[u8]) -> Vec<(String, Counts)> {
+    let text = String::from_utf8_lossy(bytes);
+    let head: Vec<&str> = text.lines().take(6).flat_map(words).collect();
+    let Some(start) = head.iter().position(|w| *w == "embedded") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut i = start + 1;
+    while i + 9 <= head.len() {
+        match counts_of(&head[i + 1..i + 9]) {
+            Some(c) => {
+                out.push((head[i].to_string(), c));
+                i += 9;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
 /// Finds `N lines N code N comments N blanks` in the first three lines.
 fn expected(bytes: &[u8]) -> Option<Counts> {
     let text = String::from_utf8_lossy(bytes);
-    for line in text.lines().take(3) {
-        let words: Vec<&str> = line
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect();
-        for w in words.windows(8) {
-            if let [l, "lines", c, "code", m, "comments", b, "blanks"] = w {
-                return Some(Counts {
-                    lines: l.parse().ok()?,
-                    code: c.parse().ok()?,
-                    comments: m.parse().ok()?,
-                    blanks: b.parse().ok()?,
-                });
-            }
-        }
-    }
-    None
+    text.lines()
+        .take(3)
+        .find_map(|line| words(line).windows(8).find_map(counts_of))
 }
 
 fn language_of(langs: &Languages, path: &Path, bytes: &[u8]) -> usize {
@@ -54,8 +84,30 @@ fn check_fixture(name: &str) {
         "{name}: the header does not add up"
     );
     let langs = Languages::builtin();
-    let lang = langs.get(language_of(&langs, &path, &bytes));
-    assert_eq!(count(lang, &bytes), want, "{name} ({})", lang.name);
+    let idx = language_of(&langs, &path, &bytes);
+    let lang = langs.get(idx);
+    let want_children = expected_children(&bytes);
+    // Children by name, in the order the header gives them.
+    let counted = |bytes: &[u8]| {
+        let got = count_any(&langs, idx, bytes);
+        let mut children: Vec<(String, Counts)> = got
+            .children
+            .iter()
+            .map(|&(l, c)| (langs.name(l).to_string(), c))
+            .collect();
+        children.sort_by_key(|(n, _)| {
+            want_children
+                .iter()
+                .position(|(w, _)| w == n)
+                .unwrap_or(usize::MAX)
+        });
+        (got.counts, children)
+    };
+    let want_all = (want, want_children.clone());
+    assert_eq!(counted(&bytes), want_all, "{name} ({})", lang.name);
+    if langs.embeds(idx).is_none() {
+        assert_eq!(count(lang, &bytes), want, "{name} ({})", lang.name);
+    }
 
     let crlf: Vec<u8> = bytes
         .iter()
@@ -67,16 +119,16 @@ fn check_fixture(name: &str) {
             }
         })
         .collect();
-    assert_eq!(count(lang, &crlf), want, "{name} with CRLF line ends");
+    assert_eq!(counted(&crlf), want_all, "{name} with CRLF line ends");
     let mut bom = b"\xEF\xBB\xBF".to_vec();
     bom.extend_from_slice(&bytes);
-    assert_eq!(count(lang, &bom), want, "{name} with a UTF-8 BOM");
+    assert_eq!(counted(&bom), want_all, "{name} with a UTF-8 BOM");
     let trimmed = bytes
         .strip_suffix(b"\n")
         .expect("fixtures end with a newline");
     assert_eq!(
-        count(lang, trimmed),
-        want,
+        counted(trimmed),
+        want_all,
         "{name} without its final newline"
     );
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::disallowed_macros)]
 
 mod cli;
+mod embed;
 mod fixtures;
 mod props;
 mod python_tokenize;
