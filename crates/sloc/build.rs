@@ -203,7 +203,7 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
          nested: {}, word_comments: {}, strings: &[{}], raw_strings: {}, delimited_raw_strings: {}, heredocs: {}, doc_strings: {}, line_blocks: {}, \
          code_escape: {:?}, code_tokens: {}, block_scalars: {}, quote_like: {}, substitutions: {}, \
          regex_after: {}, filenames: {}, shebangs: {}, \
-         shared_extns: {}, content_hints: {}, embedded: &[{}] }},",
+         shared_extns: {}, content_hints: {}, embedded: &[{}], fences: {} }},",
         raw.output_as,
         strs(&lower(&raw.other_extns)),
         strs(&line),
@@ -227,5 +227,6 @@ fn emit(out: &mut String, key: &str, raw: &RawSyntax) {
         strs(&lower(&raw.shared_extns)),
         strs(&raw.content_hints),
         embedded.join(", "),
+        strs(&raw.fences),
     );
 }

@@ -26,6 +26,8 @@ use crate::syntax_file::RawEmbed;
 #[derive(Debug)]
 pub struct EmbedSet {
     rules: Vec<Rule>,
+    /// Fenced code blocks' fence characters and their least length (Markdown's ``` and ~~~).
+    fences: Vec<(u8, usize)>,
     /// Finds `<tag` for every rule, in any case; the pattern number is the rule's.
     opens: AhoCorasick,
 }
@@ -53,6 +55,7 @@ impl EmbedSet {
     /// missing.
     pub fn compile(
         raw: &[RawEmbed],
+        fences: &[String],
         find: impl Fn(&str) -> Option<usize>,
     ) -> Result<EmbedSet, String> {
         let lang = |name: &str| {
@@ -95,6 +98,7 @@ impl EmbedSet {
         }
         Ok(EmbedSet {
             rules,
+            fences: fences.iter().map(|f| (f.as_bytes()[0], f.len())).collect(),
             opens: searcher(&opens)?,
         })
     }
@@ -164,6 +168,40 @@ fn attribute<'a>(attrs: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     None
 }
 
+/// A fenced code block's opening line (CommonMark: up to three spaces, then three or more of
+/// the same fence character; after backticks, an info string without one): the fence, its
+/// length and the info string.
+fn fence_opener<'a>(line: &'a [u8], fences: &[(u8, usize)]) -> Option<(u8, usize, &'a [u8])> {
+    let indent = line.iter().take_while(|&&b| b == b' ').count();
+    if indent > 3 {
+        return None;
+    }
+    let text = &line[indent..];
+    let &(fence, min) = fences.iter().find(|(f, _)| text.first() == Some(f))?;
+    let len = text.iter().take_while(|&&b| b == fence).count();
+    let info = &text[len..];
+    (len >= min && !(fence == b'`' && info.contains(&b'`'))).then_some((fence, len, info))
+}
+
+/// Where the line that closes a block fenced by `len` times `fence` starts in `text`: up to
+/// three spaces, at least as many of the fence, then only whitespace.
+fn next_fence_end(text: &[u8], fence: u8, len: usize) -> Option<usize> {
+    let mut start = 0;
+    while start < text.len() {
+        let end = memchr(b'\n', &text[start..]).map_or(text.len(), |n| start + n);
+        let line = &text[start..end];
+        let indent = line.iter().take_while(|&&b| b == b' ').count();
+        if indent <= 3 {
+            let n = line[indent..].iter().take_while(|&&b| b == fence).count();
+            if n >= len && is_blank(&line[indent + n..]) {
+                return Some(start);
+            }
+        }
+        start = end + 1;
+    }
+    None
+}
+
 /// Whether `b`, right after `<tag` or `</tag`, ends the element name (`<scripts>` is another
 /// element); the end of the text ends it too.
 fn ends_name(b: Option<&u8>) -> bool {
@@ -181,6 +219,12 @@ enum Mode {
         /// The quote an attribute value is open in.
         quote: Option<u8>,
         attrs: Vec<u8>,
+    },
+    /// Inside a fenced code block opened by `len` times `fence`; its content in `lang`.
+    Fence {
+        fence: u8,
+        len: usize,
+        lang: Option<usize>,
     },
     /// Inside an element of `rule`, `depth` deep; its content in `lang`, `None` when opaque.
     Child {
@@ -257,7 +301,45 @@ impl<'l> Embedded<'l> {
             let rest = &bytes[pos..];
             // The next line that needs a look of its own; the lines before it are one run.
             let special = match self.mode {
-                Mode::Parent => self.next_open(rest),
+                Mode::Parent => {
+                    let tag = self.next_open(rest);
+                    match self
+                        .next_fence(rest)
+                        .filter(|&f| tag.is_none_or(|t| f <= t))
+                    {
+                        // A fence line: the lines before it are the parent's, and so is it,
+                        // unless the parent's state (an open `<!--`) says it is no fence.
+                        Some(f) => {
+                            if f > 0 {
+                                self.run(&rest[..f], pos as u64, ahead);
+                            }
+                            let end = memchr(b'\n', &rest[f..]).map_or(rest.len(), |k| f + k);
+                            if self.parent.is_normal() {
+                                self.mode = self.open_fence(&rest[f..end]);
+                                self.all.add(LineKind::Code);
+                            } else {
+                                let line = &rest[f..(end + 1).min(rest.len())];
+                                self.run(line, (pos + f) as u64, ahead);
+                            }
+                            pos += end + 1;
+                            continue;
+                        }
+                        None => tag,
+                    }
+                }
+                Mode::Fence { fence, len, .. } => match next_fence_end(rest, fence, len) {
+                    Some(f) => {
+                        if f > 0 {
+                            self.run(&rest[..f], pos as u64, ahead);
+                        }
+                        self.all.add(LineKind::Code);
+                        self.child = None;
+                        self.mode = Mode::Parent;
+                        pos += memchr(b'\n', &rest[f..]).map_or(rest.len(), |k| f + k) + 1;
+                        continue;
+                    }
+                    None => None,
+                },
                 Mode::Tag { .. } => Some(0),
                 Mode::Child { rule, depth, .. } => {
                     let found = self.next_end(rule, depth, rest);
@@ -292,6 +374,43 @@ impl<'l> Embedded<'l> {
             pos += line_end + 1;
         }
         self.offset += bytes.len() as u64;
+    }
+
+    /// Where the next line that opens a fenced code block starts in `text`.
+    fn next_fence(&self, text: &[u8]) -> Option<usize> {
+        let (a, b) = match self.set.fences.as_slice() {
+            [] => return None,
+            [(a, _)] => (*a, *a),
+            [(a, _), (b, _), ..] => (*a, *b),
+        };
+        let mut from = 0;
+        while let Some(k) = memchr::memchr2(a, b, &text[from..]) {
+            let at = from + k;
+            let start = memrchr(b'\n', &text[..at]).map_or(0, |n| n + 1);
+            let end = memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
+            if fence_opener(&text[start..end], &self.set.fences).is_some() {
+                return Some(start);
+            }
+            from = end.max(at + 1);
+            if from >= text.len() {
+                break;
+            }
+        }
+        None
+    }
+
+    /// The mode a fence line opens: its info string's first word names the language.
+    fn open_fence(&mut self, line: &[u8]) -> Mode {
+        let Some((fence, len, info)) = fence_opener(line, &self.set.fences) else {
+            return Mode::Parent;
+        };
+        let word = info
+            .split(|b| b.is_ascii_whitespace() || matches!(b, b',' | b'{' | b'}'))
+            .find(|w| !w.is_empty())
+            .and_then(|w| std::str::from_utf8(w).ok());
+        let lang = word.and_then(|w| self.langs.for_info_string(w));
+        self.child = lang.map(|l| Scanner::new(self.langs.get(l)));
+        Mode::Fence { fence, len, lang }
     }
 
     /// Where the next `<tag` of any rule starts in `text` (a candidate: a comment may hide it).
@@ -329,6 +448,9 @@ impl<'l> Embedded<'l> {
         match self.mode {
             Mode::Child {
                 lang: Some(lang), ..
+            }
+            | Mode::Fence {
+                lang: Some(lang), ..
             } => {
                 let mut tally = Tally::default();
                 if let Some(child) = self.child.as_mut() {
@@ -339,7 +461,7 @@ impl<'l> Embedded<'l> {
                 self.all.merge(&tally);
                 self.child_tally(lang).merge(&tally);
             }
-            Mode::Child { lang: None, .. } | Mode::Tag { .. } => {
+            Mode::Child { lang: None, .. } | Mode::Fence { lang: None, .. } | Mode::Tag { .. } => {
                 for line in lines.split_inclusive(|&b| b == b'\n') {
                     self.all.add(plain(line));
                 }
@@ -430,6 +552,11 @@ impl<'l> Embedded<'l> {
                         lang,
                         depth: 1,
                     };
+                }
+                fence @ Mode::Fence { .. } => {
+                    // Fence lines are handled in `scan`; a fence never reaches here.
+                    self.mode = fence;
+                    break;
                 }
                 Mode::Child { rule, lang, depth } => {
                     let e = match self.next_end(rule, depth, rest) {
@@ -571,6 +698,28 @@ mod tests {
         );
         assert_eq!(attribute(b"", b"lang"), None);
         assert_eq!(attribute(b" = = lang", b"lang"), None);
+    }
+
+    #[test]
+    fn fences_follow_commonmark() {
+        let f = [(b'`', 3), (b'~', 3)];
+        assert_eq!(fence_opener(b"```rust", &f), Some((b'`', 3, &b"rust"[..])));
+        assert_eq!(
+            fence_opener(b"   ~~~~ py x", &f),
+            Some((b'~', 4, &b" py x"[..]))
+        );
+        assert_eq!(
+            fence_opener(b"    ```", &f),
+            None,
+            "indented code, not a fence"
+        );
+        assert_eq!(fence_opener(b"``", &f), None);
+        assert_eq!(fence_opener(b"```a`b", &f), None, "inline code");
+        assert_eq!(fence_opener(b"~~~a`b", &f).map(|(c, ..)| c), Some(b'~'));
+        let text = b"x\n``\n ```` \n```\n";
+        assert_eq!(next_fence_end(text, b'`', 4), Some(5));
+        assert_eq!(next_fence_end(text, b'`', 5), None);
+        assert_eq!(next_fence_end(b"~~~\n", b'`', 3), None);
     }
 
     #[test]

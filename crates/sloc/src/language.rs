@@ -62,6 +62,8 @@ pub struct Builtin {
     pub content_hints: &'static [&'static str],
     /// Elements whose content is another language.
     pub embedded: &'static [BuiltinEmbed],
+    /// Fenced code blocks' fences.
+    pub fences: &'static [&'static str],
 }
 
 /// A built-in embedded element.
@@ -162,6 +164,7 @@ impl Builtin {
                     nested: e.nested,
                 })
                 .collect(),
+            fences: own(self.fences),
         }
     }
 }
@@ -580,12 +583,12 @@ impl Languages {
             }
         }
         for (i, origin) in origins.iter().enumerate() {
-            let embedded = &set.raws[i].embedded;
-            if embedded.is_empty() {
+            let (embedded, fences) = (&set.raws[i].embedded, &set.raws[i].fences);
+            if embedded.is_empty() && fences.is_empty() {
                 set.embeds.push(None);
                 continue;
             }
-            let compiled = EmbedSet::compile(embedded, |name| set.by_name(name));
+            let compiled = EmbedSet::compile(embedded, fences, |name| set.by_name(name));
             match (compiled, origin) {
                 (Ok(e), _) => set.embeds.push(Some(e)),
                 (Err(reason), Some((path, key))) => {
@@ -658,6 +661,20 @@ impl Languages {
                 .iter()
                 .rposition(|r| r.output_as.eq_ignore_ascii_case(name))
         })
+    }
+
+    /// The language a fenced code block's info string names (`rust`, `py`, `c++`,
+    /// `Dockerfile`): by name, then extension, then file name, in any case.
+    pub fn for_info_string(&self, word: &str) -> Option<usize> {
+        let lower = word.to_ascii_lowercase();
+        self.by_name(word)
+            .or_else(|| self.by_ext.get(&lower).copied())
+            .or_else(|| {
+                self.by_filename
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(word))
+                    .map(|(_, &i)| i)
+            })
     }
 
     /// The embedded elements of language number `i`, if it has any.

@@ -105,6 +105,10 @@ pub struct RawSyntax {
     /// `<template>`): counted with that language's rules and reported as its child.
     #[serde(default)]
     pub embedded: Vec<RawEmbed>,
+    /// Fences of fenced code blocks (Markdown's "```" and "~~~", each its least length): the
+    /// block's info string (```` ```rust ````) names the language its lines are counted in.
+    #[serde(default)]
+    pub fences: Vec<String>,
 }
 
 /// An element whose content is counted in another language: `<tag …>` to `</tag>`.
@@ -318,6 +322,17 @@ impl RawSyntax {
         for s in self.line_blocks.iter().map(|(s, _)| s) {
             if s.starts_with(char::is_whitespace) {
                 return bad("line_blocks", "has a marker starting with whitespace");
+            }
+        }
+        for f in &self.fences {
+            let first = f.bytes().next();
+            if !first.is_some_and(|c| c.is_ascii_punctuation() && f.bytes().all(|b| b == c)) {
+                return bad(
+                    "fences",
+                    &format!(
+                        "has \"{f}\": a fence is one punctuation character repeated (\"```\")"
+                    ),
+                );
             }
         }
         for e in &self.embedded {

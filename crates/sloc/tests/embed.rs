@@ -73,6 +73,11 @@ fn page() -> impl Strategy<Value = Vec<u8>> {
         b"</i18n>",
         b"<script src=\"a.js\"/>",
         b"<script type=\"x-unknown\">",
+        b"```",
+        b"```rust",
+        b"~~~py",
+        b"   ````",
+        b"    ```",
         b"<!--",
         b"-->",
         b"/*",
@@ -90,6 +95,20 @@ fn page() -> impl Strategy<Value = Vec<u8>> {
         b"\xEF\xBB\xBF",
     ]);
     prop::collection::vec(atoms, 0..150).prop_map(|v| v.concat())
+}
+
+/// Markdown's fenced code blocks: a block's content, any text of its language's markers,
+/// counts exactly as that text does as a file of the language its info string names.
+fn fenced() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
+    (
+        content(),
+        prop::sample::select(vec![&b"```"[..], b"~~~", b"````"]),
+    )
+        .prop_map(|(c, f)| {
+            // Content lines that look like a closing fence would end the block early.
+            let c: Vec<u8> = c.into_iter().filter(|&b| b != b'`' && b != b'~').collect();
+            (c, f.to_vec())
+        })
 }
 
 fn streamed(lang: usize, text: &[u8], chunk: usize, head: usize) -> FileCounts {
@@ -130,9 +149,25 @@ proptest! {
     }
 
     #[test]
+    fn a_fenced_blocks_content_counts_as_a_file_of_its_language((js, fence) in fenced()) {
+        let mut md = b"# Title\n\ntext\n".to_vec();
+        md.extend_from_slice(&fence);
+        md.extend_from_slice(b"javascript title=\"a.js\"\n");
+        md.extend_from_slice(&js);
+        if !js.is_empty() && !js.ends_with(b"\n") {
+            md.push(b'\n');
+        }
+        md.extend_from_slice(&fence);
+        md.extend_from_slice(b"\nmore text\n");
+        let got = count_any(langs(), index_of("Markdown"), &md);
+        prop_assert_eq!(child(&got, "JavaScript"), count(langs().get(index_of("JavaScript")), &js));
+        prop_assert_eq!(got.counts.lines, child(&got, "JavaScript").lines + 6);
+    }
+
+    #[test]
     fn streamed_pages_count_as_whole_ones(
         text in page(),
-        lang in prop::sample::select(vec!["HTML", "Vue", "Svelte"]),
+        lang in prop::sample::select(vec!["HTML", "Vue", "Svelte", "Markdown"]),
         chunk in 1usize..=48,
         head in 0usize..=64,
     ) {
