@@ -30,6 +30,10 @@ pub struct Cli {
     /// Also report every file (table, json, csv).
     #[arg(long)]
     pub by_file: bool,
+    /// Do not show embedded languages (<script> in HTML, ```rust in Markdown) as children; their
+    /// lines stay in their files' language either way.
+    #[arg(short = 'C', long)]
+    pub compact: bool,
     /// Column to sort languages by (numbers: largest first).
     #[arg(short = 's', long, value_enum, default_value_t = SortKey::Code)]
     pub sort: SortKey,
@@ -83,6 +87,8 @@ pub struct Config {
     pub format: Format,
     /// Sort column.
     pub sort: SortKey,
+    /// Leave out the embedded languages' rows.
+    pub compact: bool,
     /// Only list the languages.
     pub list_languages: bool,
     /// Only print a man page or completions.
@@ -133,6 +139,7 @@ impl Config {
             walk,
             format: cli.format,
             sort: cli.sort,
+            compact: cli.compact,
             list_languages: cli.languages,
             generate: cli.generate,
         })

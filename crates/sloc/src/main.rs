@@ -51,7 +51,13 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     for note in std::mem::take(&mut tally.not_counted) {
         output::warn(TOOL, &for_terminal(&note));
     }
-    let summary = Summary::new(&config.languages, tally, config.walk.by_file, config.sort);
+    let mut summary = Summary::new(&config.languages, tally, config.walk.by_file, config.sort);
+    if config.compact {
+        summary
+            .languages
+            .iter_mut()
+            .for_each(|l| l.children.clear());
+    }
     let written = sloc::output::write(&mut out, &summary, config.format).and_then(|()| out.flush());
     if output::delivered(written).context("writing the report")? == Delivered::ReaderGone {
         return Ok(Exit::Ok);

@@ -231,6 +231,18 @@ fn json_and_table_show_children_inside_their_languages_lines() {
         .find(|l| l.trim_start().starts_with("Total"))
         .unwrap();
     assert_eq!(row_numbers(total), [3, 13, 11, 1, 1]);
+
+    // --compact: the same rows and totals, no children.
+    let compact = d.json(&["--compact"]);
+    assert!(compact["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l.get("children").is_none()));
+    assert_eq!(nums(lang(&compact, "Vue").unwrap()), [1, 8, 6, 1, 1]);
+    assert_eq!(nums(&compact["total"]), nums(&json["total"]));
+    let out = d.sloc().arg("-C").assert().success();
+    assert!(!String::from_utf8_lossy(&out.get_output().stdout).contains("|-"));
 }
 
 #[test]
