@@ -30,7 +30,7 @@ pub struct Cli {
     /// Also report every file (table, json, csv).
     #[arg(long)]
     pub by_file: bool,
-    /// Do not show embedded languages (<script> in HTML, ```rust in Markdown) as children; their
+    /// Do not show embedded languages (an HTML script, a Markdown code block) as children; their
     /// lines stay in their files' language either way.
     #[arg(short = 'C', long)]
     pub compact: bool,
