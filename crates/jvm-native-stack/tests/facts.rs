@@ -224,7 +224,20 @@ fn check_child(fixture: &Fixture) {
         (syscall_of(pid, pid) == Some("write")).then_some(pid)
     })
     .expect("the child never blocked in write()");
-    let (code, report, seen) = json(&[&jvm.pid.to_string(), "--no-gdb"]);
+    // The child may block before its starter has returned from `start()` into `waitFor()`
+    // (seen on a loaded machine): children are followed only for a thread in `waitFor()`, so
+    // wait for the report to show that thread there.
+    let in_wait_for = |report: &Value| {
+        report["threads"].as_array().is_some_and(|ts| {
+            ts.iter()
+                .any(|t| t["name"] == "tool-runner" && t.to_string().contains("waitFor"))
+        })
+    };
+    let (code, report, seen) = wait_until(Duration::from_secs(60), || {
+        let got = json(&[&jvm.pid.to_string(), "--no-gdb"]);
+        in_wait_for(&got.1).then_some(got)
+    })
+    .expect("tool-runner never showed in Process.waitFor()");
     assert_eq!(code, Some(1), "a child blocked on a full pipe is a problem");
     let children = report["children"].as_array().unwrap();
     assert_eq!(children.len(), 1, "{children:?}");
