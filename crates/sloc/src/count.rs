@@ -17,7 +17,7 @@
 //! doc string, here-document...), the interpolation frames, and a summary (`Lookback`) of the
 //! lines a doc string looks back at. The one rule that looks ahead, a here-document marker's
 //! terminator, reads the file a second time (once per file, only if it has such a marker).
-//! A line longer than [`long_line`] (1 MiB) is not held whole either: it is read in pieces of a
+//! A line longer than [`long_line`] (1.1 MiB) is not held whole either: it is read in pieces of a
 //! chunk, each with [`REACH`] bytes of the line either side, and the state machine reads the
 //! pieces in turn, carrying what it found in the line so far (`Progress`); every rule that looks
 //! along a line looks at most `REACH` bytes either way, in whole-file counting too, so the
@@ -528,8 +528,8 @@ pub const STREAM_CHUNK: usize = 256 * 1024;
 /// Counts the lines of a text read from `rest`, in chunks of `chunk` bytes, with memory that
 /// does not grow with it: the counts [`count`] gives for the whole text. `buf` holds the
 /// text's first `head` bytes, already read (the shebang and content probes); it is the read
-/// buffer, and grows to at most [`long_line`]`(chunk)` plus a chunk: a longer line is
-/// classified a piece at a time. `reopen` reads the text again from its start, for a
+/// buffer, and grows to about [`long_line`]`(chunk)` plus a chunk (1.4 MiB for
+/// [`STREAM_CHUNK`]) whatever the text's lines: a longer line is classified a piece at a time. `reopen` reads the text again from its start, for a
 /// here-document's terminator (once per file, only for a here-document).
 pub fn count_stream<S: Read>(
     lang: &Language,
@@ -610,8 +610,8 @@ struct LongRun {
 /// Calls `each` with the text read from `r` (after the `head` bytes already in `buf`, a UTF-8
 /// byte-order mark left out) in runs of whole lines, `chunk` bytes read at a time, then with
 /// what is left after the last newline and `true`. A line longer than [`long_line`]`(chunk)`
-/// is handed out in pieces, each with [`REACH`] bytes of the line either side, so `buf` never
-/// holds more than that length and a chunk.
+/// is handed out in pieces, each with [`REACH`] bytes of the line either side, so `buf` holds
+/// about that length and a chunk at most.
 fn for_each_lines(
     mut r: impl Read,
     buf: &mut Vec<u8>,

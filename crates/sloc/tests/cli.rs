@@ -653,6 +653,7 @@ fn non_utf8_names() -> (Dir, [&'static [u8]; 4]) {
 #[test]
 fn non_utf8_file_names_stay_distinct_in_every_format() {
     use base64::Engine as _;
+    use std::os::unix::ffi::OsStrExt;
     let (d, names) = non_utf8_names();
     let stdout = |args: &[&str]| {
         let out = d.sloc().args(args).output().unwrap();
@@ -721,6 +722,12 @@ fn non_utf8_file_names_stay_distinct_in_every_format() {
     assert_eq!(utf8["path"], "./a\\xFF.c");
     let not_utf8 = reports.iter().find(|r| r["lines"] == 1).unwrap();
     assert_eq!(not_utf8["path"]["bytes"], "Li9h/y5j");
+    // Warnings name such files as the text formats do.
+    let odd = std::ffi::OsStr::from_bytes(b"x\xFE.zz");
+    std::fs::write(d.path().join(odd), "text\n").unwrap();
+    let out = d.sloc().arg(odd).output();
+    let stderr = String::from_utf8(out.unwrap().stderr).unwrap();
+    assert!(stderr.contains(r"x\xFE.zz: not counted"), "{stderr}");
 }
 
 #[test]
