@@ -429,11 +429,17 @@ impl<'l> Scanner<'l> {
         };
         self.base += (piece.offset + piece.to) as u64 + 1;
         if self.docs && kind != LineKind::Blank {
-            // As `lookback` reads a line longer than `REACH`: no operand.
-            self.history = Lookback::Found {
-                lines: 1,
-                continues: false,
+            // As `lookback` reads a line longer than `REACH`: its last `REACH` bytes, which the
+            // last piece has (it holds `REACH` bytes before it, and the line is longer).
+            let tail = &piece.bytes[piece.to.saturating_sub(REACH)..piece.to];
+            let this = match continues_after(self.lang, tail) {
+                Some(continues) => Lookback::Found {
+                    lines: 1,
+                    continues,
+                },
+                None => Lookback::Open { lines: 1 },
             };
+            self.history = this.then(self.history);
         }
         *line = Progress::default();
         Some(kind)
@@ -1425,30 +1431,34 @@ fn lookback(lang: &Language, before: &[u8]) -> Lookback {
         };
         rest = &rest[..=end];
         let line_start = memrchr(b'\n', rest).map_or(0, |k| k + 1);
-        // A line longer than `REACH` settles it, as no operand: a streamed file does not hold
-        // one that long whole to read it.
+        // Of a line longer than `REACH`, its last `REACH` bytes are read: a streamed file
+        // does not hold more of it.
         let line_end = memchr(b'\n', &before[end..]).map_or(before.len(), |k| end + k);
-        if line_end - line_start > REACH {
-            return Lookback::Found {
-                lines,
-                continues: false,
-            };
-        }
-        match last_code(lang, &rest[line_start..]) {
-            LastCode::Nothing | LastCode::OnlyStrings => {}
-            LastCode::Byte(b) => {
-                let continues = matches!(
-                    b,
-                    b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
-                );
-                return Lookback::Found { lines, continues };
-            }
+        let line = match line_end - line_start > REACH {
+            true => &before[line_end - REACH..line_end],
+            false => &rest[line_start..],
+        };
+        if let Some(continues) = continues_after(lang, line) {
+            return Lookback::Found { lines, continues };
         }
         rest = &rest[..line_start];
     }
     Lookback::Found {
         lines: LOOKBACK + 1,
         continues: false,
+    }
+}
+
+/// Whether a line with code continues an expression (its last byte of code opens a bracket,
+/// separates items, assigns or is a binary operator or `\\`); `None`: it has no code but
+/// strings, if any, so the line before it settles it.
+fn continues_after(lang: &Language, line: &[u8]) -> Option<bool> {
+    match last_code(lang, line) {
+        LastCode::Nothing | LastCode::OnlyStrings => None,
+        LastCode::Byte(b) => Some(matches!(
+            b,
+            b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
+        )),
     }
 }
 

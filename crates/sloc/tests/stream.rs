@@ -272,6 +272,9 @@ fn rules_that_look_along_a_line_count_the_same_in_pieces() {
     assert_eq!(kinds("C++", cases[2].1(near)), [1, 1, 0]);
     assert_eq!(kinds("Batch", cases[3].1(near)), [0, 2, 0]);
     assert_eq!(kinds("YAML", cases[4].1(near)), [3, 0, 0]);
+    // A Python argument after a line longer than `REACH` that ends in `,` is no doc string.
+    let python = cases.iter().find(|c| c.0 == "Python").unwrap();
+    assert_eq!(kinds("Python", python.1(2 * REACH)), [2, 0, 0]);
 }
 
 /// One line of hundreds of megabytes (minified code; a comment) is read in pieces: peak RSS
