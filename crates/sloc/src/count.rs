@@ -878,6 +878,10 @@ fn classify_plain(lang: &Language, rest: &[u8]) -> LineKind {
     }
 }
 
+/// How deep interpolations nest (`` `${`${…`` ``): beyond, an interpolation's opener is text in
+/// its string, so a file of nothing but openers takes no more memory than others.
+pub const MAX_FRAMES: usize = 1024;
+
 /// An interpolation being read: the code inside string `idx`'s `${`, `depth` brackets deep.
 #[derive(Debug, Clone, Copy)]
 struct Frame {
@@ -1239,6 +1243,9 @@ fn classify_part(
                 if let Some(it) = interp.filter(|it| has_prefix(&line[i..], &it.open)) {
                     if it.open.len() == 1 && line.get(i + 1) == Some(&it.open[0]) {
                         i += 2; // `{{` in C# and Python: a literal brace.
+                    } else if scratch.frames.len() == MAX_FRAMES {
+                        // Deeper than any real code nests: text, so memory stays bounded.
+                        i += it.open.len();
                     } else {
                         scratch.frames.push(Frame { idx, depth: 1 });
                         *state = State::Normal;

@@ -340,3 +340,44 @@ fn a_single_line_of_hundreds_of_megabytes_is_counted_in_bounded_memory() {
         std::fs::remove_file(&path).unwrap();
     }
 }
+
+/// Interpolations nested deeper than `MAX_FRAMES` (a 15 MB line of nothing but `` `${ ``) take
+/// no memory per level: peak RSS stays under 64 MB (a frame per level took 16 bytes, 80 MB
+/// here); below that depth they nest as before, whole and in pieces alike.
+#[test]
+fn interpolations_nested_without_end_take_bounded_memory() {
+    use sloc::count::MAX_FRAMES;
+    let langs = Languages::builtin();
+    let js = (0..langs.len())
+        .find(|&i| langs.name(i) == "JavaScript")
+        .unwrap();
+    let js = langs.get(js);
+    // Nested to the limit and closed again: the comment after is a comment.
+    let closed = format!(
+        "x = {}{};\n// c\n",
+        "`${".repeat(MAX_FRAMES),
+        "}`".repeat(MAX_FRAMES)
+    );
+    let want = Counts {
+        lines: 2,
+        code: 1,
+        comments: 1,
+        blanks: 0,
+    };
+    assert_eq!(count(js, closed.as_bytes()), want);
+    assert_eq!(streamed(js, closed.as_bytes(), 7), want);
+    let dir = Dir::new();
+    let path = dir.path().join("deep.js");
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(&path).unwrap());
+    out.write_all(b"x = ").unwrap();
+    let block = "`${".repeat((1 << 20) / 3);
+    for _ in 0..15 {
+        out.write_all(block.as_bytes()).unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    let (report, peak) = sloc_with_peak(&dir, &["deep.js"]);
+    let row = lang(&report, "JavaScript").expect("counted as JavaScript");
+    assert_eq!(nums(row), [1, 1, 1, 0, 0]);
+    assert!(peak < 64 << 20, "peak RSS {} MB", peak >> 20);
+}
