@@ -17,6 +17,11 @@
 //! doc string, here-document...), the interpolation frames, and a summary (`Lookback`) of the
 //! lines a doc string looks back at. The one rule that looks ahead, a here-document marker's
 //! terminator, reads the file a second time (once per file, only if it has such a marker).
+//! A line longer than [`long_line`] (1.1 MiB) is not held whole either: it is read in pieces of a
+//! chunk, each with [`REACH`] bytes of the line either side, and the state machine reads the
+//! pieces in turn, carrying what it found in the line so far (`Progress`); every rule that looks
+//! along a line looks at most `REACH` bytes either way, in whole-file counting too, so the
+//! pieces give the whole line's kind.
 
 use std::collections::HashMap;
 use std::ops::AddAssign;
@@ -384,6 +389,78 @@ impl<'l> Scanner<'l> {
             self.history = lookback(self.lang, bytes).then(self.history);
         }
     }
+
+    /// Classifies the next piece of a line too long to hold (the lines before it scanned and
+    /// advanced past), `line` carrying what the pieces before it found; the line's kind after
+    /// its last piece, when the scanner moves past it.
+    pub(crate) fn scan_piece(
+        &mut self,
+        piece: &Piece,
+        ahead: &mut dyn Ahead,
+        line: &mut Progress,
+    ) -> Option<LineKind> {
+        // A whitespace-only line is blank in any state and changes none, as in `scan`: the
+        // state machine starts at the first other byte (blanks before it change nothing).
+        let mut first = false;
+        if !line.started {
+            let span = &piece.bytes[piece.from..piece.to];
+            if let Some(k) = span.iter().position(|&b| !is_inline_ws(b)) {
+                line.started = true;
+                line.i = piece.offset + piece.from + k;
+                first = true;
+            }
+        }
+        if line.started {
+            let part = Part {
+                bytes: piece.bytes,
+                offset: piece.offset,
+                to: piece.to,
+                head: piece.head,
+                first,
+                last: piece.ends_line,
+                blank: false,
+            };
+            let mut around = Around {
+                before: &[],
+                history: self.history,
+                // Any offset after the line's start and up to the next line's: none starts
+                // in between, and the next line's start is not known yet.
+                after: self.base + 1,
+                ahead,
+            };
+            classify_part(
+                self.lang,
+                &part,
+                &mut around,
+                &mut self.state,
+                &mut self.scratch,
+                line,
+            );
+        }
+        if !piece.ends_line {
+            return None;
+        }
+        let kind = match line.started {
+            true => line.kind.unwrap_or(LineKind::Code),
+            false => LineKind::Blank,
+        };
+        self.base += (piece.offset + piece.to) as u64 + 1;
+        if self.docs && kind != LineKind::Blank {
+            // As `lookback` reads a line longer than `REACH`: its last `REACH` bytes, which the
+            // last piece has (it holds `REACH` bytes before it, and the line is longer).
+            let tail = &piece.bytes[piece.to.saturating_sub(REACH)..piece.to];
+            let this = match continues_after(self.lang, tail) {
+                Some(continues) => Lookback::Found {
+                    lines: 1,
+                    continues,
+                },
+                None => Lookback::Open { lines: 1 },
+            };
+            self.history = this.then(self.history);
+        }
+        *line = Progress::default();
+        Some(kind)
+    }
 }
 
 /// A line's surroundings, for the two rules that look beyond it.
@@ -400,8 +477,8 @@ struct Around<'b, 'a> {
 
 /// The here-document terminators of the text from some point on.
 pub(crate) trait Ahead {
-    /// For every word that stands alone on a line (as [`ends_heredoc`] allows) at or after
-    /// offset `from` of the text (a line's start), where the last such line starts.
+    /// For every word that stands alone on a line (as [`ends_heredoc`] allows) that starts at
+    /// or after offset `from` of the text, where the last such line starts.
     fn terminators(&mut self, from: u64) -> HashMap<Box<[u8]>, u64>;
 }
 
@@ -412,6 +489,7 @@ impl Ahead for Slice<'_> {
     fn terminators(&mut self, from: u64) -> HashMap<Box<[u8]>, u64> {
         let mut index = HashMap::new();
         let from = usize::try_from(from).unwrap_or(usize::MAX);
+        let from = next_line_start(self.0, from);
         index_terminators(
             &mut index,
             self.0.get(from..).unwrap_or_default(),
@@ -421,33 +499,49 @@ impl Ahead for Slice<'_> {
     }
 }
 
+/// The first line start in `text` at or after `from`.
+fn next_line_start(text: &[u8], from: usize) -> usize {
+    match from.checked_sub(1).and_then(|k| text.get(k)) {
+        None | Some(b'\n') => from,
+        Some(_) => {
+            memchr(b'\n', &text[from.min(text.len())..]).map_or(usize::MAX, |k| from + k + 1)
+        }
+    }
+}
+
 /// Adds the lines of `lines` (which starts at offset `at` of the text, at a line's start) that
 /// could end a here-document to `index`.
 fn index_terminators(index: &mut HashMap<Box<[u8]>, u64>, lines: &[u8], mut at: u64) {
     let mut rest = lines;
     while !rest.is_empty() {
         let line = &rest[..memchr(b'\n', rest).unwrap_or(rest.len())];
-        let text = &line[line.iter().take_while(|&&b| is_inline_ws(b)).count()..];
-        let n = text
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
-        if n > 0 && ends_heredoc(line, &text[..n]) {
-            // A later line overwrites an earlier one: the last one is kept.
-            match index.get_mut(&text[..n]) {
-                Some(last) => *last = at,
-                None => {
-                    index.insert(text[..n].into(), at);
-                }
-            }
-        }
+        index_terminator(index, &line[..line.len().min(REACH)], at);
         at += line.len() as u64 + 1;
         rest = rest.get(line.len() + 1..).unwrap_or_default();
     }
 }
 
+/// Adds the line at offset `at` whose first [`REACH`] bytes are `head` to `index` if it could
+/// end a here-document.
+fn index_terminator(index: &mut HashMap<Box<[u8]>, u64>, head: &[u8], at: u64) {
+    let text = &head[head.iter().take_while(|&&b| is_inline_ws(b)).count()..];
+    let n = text
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    if n > 0 && ends_heredoc(head, &text[..n]) {
+        // A later line overwrites an earlier one: the last one is kept.
+        match index.get_mut(&text[..n]) {
+            Some(last) => *last = at,
+            None => {
+                index.insert(text[..n].into(), at);
+            }
+        }
+    }
+}
+
 /// The bytes read per step when a file is streamed, and so the size above which it is: the
-/// memory a file takes is this and its longest line, whatever its size (see [`count_stream`]).
+/// memory a file takes is a few of these, whatever its size and its lines' (see [`count_stream`]).
 /// Why 256 KiB: large enough that a chunk's fixed costs (a `read`, a restarted search, one
 /// look back) vanish, small enough that a thread's buffer stays well under a megabyte; and
 /// 99.7% of the kernel's files are smaller, so they take the unchanged whole-file path (a 1 GiB
@@ -457,8 +551,9 @@ pub const STREAM_CHUNK: usize = 256 * 1024;
 /// Counts the lines of a text read from `rest`, in chunks of `chunk` bytes, with memory that
 /// does not grow with it: the counts [`count`] gives for the whole text. `buf` holds the
 /// text's first `head` bytes, already read (the shebang and content probes); it is the read
-/// buffer, and grows to `chunk` bytes plus the longest line. `reopen` reads the text again from
-/// its start, for a here-document's terminator (once per file, only for a here-document).
+/// buffer, and grows to about [`long_line`]`(chunk)` plus a chunk (1.4 MiB for
+/// [`STREAM_CHUNK`]) whatever the text's lines: a longer line is classified a piece at a time. `reopen` reads the text again from its start, for a
+/// here-document's terminator (once per file, only for a here-document).
 pub fn count_stream<S: Read>(
     lang: &Language,
     buf: &mut Vec<u8>,
@@ -474,18 +569,20 @@ pub fn count_stream<S: Read>(
         chunk,
         error: None,
     };
-    let mut first = true;
-    for_each_lines(rest, buf, head, chunk, |lines, last| {
-        let lines = if std::mem::take(&mut first) {
-            lines.strip_prefix(BOM).unwrap_or(lines)
-        } else {
-            lines
-        };
-        let mut tally = Tally::default();
-        scanner.scan(lines, &mut ahead, |kind| tally.add(kind));
-        counts += tally.counts();
-        if !last {
-            scanner.advance(lines);
+    let mut long = Progress::default();
+    for_each_lines(rest, buf, head, chunk, |run| match run {
+        Run::Lines(lines, last) => {
+            let mut tally = Tally::default();
+            scanner.scan(lines, &mut ahead, |kind| tally.add(kind));
+            counts += tally.counts();
+            if !last {
+                scanner.advance(lines);
+            }
+        }
+        Run::Long(piece) => {
+            if let Some(kind) = scanner.scan_piece(&piece, &mut ahead, &mut long) {
+                counts.add(kind);
+            }
         }
     })?;
     match ahead.error {
@@ -494,28 +591,133 @@ pub fn count_stream<S: Read>(
     }
 }
 
-/// Calls `each` with the text read from `r` (after the `head` bytes already in `buf`) in runs
-/// of whole lines, `chunk` bytes read at a time, then with what is left after the last newline
-/// and `true`. A line longer than a chunk is carried until its end is read.
+/// The length above which [`count_stream`] reads a line in pieces, for reads of `chunk`
+/// bytes: four chunks (1 MiB for [`STREAM_CHUNK`]) and the [`REACH`] either side of a piece.
+pub fn long_line(chunk: usize) -> usize {
+    4 * chunk.max(1) + 2 * REACH
+}
+
+/// What [`for_each_lines`] hands out.
+pub(crate) enum Run<'b> {
+    /// Whole lines, and whether they are the text's last part (which may lack a newline).
+    Lines(&'b [u8], bool),
+    /// The next piece of a line longer than [`long_line`].
+    Long(Piece<'b>),
+}
+
+/// A piece of a long line, with what the rules may see around it.
+pub(crate) struct Piece<'b> {
+    /// The line from [`REACH`] bytes before the piece (or its start) to `REACH` bytes after it
+    /// (or its end).
+    pub(crate) bytes: &'b [u8],
+    /// The piece is `bytes[from..to]`.
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    /// Where `bytes` starts in the line.
+    pub(crate) offset: usize,
+    /// The line's first [`REACH`] bytes.
+    pub(crate) head: &'b [u8],
+    /// Whether the piece ends the line.
+    pub(crate) ends_line: bool,
+}
+
+/// The pieces of a long line being handed out.
+struct LongRun {
+    /// Where the next piece starts in the buffer.
+    from: usize,
+    /// Where the buffer starts in the line.
+    offset: usize,
+    head: Vec<u8>,
+}
+
+/// Calls `each` with the text read from `r` (after the `head` bytes already in `buf`, a UTF-8
+/// byte-order mark left out) in runs of whole lines, `chunk` bytes read at a time, then with
+/// what is left after the last newline and `true`. A line longer than [`long_line`]`(chunk)`
+/// is handed out in pieces, each with [`REACH`] bytes of the line either side, so `buf` holds
+/// about that length and a chunk at most.
 pub(crate) fn for_each_lines(
     mut r: impl Read,
     buf: &mut Vec<u8>,
     head: usize,
     chunk: usize,
-    mut each: impl FnMut(&[u8], bool),
+    mut each: impl FnMut(Run),
 ) -> io::Result<()> {
     let chunk = chunk.max(1);
+    let limit = long_line(chunk);
     let mut filled = head;
-    // Where the search for the last newline starts: the bytes before it have none.
+    let mut bom = true;
+    // Where the search for a newline starts: the bytes before it have none.
     let mut fresh = 0;
+    let mut long: Option<LongRun> = None;
     loop {
-        if let Some(k) = memrchr(b'\n', &buf[fresh..filled]) {
-            let cut = fresh + k + 1;
-            each(&buf[..cut], false);
-            buf.copy_within(cut..filled, 0);
-            filled -= cut;
+        if bom && filled >= BOM.len() {
+            bom = false;
+            if buf.starts_with(BOM) {
+                buf.copy_within(BOM.len()..filled, 0);
+                filled -= BOM.len();
+            }
         }
-        fresh = filled;
+        match &mut long {
+            _ if bom => {}
+            None => {
+                if let Some(k) = memrchr(b'\n', &buf[fresh..filled]) {
+                    let cut = fresh + k + 1;
+                    each(Run::Lines(&buf[..cut], false));
+                    buf.copy_within(cut..filled, 0);
+                    filled -= cut;
+                }
+                fresh = filled;
+                if filled >= limit {
+                    long = Some(LongRun {
+                        from: 0,
+                        offset: 0,
+                        head: buf[..REACH].to_vec(),
+                    });
+                    continue;
+                }
+            }
+            Some(run) => {
+                let lo = run.from.saturating_sub(REACH);
+                if let Some(k) = memchr(b'\n', &buf[fresh..filled]) {
+                    let end = fresh + k;
+                    each(Run::Long(Piece {
+                        bytes: &buf[lo..end],
+                        from: run.from - lo,
+                        to: end - lo,
+                        offset: run.offset + lo,
+                        head: &run.head,
+                        ends_line: true,
+                    }));
+                    buf.copy_within(end + 1..filled, 0);
+                    filled -= end + 1;
+                    fresh = 0;
+                    long = None;
+                    continue;
+                }
+                fresh = filled;
+                let to = filled.saturating_sub(REACH);
+                if to > run.from {
+                    each(Run::Long(Piece {
+                        bytes: &buf[lo..filled],
+                        from: run.from - lo,
+                        to: to - lo,
+                        offset: run.offset + lo,
+                        head: &run.head,
+                        ends_line: false,
+                    }));
+                    run.from = to;
+                }
+                // What no later piece sees goes, a few chunks at a time.
+                let gone = run.from.saturating_sub(REACH);
+                if gone >= 2 * chunk.max(REACH) {
+                    buf.copy_within(gone..filled, 0);
+                    filled -= gone;
+                    fresh -= gone;
+                    run.from -= gone;
+                    run.offset += gone;
+                }
+            }
+        }
         if buf.len() < filled + chunk {
             buf.resize(filled + chunk, 0);
         }
@@ -526,7 +728,19 @@ pub(crate) fn for_each_lines(
             }
         };
         if n == 0 {
-            each(&buf[..filled], true);
+            if let Some(run) = &long {
+                let lo = run.from.saturating_sub(REACH);
+                each(Run::Long(Piece {
+                    bytes: &buf[lo..filled],
+                    from: run.from - lo,
+                    to: filled - lo,
+                    offset: run.offset + lo,
+                    head: &run.head,
+                    ends_line: true,
+                }));
+                filled = 0;
+            }
+            each(Run::Lines(&buf[..filled], true));
             return Ok(());
         }
         filled += n;
@@ -560,22 +774,28 @@ impl<F> Reread<F> {
 impl<S: Read, F: FnMut() -> io::Result<S>> Ahead for Reread<F> {
     fn terminators(&mut self, from: u64) -> HashMap<Box<[u8]>, u64> {
         let mut index = HashMap::new();
+        // Where the run or long line being read starts in the text.
         let mut at = 0;
         let mut buf = Vec::new();
         let read = (self.reopen)().and_then(|r| {
-            for_each_lines(r, &mut buf, 0, self.chunk, |lines, _| {
-                let lines = match at {
-                    0 => lines.strip_prefix(BOM).unwrap_or(lines),
-                    _ => lines,
-                };
-                let len = lines.len() as u64;
-                // The runs are whole lines, so `from` (a line's start) is a line's start in
-                // the run that holds it.
-                if at + len > from {
-                    let skip = usize::try_from(from.saturating_sub(at)).unwrap_or(usize::MAX);
-                    index_terminators(&mut index, &lines[skip..], at.max(from));
+            for_each_lines(r, &mut buf, 0, self.chunk, |run| match run {
+                Run::Lines(lines, _) => {
+                    let len = lines.len() as u64;
+                    if at + len > from {
+                        let skip = usize::try_from(from.saturating_sub(at)).unwrap_or(usize::MAX);
+                        let skip = next_line_start(lines, skip).min(lines.len());
+                        index_terminators(&mut index, &lines[skip..], at + skip as u64);
+                    }
+                    at += len;
                 }
-                at += len;
+                Run::Long(piece) => {
+                    if piece.offset + piece.from == 0 && at >= from {
+                        index_terminator(&mut index, piece.head, at);
+                    }
+                    if piece.ends_line {
+                        at += (piece.offset + piece.to) as u64 + 1;
+                    }
+                }
             })
         });
         if let Err(e) = read {
@@ -681,16 +901,19 @@ fn is_blank(line: &[u8]) -> bool {
 /// by itself, which cost 7% more instructions on the kernel's large headers.
 #[inline(always)]
 fn classify_plain(lang: &Language, rest: &[u8]) -> LineKind {
-    if lang
-        .line_comments
-        .iter()
-        .any(|c| has_prefix(rest, c) || (lang.bare_markers && is_bare_marker(rest, c)))
-    {
+    if lang.line_comments.iter().any(|c| {
+        has_prefix(rest, c)
+            || (lang.bare_markers && is_bare_marker(&rest[..rest.len().min(REACH)], c))
+    }) {
         LineKind::Comment
     } else {
         LineKind::Code
     }
 }
+
+/// How deep interpolations nest (`` `${`${…`` ``): beyond, an interpolation's opener is text in
+/// its string, so a file of nothing but openers takes no more memory than others.
+pub const MAX_FRAMES: usize = 1024;
 
 /// An interpolation being read: the code inside string `idx`'s `${`, `depth` brackets deep.
 #[derive(Debug, Clone, Copy)]
@@ -737,6 +960,15 @@ impl Scratch {
     }
 }
 
+/// How far along a line, either way from the byte being read, the rules that look along it
+/// look: a regex or quote-like literal must close within it, a number, a here-document's word,
+/// a block scalar's key and tail and a bare `REM`'s blanks are read within it, and a line's
+/// indentation and terminator within its first `REACH` bytes; a line longer than it is no
+/// operand to a doc string after it. So a line of any length can be classified a piece at a
+/// time with this much of it on either side (see [`count_stream`]), with the counts of the
+/// whole line. 64 KiB: longer than the longest regex literals of minified JavaScript.
+pub const REACH: usize = 64 * 1024;
+
 /// The byte-level state machine for one line; `state` (and `scratch` with it) carries over to
 /// the next line. `around` is the rest of the file around the line: a doc string looks back at
 /// what precedes it, a here-document must end after it.
@@ -747,53 +979,87 @@ fn classify_full(
     state: &mut State,
     scratch: &mut Scratch,
 ) -> LineKind {
-    if *state == State::Heredoc {
-        if ends_heredoc(line, &scratch.end) {
-            *state = State::Normal;
+    let whole = Part {
+        bytes: line,
+        offset: 0,
+        to: line.len(),
+        head: &line[..line.len().min(REACH)],
+        first: true,
+        last: true,
+        blank: is_blank(line),
+    };
+    let mut progress = Progress::default();
+    classify_part(lang, &whole, around, state, scratch, &mut progress);
+    progress.kind.unwrap_or(LineKind::Code)
+}
+
+/// A line for [`classify_part`]: all of it, or one piece of a line too long to hold.
+struct Part<'b> {
+    /// The piece with up to [`REACH`] bytes of the line on either side (a whole line: itself).
+    bytes: &'b [u8],
+    /// Where `bytes` starts in the line.
+    offset: usize,
+    /// Where the piece ends in `bytes` (it starts where the last one ended).
+    to: usize,
+    /// The line's first [`REACH`] bytes, or all of it if shorter.
+    head: &'b [u8],
+    /// The line's first piece, and its last.
+    first: bool,
+    last: bool,
+    /// Whether the line is whitespace only.
+    blank: bool,
+}
+
+/// What carries from one piece of a line to the next in [`classify_part`].
+#[derive(Default)]
+pub(crate) struct Progress {
+    /// Where the next piece is read from, in the line (a marker may end past a piece's end).
+    i: usize,
+    code: bool,
+    continued: bool,
+    heredoc: bool,
+    scalar: bool,
+    /// The rest of the line is a line comment.
+    rest_ignored: bool,
+    /// A byte that is not blank has been read (pieces of a long line only).
+    started: bool,
+    /// The line's kind, once it is known.
+    kind: Option<LineKind>,
+}
+
+/// [`classify_full`] for one piece of a line: the state machine read from `progress.i` to the
+/// piece's end; the line's kind is in `progress` after its last piece. Every rule looks at
+/// most [`REACH`] bytes either way, so the pieces give what the whole line gives.
+fn classify_part(
+    lang: &Language,
+    part: &Part,
+    around: &mut Around,
+    state: &mut State,
+    scratch: &mut Scratch,
+    progress: &mut Progress,
+) {
+    let head = part.head;
+    if part.first {
+        if let Some(kind) = line_start(lang, part, state, scratch) {
+            progress.kind = Some(kind);
         }
-        return if is_blank(line) {
-            LineKind::Blank
-        } else {
-            LineKind::Code
-        };
     }
-    if let State::Scalar(indent) = *state {
-        if indent_of(line) > indent {
-            return LineKind::Code;
-        }
-        *state = State::Normal;
+    if progress.kind.is_some() {
+        return;
     }
-    if let State::LineBlock(idx) = *state {
-        if line.starts_with(&lang.line_blocks[idx].1) {
-            *state = State::Normal;
-        }
-        return if is_blank(line) {
-            LineKind::Blank
-        } else {
-            LineKind::Comment
-        };
-    }
-    if is_blank(line) {
-        return LineKind::Blank;
-    }
-    if *state == State::Normal {
-        if let Some(idx) = lang
-            .line_blocks
-            .iter()
-            .position(|(s, _)| line.starts_with(s))
-        {
-            *state = State::LineBlock(idx);
-            return LineKind::Comment;
-        }
-    }
-    let mut code = false;
-    let mut continued = false;
-    // A here-document opened on this line: its body starts on the next one.
-    let mut heredoc = false;
-    // A block scalar opened on this line: likewise.
-    let mut scalar = false;
-    let mut i = 0;
-    while i < line.len() {
+    let line = part.bytes;
+    let to = part.to;
+    let Progress {
+        mut code,
+        mut continued,
+        // A here-document opened on this line: its body starts on the next one.
+        mut heredoc,
+        // A block scalar opened on this line: likewise.
+        mut scalar,
+        ..
+    } = *progress;
+    let mut i = progress.i.saturating_sub(part.offset);
+    while i < to && !progress.rest_ignored {
         let b = line[i];
         match *state {
             State::Normal => {
@@ -830,7 +1096,9 @@ fn classify_full(
                 let rest = &line[i..];
                 let found = lang.openers.iter().find(|(p, o)| {
                     has_prefix(rest, p)
-                        || (lang.bare_markers && *o == Opener::Line && is_bare_marker(rest, p))
+                        || (lang.bare_markers
+                            && *o == Opener::Line
+                            && is_bare_marker(&rest[..rest.len().min(REACH)], p))
                 });
                 match found {
                     None => {
@@ -844,7 +1112,7 @@ fn classify_full(
                         code = true;
                         i += 1;
                     }
-                    Some((_, Opener::Line)) => break,
+                    Some((_, Opener::Line)) => progress.rest_ignored = true,
                     Some((p, Opener::Block(idx))) => {
                         *state = State::Block {
                             idx: *idx,
@@ -866,7 +1134,8 @@ fn classify_full(
                     }
                     Some((p, Opener::Str(idx))) => {
                         code = true;
-                        if !(lang.strings[*idx].not_in_number && in_number(&line[..i])) {
+                        let before = &line[i.saturating_sub(REACH)..i];
+                        if !(lang.strings[*idx].not_in_number && in_number(before)) {
                             *state = State::Str(*idx);
                         }
                         i += p.len();
@@ -881,7 +1150,8 @@ fn classify_full(
                     }
                     Some((p, Opener::Scalar)) => {
                         code = true;
-                        scalar = scalar || opens_block_scalar(line, i, p.len());
+                        let (near, at) = reach(line, i);
+                        scalar = scalar || opens_block_scalar(near, at, p.len());
                         i += p.len();
                     }
                     Some((p, Opener::Delimited(idx))) => {
@@ -905,19 +1175,22 @@ fn classify_full(
                     }
                     Some((p, Opener::Quoted(parts))) => {
                         code = true;
-                        i = match quote_like(line, i, p.len(), *parts) {
-                            Quote::Ends(at) => at,
+                        let (near, at) = reach(line, i);
+                        let lo = i - at;
+                        i = match quote_like(near, at, p.len(), *parts) {
+                            Quote::Ends(at) => lo + at,
                             Quote::Open(at, open) => {
                                 *state = open;
-                                at
+                                lo + at
                             }
                             Quote::Not => i + 1,
                         };
                     }
                     Some((_, Opener::Slash)) => {
                         code = true;
-                        i = match regex_end(lang, line, i) {
-                            Some(at) => at,
+                        let (near, at) = reach(line, i);
+                        i = match regex_end(lang, near, at) {
+                            Some(end) => i - at + end,
                             None => i + 1,
                         };
                     }
@@ -926,7 +1199,8 @@ fn classify_full(
                         let at = i + p.len();
                         // `<<<` is a bash here-string, not `<` then a here-document.
                         let doubled = i > 0 && line[i - 1] == p[0];
-                        match heredoc_word(&line[at..]).filter(|_| !doubled && !heredoc) {
+                        let near = &line[at..line.len().min(i + REACH)];
+                        match heredoc_word(near).filter(|_| !doubled && !heredoc) {
                             // Only a marker whose terminator comes later is one (not `x << y`).
                             Some((n, word)) if scratch.heredoc_ends(word, around) => {
                                 scratch.end = word.to_vec();
@@ -941,8 +1215,9 @@ fn classify_full(
             State::Delimited => {
                 code = true;
                 let end = &scratch.end;
-                i = next_candidate(line, i, end[0], None);
-                if i == line.len() {
+                // Searched to the piece's end only: the next piece goes on from there.
+                i = next_candidate(&line[..to], i, end[0], None);
+                if i == to {
                     break;
                 }
                 if has_prefix(&line[i..], end) {
@@ -956,11 +1231,11 @@ fn classify_full(
                 let (open, close) = &lang.blocks[idx];
                 // Jump straight to the next byte that could end (or, nesting, open) a comment.
                 let nest = lang.nested.then_some(open[0]);
-                i = next_candidate(line, i, close[0], nest);
-                let rest = &line[i..];
-                if rest.is_empty() {
+                i = next_candidate(&line[..to], i, close[0], nest);
+                if i == to {
                     break;
                 }
+                let rest = &line[i..];
                 if has_prefix(rest, close) {
                     *state = if depth == 1 {
                         State::Normal
@@ -989,17 +1264,21 @@ fn classify_full(
                     code = true;
                 }
                 let interp = spec.interpolation.as_ref();
+                let piece = &line[..to];
                 i = match interp {
-                    Some(it) => next_of_three(line, i, spec.end[0], it.open[0], spec.escape),
-                    None => next_candidate(line, i, spec.end[0], spec.escape),
+                    Some(it) => next_of_three(piece, i, spec.end[0], it.open[0], spec.escape),
+                    None => next_candidate(piece, i, spec.end[0], spec.escape),
                 };
-                if i == line.len() {
+                if i == to {
                     break;
                 }
                 // Before the escape: Swift's `\(` begins with it.
                 if let Some(it) = interp.filter(|it| has_prefix(&line[i..], &it.open)) {
                     if it.open.len() == 1 && line.get(i + 1) == Some(&it.open[0]) {
                         i += 2; // `{{` in C# and Python: a literal brace.
+                    } else if scratch.frames.len() == MAX_FRAMES {
+                        // Deeper than any real code nests: text, so memory stays bounded.
+                        i += it.open.len();
                     } else {
                         scratch.frames.push(Frame { idx, depth: 1 });
                         *state = State::Normal;
@@ -1023,7 +1302,8 @@ fn classify_full(
                 parts,
             } => {
                 code = true;
-                match quoted_body(line, i, open, close, depth, parts) {
+                let near = &line[..line.len().min(i + REACH)];
+                match quoted_body(near, i, open, close, depth, parts) {
                     Quote::Ends(at) => {
                         *state = State::Normal;
                         i = at;
@@ -1032,11 +1312,19 @@ fn classify_full(
                         *state = more;
                         i = at;
                     }
-                    Quote::Not => break,
+                    Quote::Not => progress.rest_ignored = true,
                 }
             }
-            State::LineBlock(_) | State::Heredoc | State::Scalar(_) => break,
+            State::LineBlock(_) | State::Heredoc | State::Scalar(_) => progress.rest_ignored = true,
         }
+    }
+    progress.i = part.offset + i;
+    progress.code = code;
+    progress.continued = continued;
+    progress.heredoc = heredoc;
+    progress.scalar = scalar;
+    if !part.last {
+        return;
     }
     if let State::Str(idx) = *state {
         if !lang.strings[idx].multiline && !continued {
@@ -1056,16 +1344,74 @@ fn classify_full(
         }
     }
     if scalar && *state == State::Normal {
-        *state = State::Scalar(indent_of(line));
+        *state = State::Scalar(indent_of(head));
     }
     if heredoc && *state == State::Normal {
         *state = State::Heredoc;
     }
-    if code {
+    progress.kind = Some(if code {
         LineKind::Code
     } else {
         LineKind::Comment
+    });
+}
+
+/// The rules for a line's start, which read its first [`REACH`] bytes: the end of a
+/// here-document, a block scalar or a line block, the start of a line block. `Some`: the kind
+/// of the whole line, which the state machine does not read.
+fn line_start(
+    lang: &Language,
+    part: &Part,
+    state: &mut State,
+    scratch: &Scratch,
+) -> Option<LineKind> {
+    let head = part.head;
+    if *state == State::Heredoc {
+        if ends_heredoc(head, &scratch.end) {
+            *state = State::Normal;
+        }
+        return Some(if part.blank {
+            LineKind::Blank
+        } else {
+            LineKind::Code
+        });
     }
+    if let State::Scalar(indent) = *state {
+        if indent_of(head) > indent {
+            return Some(LineKind::Code);
+        }
+        *state = State::Normal;
+    }
+    if let State::LineBlock(idx) = *state {
+        if head.starts_with(&lang.line_blocks[idx].1) {
+            *state = State::Normal;
+        }
+        return Some(if part.blank {
+            LineKind::Blank
+        } else {
+            LineKind::Comment
+        });
+    }
+    if part.blank {
+        return Some(LineKind::Blank);
+    }
+    if *state == State::Normal {
+        if let Some(idx) = lang
+            .line_blocks
+            .iter()
+            .position(|(s, _)| head.starts_with(s))
+        {
+            *state = State::LineBlock(idx);
+            return Some(LineKind::Comment);
+        }
+    }
+    None
+}
+
+/// The bytes of `line` within [`REACH`] of `at`, and where `at` is in them.
+fn reach(line: &[u8], at: usize) -> (&[u8], usize) {
+    let lo = at.saturating_sub(REACH);
+    (&line[lo..line.len().min(at + REACH)], at - lo)
 }
 
 /// How many earlier lines [`continues_expression`] looks through for one with code: comment
@@ -1125,21 +1471,34 @@ fn lookback(lang: &Language, before: &[u8]) -> Lookback {
         };
         rest = &rest[..=end];
         let line_start = memrchr(b'\n', rest).map_or(0, |k| k + 1);
-        match last_code(lang, &rest[line_start..]) {
-            LastCode::Nothing | LastCode::OnlyStrings => {}
-            LastCode::Byte(b) => {
-                let continues = matches!(
-                    b,
-                    b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
-                );
-                return Lookback::Found { lines, continues };
-            }
+        // Of a line longer than `REACH`, its last `REACH` bytes are read: a streamed file
+        // does not hold more of it.
+        let line_end = memchr(b'\n', &before[end..]).map_or(before.len(), |k| end + k);
+        let line = match line_end - line_start > REACH {
+            true => &before[line_end - REACH..line_end],
+            false => &rest[line_start..],
+        };
+        if let Some(continues) = continues_after(lang, line) {
+            return Lookback::Found { lines, continues };
         }
         rest = &rest[..line_start];
     }
     Lookback::Found {
         lines: LOOKBACK + 1,
         continues: false,
+    }
+}
+
+/// Whether a line with code continues an expression (its last byte of code opens a bracket,
+/// separates items, assigns or is a binary operator or `\\`); `None`: it has no code but
+/// strings, if any, so the line before it settles it.
+fn continues_after(lang: &Language, line: &[u8]) -> Option<bool> {
+    match last_code(lang, line) {
+        LastCode::Nothing | LastCode::OnlyStrings => None,
+        LastCode::Byte(b) => Some(matches!(
+            b,
+            b'(' | b'[' | b'{' | b',' | b'=' | b'\\' | b'+' | b'%' | b'|' | b'&'
+        )),
     }
 }
 

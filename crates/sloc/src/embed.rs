@@ -17,7 +17,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use memchr::{memchr, memrchr};
 
 use crate::count::{
-    for_each_lines, is_inline_ws, Ahead, Counts, LineKind, Reread, Scanner, Slice, Tally, BOM,
+    for_each_lines, is_inline_ws, Ahead, Counts, LineKind, Piece, Progress, Reread, Run, Scanner,
+    Slice, Tally, BOM,
 };
 use crate::language::{Language, Languages};
 use crate::syntax_file::RawEmbed;
@@ -253,6 +254,8 @@ pub(crate) struct Embedded<'l> {
     mode: Mode,
     /// Where the part being scanned starts in the text.
     offset: u64,
+    /// What the pieces of a long line so far found.
+    long: Progress,
     all: Tally,
     children: Vec<(usize, Tally)>,
 }
@@ -266,6 +269,7 @@ impl<'l> Embedded<'l> {
             child: None,
             mode: Mode::Parent,
             offset: 0,
+            long: Progress::default(),
             all: Tally::default(),
             children: Vec::new(),
         }
@@ -374,6 +378,36 @@ impl<'l> Embedded<'l> {
             pos += line_end + 1;
         }
         self.offset += bytes.len() as u64;
+    }
+
+    /// Counts a piece of a line longer than [`crate::count::long_line`]: such a line is counted
+    /// whole by whoever owns the line it starts on (the tags on it are not followed), so that
+    /// memory stays bounded.
+    pub(crate) fn long_piece(&mut self, piece: &Piece, ahead: &mut dyn Ahead) {
+        let lang = match self.mode {
+            Mode::Child { lang, .. } | Mode::Fence { lang, .. } => lang,
+            Mode::Parent | Mode::Tag { .. } => None,
+        };
+        let scanner = match (lang, self.child.as_mut()) {
+            (Some(_), Some(child)) => child,
+            _ => &mut self.parent,
+        };
+        let kind = scanner.scan_piece(piece, ahead, &mut self.long);
+        if piece.ends_line {
+            self.offset += (piece.offset + piece.to) as u64 + 1;
+            self.long = Progress::default();
+        }
+        if let Some(kind) = kind {
+            // An opaque element's line is code, as its short lines are.
+            let kind = match self.mode {
+                Mode::Child { lang: None, .. } | Mode::Fence { lang: None, .. } => LineKind::Code,
+                _ => kind,
+            };
+            self.all.add(kind);
+            if let Some(lang) = lang {
+                self.child_tally(lang).add(kind);
+            }
+        }
     }
 
     /// Where the next line that opens a fenced code block starts in `text`.
@@ -666,14 +700,9 @@ pub fn count_any_stream<S: Read>(
     };
     let mut e = Embedded::new(langs, langs.get(lang), set);
     let mut ahead = Reread::new(reopen, chunk);
-    let mut first = true;
-    for_each_lines(rest, buf, head, chunk, |lines, _| {
-        let lines = if std::mem::take(&mut first) {
-            lines.strip_prefix(BOM).unwrap_or(lines)
-        } else {
-            lines
-        };
-        e.scan(lines, &mut ahead);
+    for_each_lines(rest, buf, head, chunk, |run| match run {
+        Run::Lines(lines, _) => e.scan(lines, &mut ahead),
+        Run::Long(piece) => e.long_piece(&piece, &mut ahead),
     })?;
     match ahead.into_error() {
         Some(err) => Err(err),

@@ -10,6 +10,7 @@ pub mod embed;
 pub mod error;
 pub mod language;
 pub mod output;
+pub mod path_name;
 pub mod report;
 /// Terminal-safe text, shared with the other devtools.
 pub use cli_support::sanitize;

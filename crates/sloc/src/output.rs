@@ -66,7 +66,7 @@ fn write_table(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         }
         for f in lang.reports.iter().flatten() {
             table.add_row([
-                format!("  {}", for_terminal(&f.path)),
+                format!("  {}", for_terminal(&f.path.escaped())),
                 String::new(),
                 n(f.lines),
                 n(f.code),
@@ -122,7 +122,7 @@ fn write_csv(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
                     out,
                     "{},{},{},{},{},{}",
                     csv_field(&lang.name),
-                    csv_field(&f.path),
+                    csv_field(&f.path.escaped()),
                     f.lines,
                     f.code,
                     f.comments,

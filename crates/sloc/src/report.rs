@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::count::Counts;
 use crate::language::Languages;
+use crate::path_name::PathName;
 use crate::walk::Tally;
 
 /// The column rows are sorted by.
@@ -29,8 +30,8 @@ pub enum SortKey {
 /// One file in the JSON `reports` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileRow {
-    /// The path as walked; bytes that are not UTF-8 become U+FFFD, so JSON can always hold it.
-    pub path: String,
+    /// The path as walked, byte for byte: a JSON string if it is UTF-8, else `{"bytes": base64}`.
+    pub path: PathName,
     /// All lines.
     pub lines: u64,
     /// Code lines.
@@ -125,7 +126,7 @@ impl Summary {
                 child.1 += c.counts;
             }
             entry.2.extend(t.reports.into_iter().map(|r| FileRow {
-                path: r.path.to_string_lossy().into_owned(),
+                path: PathName::new(&r.path),
                 lines: r.counts.lines,
                 code: r.counts.code,
                 comments: r.counts.comments,
@@ -141,6 +142,7 @@ impl Summary {
                 total.code += c.code;
                 total.comments += c.comments;
                 total.blanks += c.blanks;
+                // By the names' bytes, not as printed: deterministic for any name.
                 reports.sort_by(|a, b| a.path.cmp(&b.path));
                 LanguageRow {
                     name,

@@ -19,6 +19,7 @@ use crate::count::{decode_utf16, is_binary, utf16_mark, Counts, Utf16Reader, STR
 use crate::embed::{self, FileCounts};
 use crate::error::SlocError;
 use crate::language::{Languages, NO_HINT};
+use crate::path_name::PathName;
 
 /// What to walk and how.
 #[derive(Debug, Clone, Default)]
@@ -312,7 +313,7 @@ impl ParallelVisitor for Local<'_, '_> {
                     match self.count_file(entry.path()) {
                         Ok(why) => why,
                         Err(e) => {
-                            let warning = format!("{}: {e}", entry.path().display());
+                            let warning = format!("{}: {e}", PathName::new(entry.path()).escaped());
                             self.part.warnings.push(warning);
                             None
                         }
@@ -325,7 +326,8 @@ impl ParallelVisitor for Local<'_, '_> {
                     Some("not a regular file (a FIFO, socket or device)")
                 };
                 if let Some(why) = why.filter(|_| named) {
-                    let note = format!("{}: not counted: {why}", entry.path().display());
+                    let path = PathName::new(entry.path());
+                    let note = format!("{}: not counted: {why}", path.escaped());
                     self.part.not_counted.push(note);
                 }
             }

@@ -637,20 +637,97 @@ fn the_documented_example_syntax_file_works() {
     assert_eq!(nums(lang(&v, "Perl").unwrap()), [1, 6, 1, 4, 1]);
 }
 
-#[test]
-fn non_utf8_file_names_are_reported_lossily() {
+/// Two names that differ only in bytes that are not UTF-8, a UTF-8 name that reads like the
+/// escaped form of one of them, and one with a control character as well.
+fn non_utf8_names() -> (Dir, [&'static [u8]; 4]) {
     use std::os::unix::ffi::OsStrExt;
     let d = Dir::new();
-    let name = std::ffi::OsStr::from_bytes(b"caf\xE9.c");
-    std::fs::write(d.path().join(name), "int x;\n").unwrap();
+    let names: [&[u8]; 4] = [b"a\xFF.c", b"a\xFE.c", b"a\\xFF.c", b"b\x1b[31m\xFF.c"];
+    for (k, name) in names.iter().enumerate() {
+        let body = "int x;\n".repeat(k + 1);
+        std::fs::write(d.path().join(std::ffi::OsStr::from_bytes(name)), body).unwrap();
+    }
+    (d, names)
+}
+
+#[test]
+fn non_utf8_file_names_stay_distinct_in_every_format() {
+    use base64::Engine as _;
+    use std::os::unix::ffi::OsStrExt;
+    let (d, names) = non_utf8_names();
+    let stdout = |args: &[&str]| {
+        let out = d.sloc().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("text formats are UTF-8")
+    };
+    // Escaped: `\xHH` per byte that is not UTF-8, a literal backslash doubled, a control
+    // character as `\u{..}` in tables (not in CSV, which quotes what it must).
+    let shown = [r"a\xFF.c", r"a\xFE.c", r"a\\xFF.c", r"b\u{1b}[31m\xFF.c"];
+    let table = stdout(&["--by-file"]);
+    for (k, name) in shown.iter().enumerate() {
+        let row = format!("./{name}");
+        let line = table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(row.as_str()))
+            .unwrap_or_else(|| panic!("no row {row} in\n{table}"));
+        // Each file has k + 1 lines: the row is that file's.
+        let lines = (k + 1).to_string();
+        assert_eq!(
+            line.split_whitespace().nth(1),
+            Some(lines.as_str()),
+            "{line}"
+        );
+    }
+    assert!(!table.contains('\x1b'), "{table}");
+    let csv = stdout(&["--by-file", "--format", "csv"]);
+    let csv_shown = [r"a\xFF.c", r"a\xFE.c", r"a\\xFF.c", "b\x1b[31m\\xFF.c"];
+    for (k, name) in csv_shown.iter().enumerate() {
+        let n = k + 1;
+        let row = format!("C,./{name},{n},{n},0,0");
+        assert!(csv.lines().any(|l| l == row), "no row {row:?} in\n{csv}");
+    }
+    // Legacy has no per-file rows: the four files are one C row with all their code.
+    assert_eq!(
+        stdout(&["--format", "legacy"]),
+        "File-type: C  Line-count: 10\n"
+    );
+    // JSON: a name that is not UTF-8 is `{"bytes": base64}` and decodes to the name's bytes;
+    // a UTF-8 one stays a string; rows are sorted by the names' bytes.
     let v = d.json(&["--by-file"]);
     let reports = lang(&v, "C").unwrap()["reports"].as_array().unwrap();
-    assert_eq!(reports[0]["path"], "./caf\u{FFFD}.c");
-    d.sloc()
-        .args(["--by-file", "--format", "csv"])
-        .assert()
-        .success()
-        .stdout(contains("C,./caf\u{FFFD}.c,1,1,0,0"));
+    let got: Vec<(Vec<u8>, u64)> = reports
+        .iter()
+        .map(|r| {
+            let path = match &r["path"] {
+                serde_json::Value::String(s) => s.as_bytes().to_vec(),
+                other => base64::engine::general_purpose::STANDARD
+                    .decode(other["bytes"].as_str().expect("a bytes object"))
+                    .unwrap(),
+            };
+            (path, r["lines"].as_u64().unwrap())
+        })
+        .collect();
+    let mut want: Vec<(Vec<u8>, u64)> = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| ([b"./", *n].concat(), k as u64 + 1))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    let utf8 = reports.iter().find(|r| r["lines"] == 3).unwrap();
+    assert_eq!(utf8["path"], "./a\\xFF.c");
+    let not_utf8 = reports.iter().find(|r| r["lines"] == 1).unwrap();
+    assert_eq!(not_utf8["path"]["bytes"], "Li9h/y5j");
+    // Warnings name such files as the text formats do.
+    let odd = std::ffi::OsStr::from_bytes(b"x\xFE.zz");
+    std::fs::write(d.path().join(odd), "text\n").unwrap();
+    let out = d.sloc().arg(odd).output();
+    let stderr = String::from_utf8(out.unwrap().stderr).unwrap();
+    assert!(stderr.contains(r"x\xFE.zz: not counted"), "{stderr}");
 }
 
 #[test]

@@ -92,7 +92,7 @@ mod streaming {
     use std::io::{self, Read};
 
     use proptest::prelude::*;
-    use sloc::count::{count_stream, decode_utf16, Utf16Reader};
+    use sloc::count::{count_stream, decode_utf16, long_line, Utf16Reader, REACH};
     use sloc::{count, Counts, Language, Languages};
 
     /// Languages with the constructs that carry state across lines: nested comments (Rust,
@@ -210,6 +210,62 @@ mod streaming {
         )
             .prop_map(|(atoms, end)| [atoms.concat(), end.to_vec()].concat());
         prop::collection::vec(line, 0..n).prop_map(|v| v.concat())
+    }
+
+    /// A language and a text with one to three lines longer than [`long_line`] of any chunk
+    /// the tests use, which are classified a piece at a time: each a pattern of the language's
+    /// atoms (those without a newline) repeated past that length, so markers fall across every
+    /// piece's boundary, with a run of one byte (blanks, digits, a word) among them that is
+    /// often longer than [`REACH`], where the rules that look along a line stop; before each,
+    /// a few short lines. The text ends with or without a newline.
+    fn long_lines() -> impl Strategy<Value = (usize, Vec<u8>)> {
+        let named = prop::sample::select(NAMED).prop_map(index_of);
+        let any = 0..langs().len();
+        prop_oneof![3 => named, 1 => any]
+            .prop_flat_map(|i| {
+                let atoms = atoms(langs().get(i));
+                let inline: Vec<Vec<u8>> = atoms
+                    .iter()
+                    .filter(|a| !a.contains(&b'\n'))
+                    .cloned()
+                    .collect();
+                let segment = (
+                    lines_of(atoms, 4),
+                    prop::collection::vec(prop::sample::select(inline), 1..8),
+                    prop::sample::select(vec![b' ', b'\t', b'0', b'x']),
+                    prop_oneof![0usize..64, REACH - 8..REACH + 8, REACH..2 * REACH],
+                    0usize..4,
+                    long_line(5000)..long_line(5000) + 40_000,
+                );
+                (
+                    Just(i),
+                    prop::collection::vec(segment, 1..4),
+                    prop::sample::select(vec![&b"\n"[..], b"\r\n", b""]),
+                )
+            })
+            .prop_map(|(i, segments, end)| {
+                let mut text = Vec::new();
+                for (short, pattern, run, run_len, run_at, len) in segments {
+                    text.extend(short);
+                    if !text.is_empty() && text.last() != Some(&b'\n') {
+                        text.push(b'\n');
+                    }
+                    let start = text.len();
+                    let unit = pattern.concat();
+                    let mut k = 0;
+                    while text.len() - start < len {
+                        if k == run_at {
+                            text.extend(std::iter::repeat_n(run, run_len));
+                        }
+                        text.extend(&unit);
+                        k += 1;
+                    }
+                    text.push(b'\n');
+                }
+                text.pop();
+                text.extend(end);
+                (i, text)
+            })
     }
 
     fn owned(lines: &[&[u8]]) -> Vec<Vec<u8>> {
@@ -336,6 +392,25 @@ mod streaming {
                 .read_to_end(&mut read)
                 .unwrap();
             prop_assert_eq!(Some(read), decode_utf16(&bytes));
+        }
+    }
+
+    proptest! {
+        // Each text is hundreds of KB: fewer cases.
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn lines_longer_than_a_chunk_many_times_count_as_the_whole_file(
+            (i, text) in long_lines(),
+            chunk in prop_oneof![1usize..=64, 1000usize..=5000],
+            step in prop_oneof![1usize..=64, 1usize..=8192],
+            head in 0usize..=80,
+        ) {
+            let lang = langs().get(i);
+            let longest = text.split(|&b| b == b'\n').map(<[u8]>::len).max().unwrap_or(0);
+            prop_assert!(longest > long_line(chunk), "no line is read in pieces");
+            prop_assert_eq!(streamed(lang, &text, chunk, step, head), count(lang, &text),
+                "{} with chunk {}, read size {}, head {}", langs().name(i), chunk, step, head);
         }
     }
 }
