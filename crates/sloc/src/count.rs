@@ -1056,10 +1056,11 @@ fn classify_part(
         mut heredoc,
         // A block scalar opened on this line: likewise.
         mut scalar,
+        mut rest_ignored,
         ..
     } = *progress;
     let mut i = progress.i.saturating_sub(part.offset);
-    while i < to && !progress.rest_ignored {
+    while i < to && !rest_ignored {
         let b = line[i];
         match *state {
             State::Normal => {
@@ -1112,7 +1113,7 @@ fn classify_part(
                         code = true;
                         i += 1;
                     }
-                    Some((_, Opener::Line)) => progress.rest_ignored = true,
+                    Some((_, Opener::Line)) => rest_ignored = true,
                     Some((p, Opener::Block(idx))) => {
                         *state = State::Block {
                             idx: *idx,
@@ -1312,10 +1313,10 @@ fn classify_part(
                         *state = more;
                         i = at;
                     }
-                    Quote::Not => progress.rest_ignored = true,
+                    Quote::Not => rest_ignored = true,
                 }
             }
-            State::LineBlock(_) | State::Heredoc | State::Scalar(_) => progress.rest_ignored = true,
+            State::LineBlock(_) | State::Heredoc | State::Scalar(_) => rest_ignored = true,
         }
     }
     progress.i = part.offset + i;
@@ -1323,6 +1324,7 @@ fn classify_part(
     progress.continued = continued;
     progress.heredoc = heredoc;
     progress.scalar = scalar;
+    progress.rest_ignored = rest_ignored;
     if !part.last {
         return;
     }
