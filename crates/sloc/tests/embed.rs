@@ -180,6 +180,41 @@ proptest! {
     }
 }
 
+#[test]
+fn lines_longer_than_the_streaming_reach_count_as_whole_ones() {
+    let chunk = 64;
+    let long = sloc::count::long_line(chunk) + 1000;
+    let code = "f(1); ".repeat(long / 6);
+    let comment = format!("// {}", "x".repeat(long));
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "HTML",
+            format!("<p>a</p>\n<script>\n{code}\n{comment}\n</script>\n<p>{code}</p>\n"),
+        ),
+        (
+            "Vue",
+            format!("<template>\n<p>{code}</p>\n</template>\n<script>\n{comment}\n</script>\n"),
+        ),
+        (
+            "Markdown",
+            format!("text\n```js\n{comment}\n{code}\n```\n{code}\n"),
+        ),
+        (
+            "HTML",
+            format!("<script type=\"x-opaque\">\n{comment}\n</script>\n"),
+        ),
+    ];
+    for (lang, text) in cases {
+        let i = index_of(lang);
+        let whole = count_any(langs(), i, text.as_bytes());
+        assert!(
+            !whole.children.is_empty() || text.contains("opaque"),
+            "{lang}"
+        );
+        assert_eq!(streamed(i, text.as_bytes(), chunk, 0), whole, "{lang}");
+    }
+}
+
 /// The numbers on a table row.
 fn row_numbers(line: &str) -> Vec<u64> {
     line.split_whitespace()
