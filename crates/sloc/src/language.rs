@@ -476,6 +476,9 @@ pub struct Languages {
     compiled: Vec<OnceLock<Language>>,
     by_ext: HashMap<String, usize>,
     by_filename: HashMap<String, usize>,
+    /// File-name prefixes from `filenames` entries ending in `.*` (`Makefile.*` is kept as
+    /// `Makefile.`): a name is looked up by its part up to its first dot.
+    by_name_prefix: HashMap<String, usize>,
     by_shebang: HashMap<String, usize>,
     /// Whether some extension has a dot in it (`blade.php`): only then are a file name's
     /// longer suffixes looked up.
@@ -520,6 +523,7 @@ impl Languages {
             compiled: Vec::new(),
             by_ext: HashMap::new(),
             by_filename: HashMap::new(),
+            by_name_prefix: HashMap::new(),
             by_shebang: HashMap::new(),
             compound_exts: false,
             contenders: HashMap::new(),
@@ -568,7 +572,10 @@ impl Languages {
             self.by_ext.insert(ext.to_lowercase(), idx);
         }
         for name in &raw.filenames {
-            self.by_filename.insert(name.clone(), idx);
+            match name.strip_suffix('*').filter(|p| p.ends_with('.')) {
+                Some(prefix) => self.by_name_prefix.insert(prefix.to_string(), idx),
+                None => self.by_filename.insert(name.clone(), idx),
+            };
         }
         for interp in &raw.shebangs {
             self.by_shebang.insert(interp.clone(), idx);
@@ -605,13 +612,26 @@ impl Languages {
         self.raws.is_empty()
     }
 
-    /// The language for a path: by exact file name, then by extension (any case), the longest
-    /// first (`x.blade.php` is Blade before it is PHP).
+    /// The language for a path: by exact file name, then by a name prefix (`Makefile.*`), then
+    /// by extension (any case), the longest first (`x.blade.php` is Blade before it is PHP); a
+    /// template suffix (`config.c.in`) gives way to the language of the name without it.
     pub fn for_path(&self, path: &Path) -> Option<usize> {
         // The name may not be UTF-8 (`caf\xE9.c`); its extension usually is.
         let name = path.file_name()?;
-        if let Some(&i) = name.to_str().and_then(|n| self.by_filename.get(n)) {
+        let utf8 = name.to_str();
+        if let Some(&i) = utf8.and_then(|n| self.by_filename.get(n)) {
             return Some(i);
+        }
+        if let Some(n) = utf8.filter(|_| !self.by_name_prefix.is_empty()) {
+            let prefix = n.find('.').filter(|&k| k > 0).map(|k| &n[..=k]);
+            if let Some(&i) = prefix.and_then(|p| self.by_name_prefix.get(p)) {
+                return Some(i);
+            }
+        }
+        if let Some(stem) = utf8.and_then(strip_template_suffix) {
+            if let Some(i) = self.for_path(Path::new(stem)) {
+                return Some(i);
+            }
         }
         if let Some(n) = name.to_str().filter(|_| self.compound_exts) {
             // Suffixes after each dot but the last, longest first; a leading dot is no
@@ -738,6 +758,9 @@ impl Languages {
         for (name, &i) in &self.by_filename {
             ways[i].push(name.clone());
         }
+        for (prefix, &i) in &self.by_name_prefix {
+            ways[i].push(format!("{prefix}*"));
+        }
         for (interp, &i) in &self.by_shebang {
             ways[i].push(format!("#!{interp}"));
         }
@@ -757,6 +780,20 @@ impl Languages {
         out.sort_by_key(|a| a.0.to_lowercase());
         out
     }
+}
+
+/// Suffixes that a file of any language may wear while it waits to be filled in by a build step
+/// (`config.c.in`, `Makefile.in`): such a file is the language of its name without the suffix
+/// when that is known, else the suffix's own (`.in`: Autoconf, as in tokei and scc).
+const TEMPLATE_SUFFIXES: &[&str] = &[".in"];
+
+/// The name without its template suffix (`config.c.in` → `config.c`), if it has one.
+fn strip_template_suffix(name: &str) -> Option<&str> {
+    TEMPLATE_SUFFIXES.iter().find_map(|s| {
+        let cut = name.len().checked_sub(s.len())?;
+        let (stem, suffix) = (name.get(..cut)?, name.get(cut..)?);
+        (suffix.eq_ignore_ascii_case(s) && !stem.is_empty()).then_some(stem)
+    })
 }
 
 /// Reads and validates one `-c` syntax file.
