@@ -496,10 +496,39 @@ pub struct Languages {
 /// The content hints for one shared extension, flattened for a fast scan of a file's lines.
 #[derive(Debug)]
 struct HintSet {
+    /// Finds any hint anywhere: most files hold none (a C header has no `namespace `), and one
+    /// SIMD scan of the head settles them without looking at each line.
+    any: AnyHint,
     /// First bytes of the hints: most lines start with none of them and cost one look-up.
     first: [bool; 256],
     /// Hint and language, contenders in table order, each's hints in its order.
     hints: Vec<(Box<[u8]>, usize)>,
+}
+
+/// A search for any of a few strings: Teddy (SIMD) where the CPU has it, four times cheaper on
+/// the kernel's headers than Aho-Corasick's own choice of prefilter, else Aho-Corasick.
+#[derive(Debug)]
+enum AnyHint {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl AnyHint {
+    fn new(patterns: &[&[u8]]) -> Result<AnyHint, String> {
+        match aho_corasick::packed::Searcher::new(patterns.iter()) {
+            Some(s) => Ok(AnyHint::Packed(s)),
+            None => AhoCorasick::new(patterns)
+                .map(AnyHint::Automaton)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn is_match(&self, hay: &[u8]) -> bool {
+        match self {
+            AnyHint::Packed(s) => s.find(hay).is_some(),
+            AnyHint::Automaton(ac) => ac.is_match(hay),
+        }
+    }
 }
 
 /// How much of a file content hints look at: they are for a file's opening lines.
@@ -550,17 +579,20 @@ impl Languages {
             for &i in set.by_ext.get(ext).into_iter().chain(langs) {
                 set.ambiguous[i] = true;
             }
-            let mut hints = HintSet {
-                first: [false; 256],
-                hints: Vec::new(),
-            };
+            let mut first = [false; 256];
+            let mut hints: Vec<(Box<[u8]>, usize)> = Vec::new();
             for &i in langs {
                 for h in &set.raws[i].content_hints {
-                    hints.first[usize::from(h.as_bytes()[0])] = true;
-                    hints.hints.push((h.as_bytes().into(), i));
+                    first[usize::from(h.as_bytes()[0])] = true;
+                    hints.push((h.as_bytes().into(), i));
                 }
             }
-            set.hints.insert(ext.clone(), hints);
+            let patterns: Vec<&[u8]> = hints.iter().map(|(h, _)| &**h).collect();
+            let any = AnyHint::new(&patterns).map_err(|e| SlocError::InvalidEntry {
+                path: PathBuf::from(ext),
+                reason: format!("content hints for .{ext}: {e}"),
+            })?;
+            set.hints.insert(ext.clone(), HintSet { any, first, hints });
         }
         Ok(set)
     }
@@ -669,18 +701,21 @@ impl Languages {
         };
         let head = &text[..text.len().min(HINT_PROBE)];
         let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-        for line in head.split(|&b| b == b'\n') {
-            let indent = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
-            let line = &line[indent..];
-            // A kernel tree has tens of thousands of `.h` files: the first byte settles most
-            // lines.
-            let Some(&b0) = line.first().filter(|&&b| set.first[usize::from(b)]) else {
-                continue;
-            };
-            // `#define` lines pass the table for `#import `: compare first bytes before calls.
-            let hinted = |(h, _): &&(Box<[u8]>, usize)| h[0] == b0 && line.starts_with(h);
-            if let Some(&(_, i)) = set.hints.iter().find(hinted) {
-                return Some(i);
+        // No hint anywhere, so none starts a line: the owner, without the walk over lines.
+        if set.any.is_match(head) {
+            for line in head.split(|&b| b == b'\n') {
+                let indent = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                let line = &line[indent..];
+                // A kernel tree has tens of thousands of `.h` files: the first byte settles most
+                // lines.
+                let Some(&b0) = line.first().filter(|&&b| set.first[usize::from(b)]) else {
+                    continue;
+                };
+                // `#define` lines pass the table for `#import `: compare first bytes before calls.
+                let hinted = |(h, _): &&(Box<[u8]>, usize)| h[0] == b0 && line.starts_with(h);
+                if let Some(&(_, i)) = set.hints.iter().find(hinted) {
+                    return Some(i);
+                }
             }
         }
         // The owner, if there is one: a candidate named by a shared extension alone is not.
