@@ -1055,5 +1055,19 @@ mod tests {
         assert_eq!(name("main.tofu"), Some("HCL".to_string()));
         assert_eq!(name("meson_options.txt"), Some("Meson".to_string()));
         assert_eq!(name("build"), None);
+        // Name prefixes come before extensions; names listed whole come before prefixes.
+        assert_eq!(name("scripts/Makefile.rules"), Some("Makefile".to_string()));
+        assert_eq!(name("Makefile.am"), Some("Automake".to_string()));
+        assert_eq!(name("Makefile.PL"), Some("Perl".to_string()));
+        assert_eq!(name("tools/perf/Build"), Some("Makefile".to_string()));
+        assert_eq!(name("BUILD"), Some("Starlark".to_string()));
+        assert_eq!(name("99-udev.rules"), Some("Snakemake".to_string()));
+        // A template suffix gives way to the rest of the name, if that is known.
+        assert_eq!(name("config.c.in"), Some("C".to_string()));
+        assert_eq!(name("Makefile.in"), Some("Makefile".to_string()));
+        assert_eq!(name("CONFIG.H.IN"), Some("C Header".to_string()));
+        assert_eq!(name("mtools.conf.in"), Some("Autoconf".to_string()));
+        assert_eq!(name("MANIFEST.in"), Some("Autoconf".to_string()));
+        assert_eq!(name(".in"), None);
     }
 }

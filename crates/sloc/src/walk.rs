@@ -320,9 +320,9 @@ impl Read for At<'_> {
 /// How much of an extension-less file is read to look for a `#!` line.
 const SHEBANG_PROBE: usize = 256;
 
-/// Reads `file` on from its offset into `buf[from..]` until `limit` bytes are in `buf`, the
-/// file's `size` (from its metadata, if not 0) is reached or it ends; returns how many bytes
-/// are in `buf`. `buf` is grown (zero-filled) only past its longest length so far and never
+/// Reads `file` on from its offset into `buf[from..]` until `limit` bytes are in `buf`, at
+/// least the file's `size` (from its metadata, if not 0) are, or it ends; returns how many
+/// bytes are in `buf`. With the size known, no read is spent to see the end. `buf` is grown (zero-filled) only past its longest length so far and never
 /// shrunk here, so a thread's buffer is cleared once, not per file.
 fn fill(
     file: &File,
@@ -479,5 +479,56 @@ impl Local<'_, '_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, Write};
+    use std::os::fd::OwnedFd;
+
+    fn file_with(bytes: &[u8]) -> File {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        f.rewind().unwrap();
+        f
+    }
+
+    #[test]
+    fn fill_stops_at_the_size_at_the_limit_or_at_the_end() {
+        let text = b"0123456789";
+        let mut buf = Vec::new();
+        // Size unknown (0, as procfs says): read to the end.
+        assert_eq!(fill(&file_with(text), &mut buf, 0, 64, 0).unwrap(), 10);
+        assert_eq!(&buf[..10], text);
+        // A size larger than the file (it shrank since fstat): the end stops it.
+        assert_eq!(fill(&file_with(text), &mut buf, 0, 64, 99).unwrap(), 10);
+        // The limit stops it, and a later call goes on from where the first stopped.
+        let f = file_with(text);
+        assert_eq!(fill(&f, &mut buf, 0, 3, 10).unwrap(), 3);
+        assert_eq!(&buf[..3], b"012");
+        assert_eq!(fill(&f, &mut buf, 3, 64, 10).unwrap(), 10);
+        assert_eq!(&buf[..10], text);
+        // The buffer is never shrunk: bytes past the count are stale, not the file's.
+        assert!(buf.len() >= 64);
+        assert_eq!(fill(&file_with(b"ab"), &mut buf, 0, 64, 2).unwrap(), 2);
+        assert_eq!(&buf[..2], b"ab");
+    }
+
+    #[test]
+    fn fill_reads_no_more_once_it_has_the_size() {
+        // A pipe whose writer stays open: one read more than needed would wait forever.
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        writer.write_all(b"0123").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let n = fill(&File::from(OwnedFd::from(reader)), &mut buf, 0, 64, 4);
+            let _ = tx.send(n.map(|n| buf[..n].to_vec()));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(10));
+        drop(writer);
+        assert_eq!(got.expect("fill waited for the end").unwrap(), b"0123");
     }
 }
