@@ -86,7 +86,8 @@ pub struct RawSyntax {
     /// `return`, …); a `/` that begins a line opens one too. Empty: no `/…/` literals.
     #[serde(default)]
     pub regex_after: Vec<String>,
-    /// Whole file names (`Makefile`), matched exactly.
+    /// Whole file names (`Makefile`), matched exactly, or name prefixes ending in `.*`
+    /// (`Makefile.*`: `Makefile.build`), which come before extensions.
     #[serde(default)]
     pub filenames: Vec<String>,
     /// Interpreters named on a `#!` line, for files with no known extension (`python3`).
@@ -199,6 +200,18 @@ impl RawSyntax {
             if esc.len() != 1 {
                 return bad("code_escape", "is not exactly one byte");
             }
+        }
+        if let Some(name) = self.filenames.iter().find(|n| {
+            let plain = n.strip_suffix(".*").unwrap_or(n);
+            plain.is_empty() || plain.contains('*')
+        }) {
+            return bad(
+                "filenames",
+                &format!(
+                    "has \"{name}\": a file name is matched exactly; the one pattern is a \
+                     name prefix ending in `.*` (`Makefile.*`)"
+                ),
+            );
         }
         if self.shared_extns.is_empty() != self.content_hints.is_empty() {
             return bad(

@@ -352,7 +352,34 @@ impl Read for At<'_> {
 }
 
 /// How much of an extension-less file is read to look for a `#!` line.
-const SHEBANG_PROBE: u64 = 256;
+const SHEBANG_PROBE: usize = 256;
+
+/// Reads `file` on from its offset into `buf[from..]` until `limit` bytes are in `buf`, at
+/// least the file's `size` (from its metadata, if not 0) are, or it ends; returns how many
+/// bytes are in `buf`. With the size known, no read is spent to see the end. `buf` is grown (zero-filled) only past its longest length so far and never
+/// shrunk here, so a thread's buffer is cleared once, not per file.
+fn fill(
+    file: &File,
+    buf: &mut Vec<u8>,
+    from: usize,
+    limit: usize,
+    size: usize,
+) -> io::Result<usize> {
+    if buf.len() < limit {
+        buf.resize(limit, 0);
+    }
+    let until = if size == 0 { limit } else { size.min(limit) };
+    let mut at = from;
+    while at < until {
+        match (&*file).read(&mut buf[at..limit]) {
+            Ok(0) => break,
+            Ok(n) => at += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(at)
+}
 
 /// Why a file was not counted, for a path named on the command line.
 const UNKNOWN_EXTENSION: &str = "no known language has its extension (see --languages)";
@@ -383,19 +410,22 @@ impl Local<'_, '_> {
         if by_path.is_some_and(|l| !shared.kept(l) && !shared.langs.is_ambiguous(l)) {
             return Ok(Some(EXCLUDED_TYPE));
         }
-        let mut file = File::open(path)?;
+        let file = File::open(path)?;
         let meta = file.metadata()?;
         let linked = (shared.dedup_all || meta.nlink() > 1).then(|| (meta.dev(), meta.ino()));
         if linked.is_some_and(|key| self.beaten(key, path)) {
             return Ok(None);
         }
-        self.buf.clear();
+        // The size the file had when opened: reading stops there, without a read to see the
+        // end (one system call per file less, on the kernel's 74 000). 0 (procfs) means unknown.
+        let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+        let mut read = 0;
         let lang = match by_path {
             Some(lang) => lang,
             None => {
-                (&mut file).take(SHEBANG_PROBE).read_to_end(&mut self.buf)?;
-                let first_line = self.buf.split(|&b| b == b'\n').next().unwrap_or(&[]);
-                match shared.langs.for_shebang(first_line) {
+                read = fill(&file, &mut self.buf, 0, SHEBANG_PROBE, size)?;
+                let first_line = self.buf[..read].split(|&b| b == b'\n').next();
+                match shared.langs.for_shebang(first_line.unwrap_or(&[])) {
                     Some(lang) => lang,
                     None => return Ok(Some(NO_LANGUAGE)),
                 }
@@ -403,13 +433,11 @@ impl Local<'_, '_> {
         };
         // A file that fits in a chunk is read whole; a larger one is streamed, its first chunk
         // (read here) standing for the whole file in the binary and content checks.
-        let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-        self.buf.reserve(size.min(STREAM_CHUNK).saturating_add(1));
-        let left = STREAM_CHUNK.saturating_sub(self.buf.len()) as u64;
-        (&mut file).take(left).read_to_end(&mut self.buf)?;
-        let whole = self.buf.len() < STREAM_CHUNK;
-        let decoded = decode_utf16(&self.buf);
-        let text = decoded.as_deref().unwrap_or(&self.buf);
+        let read = fill(&file, &mut self.buf, read, STREAM_CHUNK, size)?;
+        let whole = read < STREAM_CHUNK;
+        let head = &self.buf[..read];
+        let decoded = decode_utf16(head);
+        let text = decoded.as_deref().unwrap_or(head);
         if decoded.is_none() && is_binary(text) {
             return Ok(Some(BINARY));
         }
@@ -421,7 +449,7 @@ impl Local<'_, '_> {
         }
         let counts = if whole {
             embed::count_any(shared.langs, lang, text)
-        } else if let Some(little) = utf16_mark(&self.buf) {
+        } else if let Some(little) = utf16_mark(head) {
             let utf16 = || {
                 Ok(Utf16Reader::new(
                     At {
@@ -431,10 +459,12 @@ impl Local<'_, '_> {
                     little,
                 ))
             };
+            self.buf.truncate(read);
             let (langs, buf) = (shared.langs, &mut self.buf);
             embed::count_any_stream(langs, lang, buf, 0, utf16()?, utf16, STREAM_CHUNK)?
         } else {
-            let head = self.buf.len();
+            self.buf.truncate(read);
+            let head = read;
             let reopen = || {
                 Ok(At {
                     file: &file,
@@ -477,5 +507,56 @@ impl Local<'_, '_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, Write};
+    use std::os::fd::OwnedFd;
+
+    fn file_with(bytes: &[u8]) -> File {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        f.rewind().unwrap();
+        f
+    }
+
+    #[test]
+    fn fill_stops_at_the_size_at_the_limit_or_at_the_end() {
+        let text = b"0123456789";
+        let mut buf = Vec::new();
+        // Size unknown (0, as procfs says): read to the end.
+        assert_eq!(fill(&file_with(text), &mut buf, 0, 64, 0).unwrap(), 10);
+        assert_eq!(&buf[..10], text);
+        // A size larger than the file (it shrank since fstat): the end stops it.
+        assert_eq!(fill(&file_with(text), &mut buf, 0, 64, 99).unwrap(), 10);
+        // The limit stops it, and a later call goes on from where the first stopped.
+        let f = file_with(text);
+        assert_eq!(fill(&f, &mut buf, 0, 3, 10).unwrap(), 3);
+        assert_eq!(&buf[..3], b"012");
+        assert_eq!(fill(&f, &mut buf, 3, 64, 10).unwrap(), 10);
+        assert_eq!(&buf[..10], text);
+        // The buffer is never shrunk: bytes past the count are stale, not the file's.
+        assert!(buf.len() >= 64);
+        assert_eq!(fill(&file_with(b"ab"), &mut buf, 0, 64, 2).unwrap(), 2);
+        assert_eq!(&buf[..2], b"ab");
+    }
+
+    #[test]
+    fn fill_reads_no_more_once_it_has_the_size() {
+        // A pipe whose writer stays open: one read more than needed would wait forever.
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        writer.write_all(b"0123").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let n = fill(&File::from(OwnedFd::from(reader)), &mut buf, 0, 64, 4);
+            let _ = tx.send(n.map(|n| buf[..n].to_vec()));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(10));
+        drop(writer);
+        assert_eq!(got.expect("fill waited for the end").unwrap(), b"0123");
     }
 }

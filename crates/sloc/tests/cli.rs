@@ -1079,3 +1079,74 @@ fn a_shared_extension_is_settled_by_content() {
     let v = d.json(&["-t", "C++ Header"]);
     assert_eq!(nums(&v["total"])[0], 1);
 }
+
+/// The file names of every file a JSON `--by-file` report counts under language `name`.
+fn files_of(report: &serde_json::Value, name: &str) -> Vec<String> {
+    let mut names: Vec<String> = lang(report, name)
+        .map(|l| l["reports"].as_array().unwrap().clone())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let path = r["path"].as_str().unwrap();
+            path.rsplit('/').next().unwrap().to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn name_prefixes_and_template_suffixes_pick_the_language() {
+    // The kernel's files that tokei counts and sloc once skipped: perf's kbuild `Build` files,
+    // `Makefile.rules`, `config.c.in`, a udev `.rules` file and `.in` data.
+    let d = Dir::new();
+    d.write("tools/perf/ui/Build", "# kbuild\nperf-y += setup.o\n");
+    d.write("scripts/Makefile.rules", "# rules\nall:\n");
+    d.write("scripts/Makefile.build", "obj-y += a.o\n");
+    d.write("usbip/Makefile.am", "## automake\nSUBDIRS = src\n");
+    d.write("perl/Makefile.PL", "use ExtUtils::MakeMaker;\n");
+    d.write("bazel/BUILD", "cc_library(name = \"a\")\n");
+    d.write("um/config.c.in", "/* C */\nint x;\n");
+    d.write("gdb/constants.py.in", "# py\nx = 1\n");
+    d.write("boot/mtools.conf.in", "# conf\ndrive a:\n");
+    d.write(
+        "udev/99-nx-gzip.rules",
+        "SUBSYSTEM==\"nxgzip\", MODE=\"0666\"\n",
+    );
+    d.write("docker/Dockerfile.dev", "FROM x\n");
+    let v = d.json(&["--by-file"]);
+    assert_eq!(
+        files_of(&v, "Makefile"),
+        ["Build", "Makefile.build", "Makefile.rules"]
+    );
+    assert_eq!(files_of(&v, "Automake"), ["Makefile.am"]);
+    assert_eq!(files_of(&v, "Perl"), ["Makefile.PL"]);
+    assert_eq!(files_of(&v, "Starlark"), ["BUILD"]);
+    assert_eq!(files_of(&v, "C"), ["config.c.in"]);
+    assert_eq!(files_of(&v, "Python"), ["constants.py.in"]);
+    assert_eq!(files_of(&v, "Autoconf"), ["mtools.conf.in"]);
+    assert_eq!(files_of(&v, "Snakemake"), ["99-nx-gzip.rules"]);
+    assert_eq!(files_of(&v, "Dockerfile"), ["Dockerfile.dev"]);
+    assert_eq!(nums(&v["total"])[0], 11);
+    // The C template counts as C: one comment line, one code line.
+    assert_eq!(nums(lang(&v, "C").unwrap()), [1, 2, 1, 1, 0]);
+}
+
+#[test]
+fn a_file_name_pattern_other_than_a_trailing_dot_star_is_rejected() {
+    let d = Dir::new();
+    d.write(
+        "x.json",
+        r#"{"x": {"output_as": "X", "filenames": ["Make*file"]}}"#,
+    );
+    d.write("a.x", "1\n");
+    d.sloc()
+        .args(["-c", "x.json", "a.x"])
+        .assert()
+        .code(2)
+        .stderr(
+            contains("x.json")
+                .and(contains("Make*file"))
+                .and(contains("`.*`")),
+        );
+}
