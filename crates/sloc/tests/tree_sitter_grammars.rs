@@ -388,3 +388,21 @@ fn java_lines_agree_with_tree_sitter_java() {
     let java = files_under(&jdk_sources(), &[".java"]);
     run(&JAVA, sample(java, 700, 512 << 10, 10 << 20), 300);
 }
+
+const TOML: Grammar = Grammar {
+    name: "toml",
+    language: || tree_sitter_toml_ng::LANGUAGE.into(),
+    comments: &["comment"],
+    strings: &["string"],
+    sloc_languages: &["TOML"],
+    differences: &[],
+};
+
+#[test]
+fn toml_lines_agree_with_tree_sitter_toml() {
+    let mut toml = Vec::new();
+    for dir in registry_sources() {
+        toml.extend(files_under(&dir, &[".toml"]));
+    }
+    run(&TOML, sample(toml, 600, 512 << 10, 4 << 20), 200);
+}
