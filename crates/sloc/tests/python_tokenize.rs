@@ -6,25 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use sloc::{classify_lines, Languages, LineKind};
+use sloc::Languages;
 
-/// sloc's kinds as the oracle writes them: one character per line.
-fn sloc_kinds(langs: &Languages, bytes: &[u8]) -> String {
-    let lang = langs.get(
-        langs
-            .for_path(Path::new("x.py"))
-            .expect("Python is built in"),
-    );
-    let mut out = String::new();
-    classify_lines(lang, bytes, |k| {
-        out.push(match k {
-            LineKind::Blank => 'B',
-            LineKind::Code => 'C',
-            LineKind::Comment => '#',
-        })
-    });
-    out
-}
+use crate::oracle::sloc_kinds;
 
 /// Whether `line` (trimmed, a trailing comma aside) is one complete triple-quoted string, prefix
 /// allowed: `b"""…"""`.
@@ -83,13 +67,16 @@ fn python_lines_agree_with_pythons_tokenize_over_its_standard_library() {
     );
     let text = String::from_utf8(out.stdout).expect("the oracle prints UTF-8");
     let langs = Languages::builtin();
+    let python = langs
+        .for_path(Path::new("x.py"))
+        .expect("Python is built in");
     let (mut files, mut lines) = (0, 0);
     let mut wrong: BTreeMap<String, Vec<(usize, char, char)>> = BTreeMap::new();
     let mut allowed: BTreeMap<&str, usize> = BTreeMap::new();
     for row in text.lines() {
         let (path, want) = row.split_once('\t').expect("path TAB kinds");
         let bytes = std::fs::read(path).expect("the oracle lists files it read");
-        let got = sloc_kinds(&langs, &bytes);
+        let got = sloc_kinds(&langs, python, &bytes);
         files += 1;
         lines += want.len();
         assert_eq!(got.len(), want.len(), "{path}: line count");

@@ -5,8 +5,11 @@
 mod cli;
 mod embed;
 mod fixtures;
+mod oracle;
 mod props;
 mod python_tokenize;
 mod stream;
 mod streams_gone;
+mod tree_sitter_grammars;
+mod typescript_parser;
 mod util;

