@@ -4,21 +4,9 @@
 
 use proptest::prelude::*;
 use sloc::embed::{count_any, count_any_stream, FileCounts};
-use sloc::{count, Counts, Languages};
+use sloc::{count, Counts};
 
-use crate::util::{lang, nums, Dir};
-
-fn langs() -> &'static Languages {
-    static LANGS: std::sync::OnceLock<Languages> = std::sync::OnceLock::new();
-    LANGS.get_or_init(Languages::builtin)
-}
-
-fn index_of(name: &str) -> usize {
-    let langs = langs();
-    (0..langs.len())
-        .find(|&i| langs.name(i) == name)
-        .unwrap_or_else(|| panic!("no language {name}"))
-}
+use crate::util::{index_of, lang, langs, nums, Dir};
 
 /// The child `name`'s counts in `got` (none: zero).
 fn child(got: &FileCounts, name: &str) -> Counts {

@@ -93,7 +93,9 @@ mod streaming {
 
     use proptest::prelude::*;
     use sloc::count::{count_stream, decode_utf16, long_line, Utf16Reader, REACH};
-    use sloc::{count, Counts, Language, Languages};
+    use sloc::{count, Counts, Language};
+
+    use crate::util::{index_of, langs};
 
     /// Languages with the constructs that carry state across lines: nested comments (Rust,
     /// Haskell, OCaml, Swift), doc strings that look back (Python), here-documents that look
@@ -120,18 +122,6 @@ mod streaming {
         "HTML",
         "Batch",
     ];
-
-    fn langs() -> &'static Languages {
-        static LANGS: std::sync::OnceLock<Languages> = std::sync::OnceLock::new();
-        LANGS.get_or_init(Languages::builtin)
-    }
-
-    fn index_of(name: &str) -> usize {
-        let langs = langs();
-        (0..langs.len())
-            .find(|&i| langs.name(i) == name)
-            .unwrap_or_else(|| panic!("no language {name}"))
-    }
 
     /// The language's own markers, whole and cut in two (so a chunk boundary, or a line end,
     /// lands inside one), with bytes that matter around them: line ends of every kind, the

@@ -80,3 +80,17 @@ pub fn lang<'a>(report: &'a serde_json::Value, name: &str) -> Option<&'a serde_j
 pub fn nums(row: &serde_json::Value) -> [u64; 5] {
     ["files", "lines", "code", "comments", "blanks"].map(|k| row[k].as_u64().unwrap())
 }
+
+/// The built-in languages, built once per test binary.
+pub fn langs() -> &'static sloc::Languages {
+    static LANGS: std::sync::OnceLock<sloc::Languages> = std::sync::OnceLock::new();
+    LANGS.get_or_init(sloc::Languages::builtin)
+}
+
+/// The index of the built-in language named `name`.
+pub fn index_of(name: &str) -> usize {
+    let langs = langs();
+    (0..langs.len())
+        .find(|&i| langs.name(i) == name)
+        .unwrap_or_else(|| panic!("no language {name}"))
+}
