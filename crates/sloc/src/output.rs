@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use comfy_table::{presets, CellAlignment, Table, TableComponent};
 
+use crate::count::Counts;
 use crate::report::Summary;
 use crate::sanitize::for_terminal;
 
@@ -42,48 +43,25 @@ fn write_table(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     table.remove_style(TableComponent::LeftBorderIntersections);
     table.remove_style(TableComponent::RightBorderIntersections);
     table.set_header(["Language", "Files", "Lines", "Code", "Comments", "Blanks"]);
-    let n = |v: u64| v.to_string();
     for lang in &s.languages {
-        table.add_row([
+        table.add_row(row(
             for_terminal(&lang.name).into_owned(),
-            n(lang.files),
-            n(lang.lines),
-            n(lang.code),
-            n(lang.comments),
-            n(lang.blanks),
-        ]);
+            Some(lang.files),
+            &lang.counts,
+        ));
         // Embedded languages under their file language, as tokei shows them: part of its
         // lines, not added again to the total.
         for c in &lang.children {
-            table.add_row([
-                format!(" |- {}", for_terminal(&c.name)),
-                n(c.files),
-                n(c.lines),
-                n(c.code),
-                n(c.comments),
-                n(c.blanks),
-            ]);
+            let name = format!(" |- {}", for_terminal(&c.name));
+            table.add_row(row(name, Some(c.files), &c.counts));
         }
         for f in lang.reports.iter().flatten() {
-            table.add_row([
-                format!("  {}", for_terminal(&f.path.escaped())),
-                String::new(),
-                n(f.lines),
-                n(f.code),
-                n(f.comments),
-                n(f.blanks),
-            ]);
+            let path = format!("  {}", for_terminal(&f.path.escaped()));
+            table.add_row(row(path, None, &f.counts));
         }
     }
     let t = &s.total;
-    table.add_row([
-        "Total".to_string(),
-        n(t.files),
-        n(t.lines),
-        n(t.code),
-        n(t.comments),
-        n(t.blanks),
-    ]);
+    table.add_row(row("Total".to_string(), Some(t.files), &t.counts));
     for i in 1..6 {
         if let Some(col) = table.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
@@ -101,6 +79,19 @@ fn write_table(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// A table row: its label, its files (none for a file's row) and its lines.
+fn row(label: String, files: Option<u64>, c: &Counts) -> [String; 6] {
+    let n = |v: u64| v.to_string();
+    [
+        label,
+        files.map(n).unwrap_or_default(),
+        n(c.lines),
+        n(c.code),
+        n(c.comments),
+        n(c.blanks),
+    ]
 }
 
 /// RFC 4180 quoting: only fields with a comma, quote or line break are quoted.
@@ -123,10 +114,10 @@ fn write_csv(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
                     "{},{},{},{},{},{}",
                     csv_field(&lang.name),
                     csv_field(&f.path.escaped()),
-                    f.lines,
-                    f.code,
-                    f.comments,
-                    f.blanks
+                    f.counts.lines,
+                    f.counts.code,
+                    f.counts.comments,
+                    f.counts.blanks
                 )?;
             }
         }
@@ -135,18 +126,30 @@ fn write_csv(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     writeln!(out, "language,files,lines,code,comments,blanks")?;
     for l in &s.languages {
         let name = csv_field(&l.name);
-        let (f, li, c, cm, b) = (l.files, l.lines, l.code, l.comments, l.blanks);
+        let (f, li, c, cm, b) = (
+            l.files,
+            l.counts.lines,
+            l.counts.code,
+            l.counts.comments,
+            l.counts.blanks,
+        );
         writeln!(out, "{name},{f},{li},{c},{cm},{b}")?;
     }
     let t = &s.total;
-    let (f, li, c, cm, b) = (t.files, t.lines, t.code, t.comments, t.blanks);
+    let (f, li, c, cm, b) = (
+        t.files,
+        t.counts.lines,
+        t.counts.code,
+        t.counts.comments,
+        t.counts.blanks,
+    );
     writeln!(out, "Total,{f},{li},{c},{cm},{b}")
 }
 
 fn write_legacy(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     for l in &s.languages {
         let name = for_terminal(&l.name);
-        writeln!(out, "File-type: {name}  Line-count: {}", l.code)?;
+        writeln!(out, "File-type: {name}  Line-count: {}", l.counts.code)?;
     }
     Ok(())
 }

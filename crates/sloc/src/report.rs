@@ -32,14 +32,9 @@ pub enum SortKey {
 pub struct FileRow {
     /// The path as walked, byte for byte: a JSON string if it is UTF-8, else `{"bytes": base64}`.
     pub path: PathName,
-    /// All lines.
-    pub lines: u64,
-    /// Code lines.
-    pub code: u64,
-    /// Comment lines.
-    pub comments: u64,
-    /// Blank lines.
-    pub blanks: u64,
+    /// Its lines (`lines`, `code`, `comments`, `blanks` in JSON).
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// One language's row (the JSON `languages` items).
@@ -49,14 +44,9 @@ pub struct LanguageRow {
     pub name: String,
     /// Files counted.
     pub files: u64,
-    /// All lines.
-    pub lines: u64,
-    /// Code lines.
-    pub code: u64,
-    /// Comment lines.
-    pub comments: u64,
-    /// Blank lines.
-    pub blanks: u64,
+    /// Their lines.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Per-file rows, with `--by-file` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reports: Option<Vec<FileRow>>,
@@ -73,14 +63,9 @@ pub struct ChildRow {
     pub name: String,
     /// Files holding some of it.
     pub files: u64,
-    /// All its lines.
-    pub lines: u64,
-    /// Code lines.
-    pub code: u64,
-    /// Comment lines.
-    pub comments: u64,
-    /// Blank lines.
-    pub blanks: u64,
+    /// Its lines.
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// The totals row (the JSON `total` object).
@@ -88,14 +73,23 @@ pub struct ChildRow {
 pub struct TotalRow {
     /// Files counted.
     pub files: u64,
-    /// All lines.
-    pub lines: u64,
-    /// Code lines.
-    pub code: u64,
-    /// Comment lines.
-    pub comments: u64,
-    /// Blank lines.
-    pub blanks: u64,
+    /// Their lines.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+impl SortKey {
+    /// The value a row with `files` files and `counts` is sorted by (largest first).
+    fn of(self, files: u64, counts: &Counts) -> u64 {
+        match self {
+            SortKey::Language => 0,
+            SortKey::Files => files,
+            SortKey::Lines => counts.lines,
+            SortKey::Code => counts.code,
+            SortKey::Comments => counts.comments,
+            SortKey::Blanks => counts.blanks,
+        }
+    }
 }
 
 /// Everything a format prints; serializes to the documented JSON schema.
@@ -127,10 +121,7 @@ impl Summary {
             }
             entry.2.extend(t.reports.into_iter().map(|r| FileRow {
                 path: PathName::new(&r.path),
-                lines: r.counts.lines,
-                code: r.counts.code,
-                comments: r.counts.comments,
-                blanks: r.counts.blanks,
+                counts: r.counts,
             }));
         }
         let mut total = TotalRow::default();
@@ -138,51 +129,28 @@ impl Summary {
             .into_iter()
             .map(|(name, (files, c, mut reports, children))| {
                 total.files += files;
-                total.lines += c.lines;
-                total.code += c.code;
-                total.comments += c.comments;
-                total.blanks += c.blanks;
+                total.counts += c;
                 // By the names' bytes, not as printed: deterministic for any name.
                 reports.sort_by(|a, b| a.path.cmp(&b.path));
                 LanguageRow {
                     name,
                     files,
-                    lines: c.lines,
-                    code: c.code,
-                    comments: c.comments,
-                    blanks: c.blanks,
+                    counts: c,
                     reports: by_file.then_some(reports),
                     children: children
                         .into_iter()
-                        .map(|(name, (files, c))| ChildRow {
+                        .map(|(name, (files, counts))| ChildRow {
                             name,
                             files,
-                            lines: c.lines,
-                            code: c.code,
-                            comments: c.comments,
-                            blanks: c.blanks,
+                            counts,
                         })
                         .collect(),
                 }
             })
             .collect();
-        let key = |r: &LanguageRow| match sort {
-            SortKey::Language => 0,
-            SortKey::Files => r.files,
-            SortKey::Lines => r.lines,
-            SortKey::Code => r.code,
-            SortKey::Comments => r.comments,
-            SortKey::Blanks => r.blanks,
-        };
+        let key = |r: &LanguageRow| sort.of(r.files, &r.counts);
         languages.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name)));
-        let child_key = |r: &ChildRow| match sort {
-            SortKey::Language => 0,
-            SortKey::Files => r.files,
-            SortKey::Lines => r.lines,
-            SortKey::Code => r.code,
-            SortKey::Comments => r.comments,
-            SortKey::Blanks => r.blanks,
-        };
+        let child_key = |r: &ChildRow| sort.of(r.files, &r.counts);
         for l in &mut languages {
             l.children.sort_by(|a, b| {
                 child_key(b)
