@@ -153,6 +153,19 @@ proptest! {
     }
 
     #[test]
+    fn any_bytes_in_a_page_count_without_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..1024),
+        lang in prop::sample::select(vec!["HTML", "Vue", "Svelte", "Astro", "Markdown", "MDX"]),
+    ) {
+        let got = count_any(langs(), index_of(lang), &bytes);
+        let c = got.counts;
+        prop_assert_eq!(c.lines, c.code + c.comments + c.blanks);
+        for (_, k) in &got.children {
+            prop_assert_eq!(k.lines, k.code + k.comments + k.blanks);
+        }
+    }
+
+    #[test]
     fn streamed_pages_count_as_whole_ones(
         text in page(),
         lang in prop::sample::select(vec!["HTML", "Vue", "Svelte", "Markdown"]),
