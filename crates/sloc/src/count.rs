@@ -564,11 +564,7 @@ pub fn count_stream<S: Read>(
 ) -> io::Result<Counts> {
     let mut counts = Counts::default();
     let mut scanner = Scanner::new(lang);
-    let mut ahead = Reread {
-        reopen,
-        chunk,
-        error: None,
-    };
+    let mut ahead = Reread::new(reopen, chunk);
     let mut long = Progress::default();
     for_each_lines(rest, buf, head, chunk, |run| match run {
         Run::Lines(lines, last) => {
@@ -609,14 +605,14 @@ pub(crate) enum Run<'b> {
 pub(crate) struct Piece<'b> {
     /// The line from [`REACH`] bytes before the piece (or its start) to `REACH` bytes after it
     /// (or its end).
-    pub(crate) bytes: &'b [u8],
+    bytes: &'b [u8],
     /// The piece is `bytes[from..to]`.
-    pub(crate) from: usize,
+    from: usize,
     pub(crate) to: usize,
     /// Where `bytes` starts in the line.
     pub(crate) offset: usize,
     /// The line's first [`REACH`] bytes.
-    pub(crate) head: &'b [u8],
+    head: &'b [u8],
     /// Whether the piece ends the line.
     pub(crate) ends_line: bool,
 }
@@ -806,7 +802,7 @@ impl<S: Read, F: FnMut() -> io::Result<S>> Ahead for Reread<F> {
 }
 
 /// Whitespace within a line (everything [`is_ws`] accepts but the newline).
-pub(crate) fn is_inline_ws(b: u8) -> bool {
+fn is_inline_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
 }
 
@@ -891,7 +887,7 @@ fn is_word_break(b: u8) -> bool {
     is_ws(b) || matches!(b, b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>')
 }
 
-fn is_blank(line: &[u8]) -> bool {
+pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|&b| is_ws(b))
 }
 

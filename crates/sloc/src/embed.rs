@@ -17,7 +17,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use memchr::{memchr, memrchr};
 
 use crate::count::{
-    for_each_lines, is_inline_ws, Ahead, Counts, LineKind, Piece, Progress, Reread, Run, Scanner,
+    for_each_lines, is_blank, Ahead, Counts, LineKind, Piece, Progress, Reread, Run, Scanner,
     Slice, Tally, BOM,
 };
 use crate::language::{Language, Languages};
@@ -649,11 +649,6 @@ fn stronger(a: LineKind, b: LineKind) -> LineKind {
         (LineKind::Comment, _) | (_, LineKind::Comment) => LineKind::Comment,
         _ => LineKind::Blank,
     }
-}
-
-/// Whether `bytes` hold nothing but whitespace.
-fn is_blank(bytes: &[u8]) -> bool {
-    bytes.iter().all(|&b| is_inline_ws(b) || b == b'\n')
 }
 
 /// A line of opaque content (or of a start tag): blank or code.

@@ -356,8 +356,9 @@ const SHEBANG_PROBE: usize = 256;
 
 /// Reads `file` on from its offset into `buf[from..]` until `limit` bytes are in `buf`, at
 /// least the file's `size` (from its metadata, if not 0) are, or it ends; returns how many
-/// bytes are in `buf`. With the size known, no read is spent to see the end. `buf` is grown (zero-filled) only past its longest length so far and never
-/// shrunk here, so a thread's buffer is cleared once, not per file.
+/// bytes are in `buf`. With the size known, no read is spent to see the end. `buf` is grown
+/// (zero-filled) only past its longest length so far and never shrunk here, so a thread's
+/// buffer is cleared once, not per file.
 fn fill(
     file: &File,
     buf: &mut Vec<u8>,
