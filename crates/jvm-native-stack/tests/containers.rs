@@ -4,7 +4,6 @@
 //! a JVM running as another user.
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
@@ -15,8 +14,8 @@ use jvm_native_stack::attach;
 use serde_json::Value;
 
 use crate::harness::{
-    default_jdk, fixture_default, jdk25, jnstack, pinned_21, report_thread, require, thread_names,
-    wait_until, Jvm, KillOnDrop,
+    default_jdk, dies_with_the_test, fixture_default, jdk25, jnstack, pinned_21, report_thread,
+    require, thread_names, wait_until, Jvm, KillOnDrop,
 };
 
 /// A JVM started by `cmd` (which prints `READY`), killed on drop; `pid` is its host pid.
@@ -45,15 +44,7 @@ fn spawn(mut cmd: Command, jvm_is_child: bool) -> Spawned {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    // SAFETY: prctl is async-signal-safe; the kernel kills the JVM if the test thread dies.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    dies_with_the_test(&mut cmd);
     let mut outer = KillOnDrop(
         cmd.spawn()
             .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}")),

@@ -9,11 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::harness::{
-    fixture_25, fixture_default, jnstack, output_within, require, wait_until, Fixture, Jvm,
-    KillOnDrop,
+    fixture_25, fixture_default, jnstack, output_within, report_of, require, wait_until, Fixture,
+    Jvm, KillOnDrop,
 };
 
 /// Field `key` of /proc/PID/task/LWP/status.
@@ -154,13 +152,7 @@ fn native_frames_match_gdbs_on(fixture: &'static Fixture) {
         .arg(format!("^({})$", STUCK.join("|")))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&out, 1);
     assert_eq!(report["unwinder"]["unwinder"], "native", "{report}");
     assert!(report["gdb_timing"].is_null());
     let mut lwps = Vec::new();
@@ -331,13 +323,7 @@ fn a_filtered_run_stops_only_the_selected_thread_of_2000() {
         .unwrap();
     done.store(true, Ordering::SeqCst);
     let (seen, rounds) = sampler.join().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&out, 0);
     assert_eq!(
         report["unwinder"]["stopped_lwps"],
         serde_json::json!([target]),

@@ -3,7 +3,6 @@
 //! regular file), a target whose own JDK tools are broken; and the resume guard when
 //! jnstack and gdb are both SIGKILLed during the attach of 3,000 threads; two runs at once.
 
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,8 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::{
-    fixture_25, fixture_default, jnstack, report_finding, report_thread, require, wait_until,
-    Fixture, Jvm, KillOnDrop,
+    dies_with_the_test, fixture_25, fixture_default, jnstack, report_finding, report_of,
+    report_thread, require, wait_until, Fixture, Jvm, KillOnDrop,
 };
 
 /// Threads of `pid` in state T (group stop), from /proc/PID/task/*/stat.
@@ -105,15 +104,9 @@ fn safepoint_hang_on(fixture: &'static Fixture) {
         .output()
         .unwrap();
     let took = started.elapsed();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // It really waited for jstack, and only about as long as the flag says (plus gdb).
     assert!(took >= Duration::from_secs(2), "{took:?}");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&out, 1);
     assert_eq!(report["missing_dump"]["timed_out"], true, "{report}");
     let text = report_finding(&report, "no_java_dump")["text"]
         .as_str()
@@ -294,15 +287,7 @@ fn java_to_file(java: &Path, jvm_args: &[&str], class: &str, log: &Path) -> Kill
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(log).unwrap())
         .stderr(Stdio::inherit());
-    // SAFETY: prctl is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    dies_with_the_test(&mut cmd);
     let child = KillOnDrop(cmd.spawn().unwrap());
     let ready = wait_until(Duration::from_secs(120), || {
         std::fs::read_to_string(log)
@@ -425,13 +410,7 @@ fn a_broken_target_jdk_does_not_stop_the_search_for_jstack() {
         .args([&pid.to_string(), "--no-gdb", "--json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&out, 1);
     assert!(report["missing_dump"].is_null(), "{report}");
     assert!(!report_thread(&report, "pipe-writer")["java"].is_null());
     // No SIGQUIT was needed: the log holds no dump.

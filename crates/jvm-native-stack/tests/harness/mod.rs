@@ -298,11 +298,9 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// A `sleep 60` stand-in target, killed on drop, and by the kernel if the test thread
-/// dies first (a test may leave it stopped, and a stopped process never ends by itself).
-pub fn sleeper() -> KillOnDrop {
-    let mut cmd = Command::new("sleep");
-    cmd.arg("60").stdout(Stdio::null());
+/// Makes the kernel kill `cmd`'s process when the thread that spawns it dies (a killed test
+/// harness runs no `Drop`), so no JVM or stopped target outlives its test.
+pub fn dies_with_the_test(cmd: &mut Command) {
     // SAFETY: prctl is async-signal-safe.
     unsafe {
         cmd.pre_exec(|| {
@@ -312,6 +310,14 @@ pub fn sleeper() -> KillOnDrop {
             Ok(())
         });
     }
+}
+
+/// A `sleep 60` stand-in target, killed on drop, and by the kernel if the test thread
+/// dies first (a test may leave it stopped, and a stopped process never ends by itself).
+pub fn sleeper() -> KillOnDrop {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("60").stdout(Stdio::null());
+    dies_with_the_test(&mut cmd);
     KillOnDrop(cmd.spawn().unwrap())
 }
 
@@ -377,16 +383,7 @@ impl Jvm {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        // SAFETY: prctl is async-signal-safe. If the test thread that spawned the JVM dies
-        // without running Drop (the harness is killed), the kernel kills the JVM too.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        dies_with_the_test(&mut cmd);
         let mut child = KillOnDrop(cmd.spawn().unwrap());
         let pid = child.0.id();
         let stdout = child.0.stdout.take().expect("stdout is piped");
@@ -524,6 +521,18 @@ pub fn thread_names(threads: &Value) -> Vec<&str> {
         .iter()
         .map(|t| t["name"].as_str().unwrap_or_else(|| panic!("no name: {t}")))
         .collect()
+}
+
+/// The `--json` report of a finished jnstack run, which must have exited with `code` (its
+/// stderr shown if not).
+pub fn report_of(out: &std::process::Output, code: i32) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Runs `jnstack --json ARGS`, asserts it exited 0 or 1, and returns the exit code and report.
