@@ -287,25 +287,71 @@ pub fn stdout_file(pid: u32) -> Option<(PathBuf, u64)> {
     Some((PathBuf::from(&fd), meta.len()))
 }
 
-/// How long thread `lwp` of `pid` has not run, in milliseconds: the scheduler's
-/// `se.exec_start` (when it last ran) against ours now, from `/proc/…/sched` (present
-/// with CONFIG_SCHED_DEBUG). Both are read from the same clock, so no boot-time guessing.
+/// How long thread `lwp` of `pid` has not run, in milliseconds, from the scheduler's
+/// `se.exec_start` in `/proc/…/sched` (present with CONFIG_SCHED_DEBUG).
+///
+/// `exec_start` is read on the run-queue clock of the CPU the thread last ran on, and the
+/// CPUs' clocks drift apart by seconds (each leaves out its own steal and IRQ time: 2.7 s
+/// between two vCPUs here after 8 hours). So "now" is read on that same CPU: a helper
+/// thread pinned there reads its own `exec_start`, set when it was scheduled in. None
+/// when that CPU is outside our affinity (a cpuset) or the thread moved meanwhile: no
+/// figure rather than a wrong one.
 pub fn not_run_for_ms(pid: u32, lwp: u32) -> Option<u64> {
-    let exec_start = |path: &str| -> Option<f64> {
-        let sched = fs::read_to_string(path).ok()?;
-        sched
-            .lines()
-            .find(|l| l.starts_with("se.exec_start"))?
-            .split(':')
-            .nth(1)?
-            .trim()
-            .parse()
+    let task = format!("/proc/{pid}/task/{lwp}");
+    let cpu = last_cpu(&task)?;
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                pin_to_cpu(cpu)?;
+                let then = exec_start(&format!("{task}/sched"))?;
+                let now = exec_start("/proc/thread-self/sched")?;
+                // SAFETY: sched_getcpu has no preconditions.
+                let here = unsafe { libc::sched_getcpu() };
+                let same_clock =
+                    usize::try_from(here).ok() == Some(cpu) && last_cpu(&task) == Some(cpu);
+                // Truncation to whole milliseconds is intended.
+                same_clock.then(|| (now - then).max(0.0) as u64)
+            })
+            .join()
             .ok()
+            .flatten()
+    })
+}
+
+/// `se.exec_start` (milliseconds on its CPU's task clock) from a `sched` file.
+fn exec_start(path: &str) -> Option<f64> {
+    let sched = fs::read_to_string(path).ok()?;
+    sched
+        .lines()
+        .find(|l| l.starts_with("se.exec_start"))?
+        .split(':')
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The CPU a task last ran on: `processor`, field 39 of its `stat`.
+fn last_cpu(task: &str) -> Option<usize> {
+    let stat = fs::read_to_string(format!("{task}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    // Fields after the name start at field 3 (the state).
+    after.split_whitespace().nth(39 - 3)?.parse().ok()
+}
+
+/// Moves the calling thread onto `cpu` only; the kernel has migrated it when this returns.
+fn pin_to_cpu(cpu: usize) -> Option<()> {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return None;
+    }
+    // SAFETY: an all-zero cpu_set_t is the empty set, `cpu` is in range for CPU_SET, and
+    // sched_setaffinity only reads the set; pid 0 is the calling thread.
+    let ok = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
     };
-    let then = exec_start(&format!("/proc/{pid}/task/{lwp}/sched"))?;
-    let now = exec_start("/proc/thread-self/sched")?;
-    // Truncation to whole milliseconds is intended.
-    Some((now - then).max(0.0) as u64)
+    ok.then_some(())
 }
 
 /// The process tracing `pid` (a debugger, strace), as `pid N "comm"`, from `TracerPid`.
@@ -499,6 +545,71 @@ pub fn process_state(pid: u32) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CPUs this thread may run on.
+    fn allowed_cpus() -> Vec<usize> {
+        // SAFETY: an all-zero cpu_set_t is valid; sched_getaffinity fills it.
+        let set = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            assert_eq!(
+                libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
+                0
+            );
+            set
+        };
+        (0..libc::CPU_SETSIZE as usize)
+            // SAFETY: in range for CPU_ISSET.
+            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+            .collect()
+    }
+
+    /// A thread asleep on each CPU (up to four), measured from another CPU: each CPU's
+    /// clock is its own, so comparing across CPUs was seconds off (CI saw a 4 s hang
+    /// reported as under 1 s).
+    #[test]
+    fn not_run_for_reads_the_sleeping_threads_own_cpu_clock() {
+        assert!(
+            std::path::Path::new("/proc/thread-self/sched").exists(),
+            "this kernel has no /proc/…/sched (CONFIG_SCHED_DEBUG), which jnstack's stuck-time \
+             figures need"
+        );
+        let cpus: Vec<usize> = allowed_cpus().into_iter().take(4).collect();
+        let sleepers: Vec<_> = cpus
+            .iter()
+            .map(|&cpu| {
+                let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+                let (wake_tx, wake_rx) = std::sync::mpsc::channel::<()>();
+                let handle = std::thread::spawn(move || {
+                    pin_to_cpu(cpu).expect("pin the sleeper");
+                    // SAFETY: gettid has no preconditions.
+                    tid_tx.send(unsafe { libc::gettid() } as u32).unwrap();
+                    let _ = wake_rx.recv();
+                });
+                let tid = tid_rx.recv().unwrap();
+                (cpu, tid, Instant::now(), wake_tx, handle)
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(700));
+        let pid = std::process::id();
+        for (cpu, tid, asleep_since, wake, handle) in sleepers {
+            // Measure from a different CPU where there is one, as jnstack usually does.
+            let from = cpus.iter().copied().find(|&c| c != cpu).unwrap_or(cpu);
+            let measured = std::thread::spawn(move || {
+                pin_to_cpu(from).expect("pin the measuring thread");
+                not_run_for_ms(pid, tid)
+            })
+            .join()
+            .unwrap();
+            let elapsed = asleep_since.elapsed().as_millis() as u64;
+            let ms = measured.unwrap_or_else(|| panic!("no figure for a sleeper on CPU {cpu}"));
+            assert!(
+                ms + 100 >= elapsed && ms <= elapsed + 20,
+                "sleeper on CPU {cpu}, measured from CPU {from}: {ms} ms, asleep {elapsed} ms"
+            );
+            drop(wake);
+            handle.join().unwrap();
+        }
+    }
 
     #[test]
     fn stat_with_parentheses_in_the_name() {
