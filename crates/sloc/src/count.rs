@@ -16,14 +16,14 @@
 //! to the next lives in the `Scanner` between chunks: the `State` (block-comment depth, string,
 //! doc string, here-document...), the interpolation frames, and a summary (`Lookback`) of the
 //! lines a doc string looks back at. The one rule that looks ahead, a here-document marker's
-//! terminator, reads the file a second time (once per file, only if it has such a marker).
+//! terminator, reads the file a second time (`heredoc`: once per file, only if it has such a
+//! marker).
 //! A line longer than [`long_line`] (1.1 MiB) is not held whole either: it is read in pieces of a
 //! chunk, each with [`REACH`] bytes of the line either side, and the state machine reads the
 //! pieces in turn, carrying what it found in the line so far (`Progress`); every rule that looks
 //! along a line looks at most `REACH` bytes either way, in whole-file counting too, so the
 //! pieces give the whole line's kind.
 
-use std::collections::HashMap;
 use std::ops::AddAssign;
 
 use std::io::{self, Read};
@@ -31,6 +31,7 @@ use std::io::{self, Read};
 use memchr::{memchr, memchr2, memchr3, memrchr};
 use serde::Serialize;
 
+use crate::heredoc::{ends_heredoc, Ahead, Reread, Slice, Terminators};
 use crate::language::{Language, Opener, QUOTE_BRACKETS};
 
 /// Line counts of one file or many. `lines == code + comments + blanks` always holds.
@@ -475,71 +476,6 @@ struct Around<'b, 'a> {
     ahead: &'a mut dyn Ahead,
 }
 
-/// The here-document terminators of the text from some point on.
-pub(crate) trait Ahead {
-    /// For every word that stands alone on a line (as [`ends_heredoc`] allows) that starts at
-    /// or after offset `from` of the text, where the last such line starts.
-    fn terminators(&mut self, from: u64) -> HashMap<Box<[u8]>, u64>;
-}
-
-/// A text that is all in memory.
-pub(crate) struct Slice<'t>(pub(crate) &'t [u8]);
-
-impl Ahead for Slice<'_> {
-    fn terminators(&mut self, from: u64) -> HashMap<Box<[u8]>, u64> {
-        let mut index = HashMap::new();
-        let from = usize::try_from(from).unwrap_or(usize::MAX);
-        let from = next_line_start(self.0, from);
-        index_terminators(
-            &mut index,
-            self.0.get(from..).unwrap_or_default(),
-            from as u64,
-        );
-        index
-    }
-}
-
-/// The first line start in `text` at or after `from`.
-fn next_line_start(text: &[u8], from: usize) -> usize {
-    match from.checked_sub(1).and_then(|k| text.get(k)) {
-        None | Some(b'\n') => from,
-        Some(_) => {
-            memchr(b'\n', &text[from.min(text.len())..]).map_or(usize::MAX, |k| from + k + 1)
-        }
-    }
-}
-
-/// Adds the lines of `lines` (which starts at offset `at` of the text, at a line's start) that
-/// could end a here-document to `index`.
-fn index_terminators(index: &mut HashMap<Box<[u8]>, u64>, lines: &[u8], mut at: u64) {
-    let mut rest = lines;
-    while !rest.is_empty() {
-        let line = &rest[..memchr(b'\n', rest).unwrap_or(rest.len())];
-        index_terminator(index, &line[..line.len().min(REACH)], at);
-        at += line.len() as u64 + 1;
-        rest = rest.get(line.len() + 1..).unwrap_or_default();
-    }
-}
-
-/// Adds the line at offset `at` whose first [`REACH`] bytes are `head` to `index` if it could
-/// end a here-document.
-fn index_terminator(index: &mut HashMap<Box<[u8]>, u64>, head: &[u8], at: u64) {
-    let text = &head[head.iter().take_while(|&&b| is_inline_ws(b)).count()..];
-    let n = text
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-        .count();
-    if n > 0 && ends_heredoc(head, &text[..n]) {
-        // A later line overwrites an earlier one: the last one is kept.
-        match index.get_mut(&text[..n]) {
-            Some(last) => *last = at,
-            None => {
-                index.insert(text[..n].into(), at);
-            }
-        }
-    }
-}
-
 /// The bytes read per step when a file is streamed, and so the size above which it is: the
 /// memory a file takes is a few of these, whatever its size and its lines' (see [`count_stream`]).
 /// Why 256 KiB: large enough that a chunk's fixed costs (a `read`, a restarted search, one
@@ -553,7 +489,8 @@ pub const STREAM_CHUNK: usize = 256 * 1024;
 /// text's first `head` bytes, already read (the shebang and content probes); it is the read
 /// buffer, and grows to about [`long_line`]`(chunk)` plus a chunk (1.4 MiB for
 /// [`STREAM_CHUNK`]) whatever the text's lines: a longer line is classified a piece at a time. `reopen` reads the text again from its start, for a
-/// here-document's terminator (once per file, only for a here-document).
+/// here-document's terminator (once per file, only for a here-document; again per word only
+/// past the index's budget, see `heredoc`).
 pub fn count_stream<S: Read>(
     lang: &Language,
     buf: &mut Vec<u8>,
@@ -581,7 +518,7 @@ pub fn count_stream<S: Read>(
             }
         }
     })?;
-    match ahead.error {
+    match ahead.into_error() {
         Some(e) => Err(e),
         None => Ok(counts),
     }
@@ -607,12 +544,12 @@ pub(crate) struct Piece<'b> {
     /// (or its end).
     bytes: &'b [u8],
     /// The piece is `bytes[from..to]`.
-    from: usize,
+    pub(crate) from: usize,
     pub(crate) to: usize,
     /// Where `bytes` starts in the line.
     pub(crate) offset: usize,
     /// The line's first [`REACH`] bytes.
-    head: &'b [u8],
+    pub(crate) head: &'b [u8],
     /// Whether the piece ends the line.
     pub(crate) ends_line: bool,
 }
@@ -743,66 +680,8 @@ pub(crate) fn for_each_lines(
     }
 }
 
-/// [`Ahead`] for a streamed text: reads it again, the first time a terminator is looked for.
-pub(crate) struct Reread<F> {
-    reopen: F,
-    chunk: usize,
-    /// Why reading it again failed, reported when the count ends.
-    error: Option<io::Error>,
-}
-
-impl<F> Reread<F> {
-    /// Reads the text again with `reopen`, `chunk` bytes at a time.
-    pub(crate) fn new(reopen: F, chunk: usize) -> Reread<F> {
-        Reread {
-            reopen,
-            chunk,
-            error: None,
-        }
-    }
-
-    /// Why reading the text again failed, if it did.
-    pub(crate) fn into_error(self) -> Option<io::Error> {
-        self.error
-    }
-}
-
-impl<S: Read, F: FnMut() -> io::Result<S>> Ahead for Reread<F> {
-    fn terminators(&mut self, from: u64) -> HashMap<Box<[u8]>, u64> {
-        let mut index = HashMap::new();
-        // Where the run or long line being read starts in the text.
-        let mut at = 0;
-        let mut buf = Vec::new();
-        let read = (self.reopen)().and_then(|r| {
-            for_each_lines(r, &mut buf, 0, self.chunk, |run| match run {
-                Run::Lines(lines, _) => {
-                    let len = lines.len() as u64;
-                    if at + len > from {
-                        let skip = usize::try_from(from.saturating_sub(at)).unwrap_or(usize::MAX);
-                        let skip = next_line_start(lines, skip).min(lines.len());
-                        index_terminators(&mut index, &lines[skip..], at + skip as u64);
-                    }
-                    at += len;
-                }
-                Run::Long(piece) => {
-                    if piece.offset + piece.from == 0 && at >= from {
-                        index_terminator(&mut index, piece.head, at);
-                    }
-                    if piece.ends_line {
-                        at += (piece.offset + piece.to) as u64 + 1;
-                    }
-                }
-            })
-        });
-        if let Err(e) = read {
-            self.error = Some(e);
-        }
-        index
-    }
-}
-
 /// Whitespace within a line (everything [`is_ws`] accepts but the newline).
-fn is_inline_ws(b: u8) -> bool {
+pub(crate) fn is_inline_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
 }
 
@@ -942,7 +821,7 @@ struct Scratch {
     /// The lines that could end a here-document, by identifier: where in the text the last one
     /// starts. Built at the first marker, so checking that a marker has a terminator is a
     /// lookup, not a scan of the rest of the file per marker.
-    terminators: Option<HashMap<Box<[u8]>, u64>>,
+    terminators: Option<Terminators>,
 }
 
 impl Scratch {
@@ -951,8 +830,8 @@ impl Scratch {
         let after = around.after;
         let index = self
             .terminators
-            .get_or_insert_with(|| around.ahead.terminators(after));
-        index.get(word).is_some_and(|&at| at >= after)
+            .get_or_insert_with(|| Terminators::build(around.ahead, after));
+        index.any_after(word, after, around.ahead)
     }
 }
 
@@ -1793,15 +1672,6 @@ fn heredoc_word(rest: &[u8]) -> Option<(usize, &[u8])> {
         Some(q @ (b'\'' | b'"')) => (rest.get(k) == Some(&q)).then_some((k + 1, word)),
         _ => Some((k, word)),
     }
-}
-
-/// Whether `line` ends a here-document whose identifier is `word`: the identifier, indented or
-/// not, then nothing but whitespace, or `;`, `,` or `)` (PHP's `EOT;`).
-fn ends_heredoc(line: &[u8], word: &[u8]) -> bool {
-    let text = &line[line.iter().take_while(|&&b| is_inline_ws(b)).count()..];
-    text.strip_prefix(word).is_some_and(|tail| {
-        tail.iter().all(|&b| is_inline_ws(b)) || matches!(tail.first(), Some(b';' | b',' | b')'))
-    })
 }
 
 #[cfg(test)]

@@ -17,9 +17,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use memchr::{memchr, memrchr};
 
 use crate::count::{
-    for_each_lines, is_blank, Ahead, Counts, LineKind, Piece, Progress, Reread, Run, Scanner,
-    Slice, Tally, BOM,
+    for_each_lines, is_blank, Counts, LineKind, Piece, Progress, Run, Scanner, Tally, BOM,
 };
+use crate::heredoc::{Ahead, Reread, Slice};
 use crate::language::{Language, Languages};
 use crate::syntax_file::RawEmbed;
 

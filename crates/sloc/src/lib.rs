@@ -8,6 +8,7 @@ pub mod cli;
 pub mod count;
 pub mod embed;
 pub mod error;
+mod heredoc;
 pub mod language;
 pub mod output;
 pub mod path_name;

@@ -380,3 +380,29 @@ fn interpolations_nested_without_end_take_bounded_memory() {
     assert_eq!(nums(row), [1, 1, 1, 0, 0]);
     assert!(peak < 64 << 20, "peak RSS {} MB", peak >> 20);
 }
+
+/// A here-document over 2 million distinct words, each alone on its line (each could end a
+/// here-document): the index of terminators has a budget, so peak RSS stays under 64 MB
+/// (the whole index took 170 MB here, and a 190 MB such file 1.7 GB), and the counts are
+/// those of the whole file: the marker still finds its terminator past the index's cut, and
+/// a second marker whose word never ends a line stays an operator.
+#[test]
+fn a_heredoc_index_past_its_budget_takes_bounded_memory() {
+    let dir = Dir::new();
+    let path = dir.path().join("gen.sh");
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(&path).unwrap());
+    out.write_all(b"cat <<EOF\n").unwrap();
+    let words = 2_000_000;
+    for i in 0..words {
+        writeln!(out, "w{i}").unwrap();
+    }
+    out.write_all(b"EOF\n# a comment\necho $((1 <<NOPE))\n# another\n")
+        .unwrap();
+    out.flush().unwrap();
+    drop(out);
+    let (report, peak) = sloc_with_peak(&dir, &["gen.sh"]);
+    let row = lang(&report, "Shell").expect("counted as Shell");
+    let lines = words + 5;
+    assert_eq!(nums(row), [1, lines, lines - 2, 2, 0]);
+    assert!(peak < 64 << 20, "peak RSS {} MB", peak >> 20);
+}
