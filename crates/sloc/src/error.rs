@@ -2,11 +2,13 @@
 
 use std::path::PathBuf;
 
+use crate::path_name::PathName;
+
 /// Why `sloc` cannot run: every variant names the file or value and is exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum SlocError {
     /// A `-c` file is missing or unreadable.
-    #[error("cannot read syntax file {}", path.display())]
+    #[error("cannot read syntax file {}", PathName::new(path).escaped())]
     SyntaxFileRead {
         /// The file given with `-c`.
         path: PathBuf,
@@ -17,7 +19,7 @@ pub enum SlocError {
     #[error(
         "invalid syntax file {} at line {line}, column {column}: {reason} \
          (the format is described in syntaxes/README.md)",
-        path.display()
+        PathName::new(path).escaped()
     )]
     InvalidJson {
         /// The file given with `-c`.
@@ -30,7 +32,7 @@ pub enum SlocError {
         reason: String,
     },
     /// A syntax entry parsed but is unusable (an empty marker, `start` without `end`).
-    #[error("invalid syntax file {}: {reason}", path.display())]
+    #[error("invalid syntax file {}: {reason}", PathName::new(path).escaped())]
     InvalidEntry {
         /// The file given with `-c`.
         path: PathBuf,
@@ -38,7 +40,7 @@ pub enum SlocError {
         reason: String,
     },
     /// A path to count does not exist.
-    #[error("{}: no such file or directory", path.display())]
+    #[error("{}: no such file or directory", PathName::new(path).escaped())]
     MissingPath {
         /// The path given on the command line.
         path: PathBuf,

@@ -728,6 +728,23 @@ fn non_utf8_file_names_stay_distinct_in_every_format() {
     let out = d.sloc().arg(odd).output();
     let stderr = String::from_utf8(out.unwrap().stderr).unwrap();
     assert!(stderr.contains(r"x\xFE.zz: not counted"), "{stderr}");
+    // So do errors: a missing root and a missing `-c` file.
+    let stderr_of = |args: &[&std::ffi::OsStr]| {
+        let out = d.sloc().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let gone = std::ffi::OsStr::from_bytes(b"gone\xFF");
+    assert_eq!(
+        stderr_of(&[gone]),
+        "sloc: gone\\xFF: no such file or directory\n"
+    );
+    let syntax = std::ffi::OsStr::from_bytes(b"syn\xFE.json");
+    let stderr = stderr_of(&["-c".as_ref(), syntax]);
+    assert!(
+        stderr.starts_with("sloc: cannot read syntax file syn\\xFE.json"),
+        "{stderr}"
+    );
 }
 
 #[test]
