@@ -516,6 +516,11 @@ pub struct Languages {
     /// `Makefile.`): a name is looked up by its part up to its first dot.
     by_name_prefix: HashMap<String, usize>,
     by_shebang: HashMap<String, usize>,
+    /// Language names (`output_as`) as written, and in lower case; the last of a name wins.
+    by_output: HashMap<String, usize>,
+    by_output_lower: HashMap<String, usize>,
+    /// File names in lower case, for fenced blocks' info strings; the last of a name wins.
+    by_filename_lower: HashMap<String, usize>,
     /// Whether some extension has a dot in it (`blade.php`): only then are a file name's
     /// longer suffixes looked up.
     compound_exts: bool,
@@ -592,6 +597,9 @@ impl Languages {
             by_filename: HashMap::new(),
             by_name_prefix: HashMap::new(),
             by_shebang: HashMap::new(),
+            by_output: HashMap::new(),
+            by_output_lower: HashMap::new(),
+            by_filename_lower: HashMap::new(),
             compound_exts: false,
             contenders: HashMap::new(),
             ambiguous: Vec::new(),
@@ -665,10 +673,17 @@ impl Languages {
             self.compound_exts |= ext.contains('.');
             self.by_ext.insert(ext.to_lowercase(), idx);
         }
+        self.by_output.insert(raw.output_as.clone(), idx);
+        self.by_output_lower
+            .insert(raw.output_as.to_ascii_lowercase(), idx);
         for name in &raw.filenames {
             match name.strip_suffix('*').filter(|p| p.ends_with('.')) {
                 Some(prefix) => self.by_name_prefix.insert(prefix.to_string(), idx),
-                None => self.by_filename.insert(name.clone(), idx),
+                None => {
+                    self.by_filename_lower
+                        .insert(name.to_ascii_lowercase(), idx);
+                    self.by_filename.insert(name.clone(), idx)
+                }
             };
         }
         for interp in &raw.shebangs {
@@ -694,12 +709,10 @@ impl Languages {
     /// The language named `name` (its `output_as`; the last one of that name, so a `-c` entry
     /// takes over a built-in's embedded use too).
     fn by_name(&self, name: &str) -> Option<usize> {
-        let exact = self.raws.iter().rposition(|r| r.output_as == name);
-        exact.or_else(|| {
-            self.raws
-                .iter()
-                .rposition(|r| r.output_as.eq_ignore_ascii_case(name))
-        })
+        self.by_output
+            .get(name)
+            .or_else(|| self.by_output_lower.get(&name.to_ascii_lowercase()))
+            .copied()
     }
 
     /// The language a fenced code block's info string names (`rust`, `py`, `c++`,
@@ -708,12 +721,7 @@ impl Languages {
         let lower = word.to_ascii_lowercase();
         self.by_name(word)
             .or_else(|| self.by_ext.get(&lower).copied())
-            .or_else(|| {
-                self.by_filename
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(word))
-                    .map(|(_, &i)| i)
-            })
+            .or_else(|| self.by_filename_lower.get(&lower).copied())
     }
 
     /// The embedded elements of language number `i`, if it has any.
@@ -1047,6 +1055,36 @@ fn strip_position(msg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn info_strings_name_a_language_by_name_extension_or_file_name_in_any_case() {
+        let langs = Languages::builtin();
+        let named = |word: &str| langs.for_info_string(word).map(|i| langs.name(i));
+        for (word, want) in [
+            ("rust", "Rust"),
+            ("RUST", "Rust"),
+            ("rs", "Rust"),
+            ("py", "Python"),
+            ("c++", "C++"),
+            ("dockerfile", "Dockerfile"),
+            ("MAKEFILE", "Makefile"),
+        ] {
+            assert_eq!(named(word), Some(want), "{word}");
+        }
+        assert_eq!(named("no-such-language"), None);
+        // A `-c` entry of a built-in's name takes the name over.
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("own.json");
+        std::fs::write(
+            &own,
+            r#"{"zzq": {"output_as": "Rust", "whole_line": ["%"]}}"#,
+        )
+        .unwrap();
+        let langs = Languages::with_files(&[own]).unwrap();
+        let i = langs.for_info_string("rust").unwrap();
+        assert_eq!(langs.name(i), "Rust");
+        assert_eq!(langs.raws[i].whole_line, ["%"]);
+    }
 
     fn name_for(langs: &Languages, line: &str) -> Option<String> {
         langs
