@@ -194,6 +194,37 @@ impl Case<'_> {
         start..start + line.len()
     }
 
+    /// The oracle's strings that start on a line before line `n` and go on past that line:
+    /// each one's range and its text from its start to the end of the line it starts on.
+    pub fn strings_before(&self) -> impl Iterator<Item = (&Range<usize>, &[u8])> + '_ {
+        let s = self.span();
+        self.strings
+            .iter()
+            .filter(move |r| r.start < s.start)
+            .filter_map(|r| {
+                let k = self.lines.partition_point(|(start, _)| *start <= r.start) - 1;
+                let (start, text) = self.lines[k];
+                (r.end > start + text.len()).then(|| (r, &text[r.start - start..]))
+            })
+    }
+
+    /// The text from where the outermost of the oracle's strings around line `n` starts (on
+    /// an earlier line, so the line lies inside it or ends it), if there is one.
+    pub fn string_around(&self) -> Option<&[u8]> {
+        let s = self.span();
+        self.strings_before()
+            .filter(|(r, _)| s.start < r.end)
+            .min_by_key(|(r, _)| r.start)
+            .map(|(_, text)| text)
+    }
+
+    /// Whether a line before line `n` is just `marker` (`__END__`).
+    pub fn after_line(&self, marker: &[u8]) -> bool {
+        self.lines[..self.n]
+            .iter()
+            .any(|(_, l)| l.trim_ascii_end() == marker)
+    }
+
     /// Whether the line lies inside one of `ranges` from start to end, or starts or ends in one.
     pub fn touches(&self, ranges: &[Range<usize>]) -> bool {
         let s = self.span();

