@@ -468,17 +468,25 @@ const RUBY: Grammar = Grammar {
     ],
     sloc_languages: &["Ruby"],
     differences: &[
-        ("after a %r%…% (plain delimiter) spanning lines", |case| {
-            after_plain_quote_spanning_lines(case, RUBY_QUOTE_LIKE)
-        }),
         (
             // sloc's regex literals close on their line (else the `/` divides), a guard against
             // reading a division as one; an extended (`/x`) regex's `#` lines inside such a
             // literal are regex comments, which sloc counts as comments, and its `#{…}` lines too.
-            "a /…/ or %r regex spanning lines",
+            "inside a /…/ or %r regex spanning lines",
             |case| {
                 case.string_around()
                     .is_some_and(|s| s.starts_with(b"/") || s.starts_with(b"%r"))
+            },
+        ),
+        (
+            // The known gap of the two rules above and `after_plain_quote_spanning_lines`: a
+            // quote inside such a literal (`["']`) may pair wrongly with one after it.
+            "after a regex or %r%…% (plain delimiter) spanning lines",
+            |case| {
+                after_plain_quote_spanning_lines(case, RUBY_QUOTE_LIKE)
+                    || case
+                        .strings_before()
+                        .any(|(_, s)| s.starts_with(b"/") || s.starts_with(b"%r"))
             },
         ),
     ],
