@@ -388,6 +388,32 @@ mod self_check {
     }
 
     #[test]
+    fn a_case_finds_the_strings_it_lies_in_or_follows() {
+        let text = b"a = /x\n# c\n/x\nb = 1\n__END__\n=pod\n";
+        let lines = lines(text);
+        let strings: Vec<Range<usize>> = std::iter::once(4..13).collect();
+        let case = |n| Case {
+            lines: &lines,
+            n,
+            sloc: '#',
+            oracle: 'C',
+            comments: &[],
+            strings: &strings,
+        };
+        assert_eq!(case(0).strings_before().count(), 0, "it starts on line 1");
+        assert_eq!(case(1).string_around(), Some(&b"/x"[..]));
+        assert_eq!(
+            case(2).string_around(),
+            Some(&b"/x"[..]),
+            "it ends on line 3"
+        );
+        assert_eq!(case(3).string_around(), None);
+        assert_eq!(case(3).strings_before().count(), 1);
+        assert!(case(5).after_line(b"__END__"));
+        assert!(!case(4).after_line(b"__END__"));
+    }
+
+    #[test]
     fn a_disagreement_fails_unless_a_reviewed_difference_explains_it() {
         let langs = Languages::builtin();
         let rust = langs.for_path(Path::new("x.rs")).expect("Rust is built in");

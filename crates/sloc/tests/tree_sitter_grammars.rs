@@ -4,9 +4,10 @@
 //! scripts/test installs), the JDK 25's Java sources, the JavaScript of npm and of the
 //! TypeScript package (installed by scripts/test too), the system's Perl modules, Ruby's
 //! standard library and PHP libraries from Debian packages, and pythonnet's C# (its source
-//! distribution from PyPI; both downloaded and unpacked by scripts/test). A line is blank when it is whitespace
-//! only, a comment when every other byte lies inside a comment node, else code (sloc's rules,
-//! README "Counting rules"); files with a syntax error are left out and counted.
+//! distribution from PyPI; both downloaded and unpacked by scripts/test). A line is blank
+//! when it is whitespace only, a comment when every other byte lies inside a comment node,
+//! else code (sloc's rules, README "Counting rules"); files with a syntax error are left out
+//! and counted.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -449,7 +450,7 @@ fn after_plain_quote_spanning_lines(case: &Case, ops: &[&str]) -> bool {
         .any(|(_, text)| plain_quote_opener(text, ops))
 }
 
-const RUBY_QUOTE_LIKE: &[&str] = &["%r", "%q", "%Q", "%w", "%W", "%i", "%I", "%x", "%s"];
+const RUBY_QUOTE_LIKE: &[&str] = &["%", "%r", "%q", "%Q", "%w", "%W", "%i", "%I", "%x", "%s"];
 
 const RUBY: Grammar = Grammar {
     name: "ruby",
@@ -479,7 +480,7 @@ const RUBY: Grammar = Grammar {
             },
         ),
         (
-            // The known gap of the two rules above and `after_plain_quote_spanning_lines`: a
+            // The known gap of the rule above and of `after_plain_quote_spanning_lines`: a
             // quote inside such a literal (`["']`) may pair wrongly with one after it.
             "after a regex or %r%…% (plain delimiter) spanning lines",
             |case| {
