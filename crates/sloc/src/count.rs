@@ -32,6 +32,11 @@ use memchr::{memchr, memchr2, memchr3, memrchr};
 use serde::Serialize;
 
 use crate::language::{Language, Opener, QUOTE_BRACKETS};
+use crate::plain_lines::count_plain;
+
+/// The fewest bytes of plain lines worth counting a block at a time ([`count_plain`]): below,
+/// line by line is as fast.
+const PLAIN_RUN: usize = 128;
 
 /// Line counts of one file or many. `lines == code + comments + blanks` always holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -227,9 +232,59 @@ enum State {
 /// Counts the lines of `bytes` (a whole file) in `lang`. Handles CRLF, a UTF-8 BOM, a missing
 /// final newline and any bytes, UTF-8 or not.
 pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut tally = Tally::default();
-    classify_lines(lang, bytes, |kind| tally.add(kind));
+    Scanner::new(lang).scan(bytes, &mut Slice(bytes), &mut tally);
     tally.counts()
+}
+
+/// Where [`Scanner::scan`] puts the kinds of the lines it reads.
+pub(crate) trait Lines {
+    /// Whether runs of plain lines may come as counts per kind ([`Lines::add_run`]) instead of
+    /// one line at a time in order.
+    const RUNS: bool;
+    /// The next line's kind.
+    fn add(&mut self, kind: LineKind);
+    /// Lines of each kind (indexed by `LineKind as usize`), called only if `RUNS`.
+    fn add_run(&mut self, kinds: [u64; 3]);
+}
+
+impl Lines for Tally {
+    const RUNS: bool = true;
+
+    #[inline(always)]
+    fn add(&mut self, kind: LineKind) {
+        self.0[kind as usize] += 1;
+    }
+
+    #[inline(always)]
+    fn add_run(&mut self, kinds: [u64; 3]) {
+        for (a, b) in self.0.iter_mut().zip(kinds) {
+            *a += b;
+        }
+    }
+}
+
+/// Every line's kind to a function, in order.
+pub(crate) struct Each<F>(pub(crate) F);
+
+impl<F: FnMut(LineKind)> Lines for Each<F> {
+    const RUNS: bool = false;
+
+    #[inline(always)]
+    fn add(&mut self, kind: LineKind) {
+        (self.0)(kind);
+    }
+
+    /// Never called (`RUNS` is false); the lines would come out of order.
+    fn add_run(&mut self, kinds: [u64; 3]) {
+        for (kind, n) in [LineKind::Blank, LineKind::Code, LineKind::Comment]
+            .into_iter()
+            .zip(kinds)
+        {
+            (0..n).for_each(|_| (self.0)(kind));
+        }
+    }
 }
 
 /// Lines per [`LineKind`], as the hot loop sums them: a local array the compiler keeps in
@@ -238,11 +293,6 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
 pub(crate) struct Tally([u64; 3]);
 
 impl Tally {
-    #[inline(always)]
-    pub(crate) fn add(&mut self, kind: LineKind) {
-        self.0[kind as usize] += 1;
-    }
-
     /// Adds `other`'s lines.
     pub(crate) fn merge(&mut self, other: &Tally) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
@@ -279,7 +329,7 @@ impl Counts {
 #[inline(always)]
 pub fn classify_lines(lang: &Language, bytes: &[u8], each: impl FnMut(LineKind)) {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    Scanner::new(lang).scan(bytes, &mut Slice(bytes), each);
+    Scanner::new(lang).scan(bytes, &mut Slice(bytes), &mut Each(each));
 }
 
 /// The UTF-8 byte-order mark, which is no part of the first line.
@@ -319,12 +369,7 @@ impl<'l> Scanner<'l> {
     /// text's last part, which may end without a newline. `ahead` reads the text after them
     /// for a here-document's terminator.
     #[inline(always)]
-    pub(crate) fn scan(
-        &mut self,
-        bytes: &[u8],
-        ahead: &mut dyn Ahead,
-        mut each: impl FnMut(LineKind),
-    ) {
+    pub(crate) fn scan<L: Lines>(&mut self, bytes: &[u8], ahead: &mut dyn Ahead, out: &mut L) {
         let lang = self.lang;
         // Where the next important syntax starts, searched lazily: only from a line that begins
         // outside comments and strings, so matches inside comments and the rest of an already
@@ -334,7 +379,31 @@ impl<'l> Scanner<'l> {
         let mut state = self.state;
         let scratch = &mut self.scratch;
         let mut start = 0;
+        // Where the blocks counted by `count_plain` end: none is read twice.
+        let mut counted = 0;
         while start < bytes.len() {
+            // From a line outside comments and strings, the plain lines before the next
+            // important syntax are counted a block at a time, when there are enough of them.
+            if L::RUNS && start >= counted && state == State::Normal && scratch.frames.is_empty() {
+                if let Some(markers) = &lang.plain {
+                    if next_important < start {
+                        next_important = lang
+                            .important
+                            .find(&bytes[start..])
+                            .map_or(usize::MAX, |k| start + k);
+                    }
+                    let to = next_important.min(bytes.len());
+                    if to - start >= PLAIN_RUN {
+                        let run = count_plain(markers, bytes, start, to);
+                        out.add_run(run.kinds);
+                        counted = run.counted;
+                        if run.resume > start {
+                            start = run.resume;
+                            continue;
+                        }
+                    }
+                }
+            }
             // The first byte that is not blank: a whitespace-only line is blank in any state
             // (and changes no state), and the search for the line's end can start there.
             let first = start
@@ -343,7 +412,7 @@ impl<'l> Scanner<'l> {
                     .take_while(|&&b| is_inline_ws(b))
                     .count();
             if first == bytes.len() || bytes[first] == b'\n' {
-                each(LineKind::Blank);
+                out.add(LineKind::Blank);
                 start = first + 1;
                 continue;
             }
@@ -371,7 +440,7 @@ impl<'l> Scanner<'l> {
                 };
                 classify_full(lang, line, &mut around, &mut state, scratch)
             };
-            each(kind);
+            out.add(kind);
             start = end + 1;
         }
         self.state = state;
@@ -569,7 +638,7 @@ pub fn count_stream<S: Read>(
     for_each_lines(rest, buf, head, chunk, |run| match run {
         Run::Lines(lines, last) => {
             let mut tally = Tally::default();
-            scanner.scan(lines, &mut ahead, |kind| tally.add(kind));
+            scanner.scan(lines, &mut ahead, &mut tally);
             counts += tally.counts();
             if !last {
                 scanner.advance(lines);
@@ -965,7 +1034,7 @@ impl Scratch {
 /// whole line. 64 KiB: longer than the longest regex literals of minified JavaScript.
 pub const REACH: usize = 64 * 1024;
 
-/// The byte-level state machine for one line; `state` (and `scratch` with it) carries over to
+/// The byte-level state machine for one line, not blank; `state` (and `scratch` with it) carries over to
 /// the next line. `around` is the rest of the file around the line: a doc string looks back at
 /// what precedes it, a here-document must end after it.
 fn classify_full(
@@ -982,7 +1051,8 @@ fn classify_full(
         head: &line[..line.len().min(REACH)],
         first: true,
         last: true,
-        blank: is_blank(line),
+        // `scan` classifies a blank line itself.
+        blank: false,
     };
     let mut progress = Progress::default();
     classify_part(lang, &whole, around, state, scratch, &mut progress);
