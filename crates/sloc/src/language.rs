@@ -337,6 +337,9 @@ pub struct Language {
     /// First bytes of the openers, and the brackets of interpolation: a byte not in here is
     /// plain code.
     pub opener_first: [bool; 256],
+    /// The bytes of `opener_first`, if there are three at most (repeated to fill three): then
+    /// the next one is found three bytes at a time.
+    pub(crate) opener_bytes: Option<[u8; 3]>,
     /// Whether a line-comment marker ends in a space (`REM `), which also matches bare.
     pub bare_markers: bool,
     /// Finds the openers other than line comments, and the line-block starts.
@@ -346,6 +349,8 @@ pub struct Language {
     /// The line-comment markers for counting plain lines a block at a time; `None`: they
     /// do not fit (see `plain_lines`), lines are counted one by one.
     pub(crate) plain: Option<PlainMarkers>,
+    /// Finds each block comment's end, for the lines wholly inside a comment.
+    pub(crate) block_ends: Vec<memchr::memmem::Finder<'static>>,
 }
 
 impl Language {
@@ -480,6 +485,16 @@ impl Language {
             opener_first[usize::from(it.nest)] = true;
             opener_first[usize::from(it.close)] = true;
         }
+        let firsts: Vec<u8> = (0..=255u8)
+            .filter(|&b| opener_first[usize::from(b)])
+            .collect();
+        let opener_bytes = match firsts[..] {
+            [] => None,
+            [a] => Some([a; 3]),
+            [a, b] => Some([a, b, b]),
+            [a, b, c] => Some([a, b, c]),
+            _ => None,
+        };
         let bare_markers = line_comments.iter().any(|c| c.ends_with(b" "));
         let mut first: Vec<u8> = patterns.iter().map(|p| p[0]).collect();
         first.sort_unstable();
@@ -495,7 +510,6 @@ impl Language {
         Ok(Language {
             name: raw.output_as.clone(),
             line_comments,
-            blocks,
             nested: raw.nested,
             word_comments: raw.word_comments,
             strings,
@@ -503,10 +517,16 @@ impl Language {
             line_blocks,
             openers,
             opener_first,
+            opener_bytes,
             bare_markers,
             important,
             regex_after: raw.regex_after.iter().map(|t| b(t)).collect(),
             plain,
+            block_ends: blocks
+                .iter()
+                .map(|(_, end)| memchr::memmem::Finder::new(end).into_owned())
+                .collect(),
+            blocks,
         })
     }
 }

@@ -45,6 +45,13 @@ enum Shape {
 }
 
 impl PlainMarkers {
+    /// No markers: lines are blank or not.
+    pub const NONE: PlainMarkers = PlainMarkers {
+        markers: Vec::new(),
+        shape: Shape::None,
+        look: 0,
+    };
+
     /// The markers, if the block counter can tell plain lines apart by them: at most four,
     /// each one to four bytes long, with at most four distinct bytes. `bare`: a marker also
     /// matches without its trailing space (`REM`), which needs a look at the rest of the line;

@@ -405,9 +405,10 @@ mod streaming {
     }
 }
 
-/// Plain lines (outside comments and strings, without important syntax) are counted 64 bytes
-/// at a time with bit masks, the lines around the rest one by one: the counts are those of
-/// classifying every line on its own, as `classify_lines` does.
+/// Plain lines (outside comments and strings, without important syntax) and the lines wholly
+/// inside a block comment are counted 64 bytes at a time with bit masks, the lines around the
+/// rest one by one: the counts are those of classifying every line on its own, as
+/// `classify_lines` does.
 mod plain_runs {
     use proptest::prelude::*;
     use sloc::{classify_lines, count, Counts, Language};
@@ -450,6 +451,11 @@ mod plain_runs {
         }
         let all = atoms(lang);
         out.extend(all.into_iter().step_by(2));
+        // Block comments, whose inner lines are counted a block at a time too.
+        for (open, close) in &lang.blocks {
+            out.push(open.to_vec());
+            out.push(close.to_vec());
+        }
         out
     }
 
