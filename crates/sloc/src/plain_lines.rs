@@ -141,36 +141,49 @@ pub struct Plain {
 pub fn count_plain(markers: &PlainMarkers, bytes: &[u8], from: usize, to: usize) -> Plain {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+        {
+            // SAFETY: the CPU has the features `count_avx2` is compiled for.
+            return unsafe { count_avx2(markers, bytes, from, to) };
+        }
         if std::arch::is_x86_feature_detected!("popcnt") {
             // SAFETY: the CPU has `popcnt`, the one feature `count_popcnt` is compiled for.
             return unsafe { count_popcnt(markers, bytes, from, to) };
         }
     }
-    count_shape(markers, bytes, from, to)
+    count_shape::<Baseline>(markers, bytes, from, to)
 }
 
 /// [`count_shape`] with the population count in one instruction (not in x86-64's baseline).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
 unsafe fn count_popcnt(markers: &PlainMarkers, bytes: &[u8], from: usize, to: usize) -> Plain {
-    count_shape(markers, bytes, from, to)
+    count_shape::<Baseline>(markers, bytes, from, to)
+}
+
+/// [`count_shape`] reading 32 bytes per instruction, with `popcnt`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+unsafe fn count_avx2(markers: &PlainMarkers, bytes: &[u8], from: usize, to: usize) -> Plain {
+    count_shape::<Avx2>(markers, bytes, from, to)
 }
 
 /// [`count_blocks`] with the marker search the markers' shape needs.
 #[inline(always)]
-fn count_shape(pm: &PlainMarkers, bytes: &[u8], from: usize, to: usize) -> Plain {
+fn count_shape<V: Lanes>(pm: &PlainMarkers, bytes: &[u8], from: usize, to: usize) -> Plain {
     let look = pm.look;
     match &pm.shape {
-        Shape::None => count_blocks(pm, bytes, from, to, [], |_, _| 0),
-        Shape::One(b) => count_blocks(pm, bytes, from, to, [*b], |e, _| e[0]),
-        Shape::Double(b) => count_blocks(pm, bytes, from, to, [*b], |e, chunk| {
+        Shape::None => count_blocks::<V, _>(pm, bytes, from, to, [], |_, _| 0),
+        Shape::One(b) => count_blocks::<V, _>(pm, bytes, from, to, [*b], |e, _| e[0]),
+        Shape::Double(b) => count_blocks::<V, _>(pm, bytes, from, to, [*b], |e, chunk| {
             e[0] & ((e[0] >> 1) | (u64::from(chunk[BLOCK] == *b) << 63))
         }),
         Shape::General {
             bytes: probes,
             markers,
         } => {
-            count_blocks(pm, bytes, from, to, *probes, |e, chunk| {
+            count_blocks::<V, _>(pm, bytes, from, to, *probes, |e, chunk| {
                 // Each probed byte's bits in the `look` bytes after the block.
                 let mut after = [0u64; MAX_BYTES];
                 for (k, a) in after.iter_mut().enumerate() {
@@ -198,7 +211,7 @@ fn count_shape(pm: &PlainMarkers, bytes: &[u8], from: usize, to: usize) -> Plain
 /// The loop of [`count_plain`]; `marker` gives where a marker starts from the probes' masks
 /// and the block (with `look` bytes after it).
 #[inline(always)]
-fn count_blocks<const N: usize>(
+fn count_blocks<V: Lanes, const N: usize>(
     pm: &PlainMarkers,
     bytes: &[u8],
     from: usize,
@@ -235,7 +248,7 @@ fn count_blocks<const N: usize>(
     let mut p = from;
     while p + BLOCK <= to && p + BLOCK + look <= bytes.len() {
         let chunk = &bytes[p..p + BLOCK + look];
-        let m = masks(chunk, probes);
+        let m = V::masks(chunk, probes);
         step(&m, marker(&m.probes, chunk), p);
         p += BLOCK;
     }
@@ -246,7 +259,7 @@ fn count_blocks<const N: usize>(
         let n = (bytes.len() - p).min(BLOCK + look);
         padded[..n].copy_from_slice(&bytes[p..p + n]);
         let chunk = &padded[..BLOCK + look];
-        let mut m = masks(chunk, probes);
+        let mut m = V::masks(chunk, probes);
         let valid = to - p;
         if valid < BLOCK {
             let keep = (1u64 << valid) - 1;
@@ -282,62 +295,115 @@ fn count_blocks<const N: usize>(
     }
 }
 
-/// The masks of `chunk[..BLOCK]`: its newlines, its blanks within a line and where each of
-/// `probes` is.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn masks<const N: usize>(chunk: &[u8], probes: [u8; N]) -> Masks<N> {
-    use std::arch::x86_64::{
-        _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
-    };
-    assert!(chunk.len() >= BLOCK);
-    let mut m = Masks {
-        newline: 0,
-        inline_ws: 0,
-        probes: [0; N],
-    };
-    let ptr = chunk.as_ptr();
-    // SAFETY: SSE2 is part of the x86_64 baseline; the unaligned 16-byte loads read
-    // `chunk[..BLOCK]`, which is checked to be there.
-    unsafe {
-        for lane in 0..BLOCK / 16 {
-            let v = _mm_loadu_si128(ptr.add(16 * lane).cast());
-            let newline = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
-            let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
-            // `\t` to `\r` (9 to 13): `v - 9 <= 4` unsigned, that is `min(v - 9, 4) == v - 9`.
-            let t = _mm_sub_epi8(v, _mm_set1_epi8(9));
-            let control = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t);
-            let ws = _mm_or_si128(space, _mm_andnot_si128(newline, control));
-            let shift = 16 * lane;
-            m.newline |= u64::from(_mm_movemask_epi8(newline) as u16) << shift;
-            m.inline_ws |= u64::from(_mm_movemask_epi8(ws) as u16) << shift;
-            for (mask, &b) in m.probes.iter_mut().zip(&probes) {
-                let eq = _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-                *mask |= u64::from(_mm_movemask_epi8(eq) as u16) << shift;
-            }
-        }
-    }
-    m
+/// How a block's masks are computed.
+trait Lanes {
+    /// The masks of `chunk[..BLOCK]`: its newlines, its blanks within a line and where each
+    /// of `probes` is.
+    fn masks<const N: usize>(chunk: &[u8], probes: [u8; N]) -> Masks<N>;
 }
 
-/// A byte at a time elsewhere.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn masks<const N: usize>(chunk: &[u8], probes: [u8; N]) -> Masks<N> {
-    let mut m = Masks {
-        newline: 0,
-        inline_ws: 0,
-        probes: [0; N],
-    };
-    for (i, &b) in chunk[..BLOCK].iter().enumerate() {
-        m.newline |= u64::from(b == b'\n') << i;
-        m.inline_ws |= u64::from(matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')) << i;
-        for (mask, &p) in m.probes.iter_mut().zip(&probes) {
-            *mask |= u64::from(b == p) << i;
+/// With what every CPU of the architecture has: SSE2 on x86-64, a byte at a time elsewhere.
+struct Baseline;
+
+/// With AVX2, 32 bytes at a time: only inside a function compiled for it.
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Baseline {
+    #[inline(always)]
+    fn masks<const N: usize>(chunk: &[u8], probes: [u8; N]) -> Masks<N> {
+        use std::arch::x86_64::{
+            _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+        };
+        assert!(chunk.len() >= BLOCK);
+        let mut m = Masks {
+            newline: 0,
+            inline_ws: 0,
+            probes: [0; N],
+        };
+        let ptr = chunk.as_ptr();
+        // SAFETY: SSE2 is part of the x86_64 baseline; the unaligned 16-byte loads read
+        // `chunk[..BLOCK]`, which is checked to be there.
+        unsafe {
+            for lane in 0..BLOCK / 16 {
+                let v = _mm_loadu_si128(ptr.add(16 * lane).cast());
+                let newline = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
+                let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
+                // `\t` to `\r` (9 to 13): `v - 9 <= 4` unsigned: `min(v - 9, 4) == v - 9`.
+                let t = _mm_sub_epi8(v, _mm_set1_epi8(9));
+                let control = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t);
+                let ws = _mm_or_si128(space, _mm_andnot_si128(newline, control));
+                let shift = 16 * lane;
+                m.newline |= u64::from(_mm_movemask_epi8(newline) as u16) << shift;
+                m.inline_ws |= u64::from(_mm_movemask_epi8(ws) as u16) << shift;
+                for (mask, &b) in m.probes.iter_mut().zip(&probes) {
+                    let eq = _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+                    *mask |= u64::from(_mm_movemask_epi8(eq) as u16) << shift;
+                }
+            }
         }
+        m
     }
-    m
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx2 {
+    #[inline(always)]
+    fn masks<const N: usize>(chunk: &[u8], probes: [u8; N]) -> Masks<N> {
+        use std::arch::x86_64::{
+            _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8,
+            _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
+        };
+        assert!(chunk.len() >= BLOCK);
+        let mut m = Masks {
+            newline: 0,
+            inline_ws: 0,
+            probes: [0; N],
+        };
+        let ptr = chunk.as_ptr();
+        // SAFETY: called only from `count_avx2`, compiled for AVX2 and called only on a CPU
+        // that has it; the unaligned 32-byte loads read `chunk[..BLOCK]`, checked to be there.
+        unsafe {
+            for lane in 0..BLOCK / 32 {
+                let v = _mm256_loadu_si256(ptr.add(32 * lane).cast());
+                let newline = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\n' as i8));
+                let space = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b' ' as i8));
+                let t = _mm256_sub_epi8(v, _mm256_set1_epi8(9));
+                let control = _mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8(4)), t);
+                let ws = _mm256_or_si256(space, _mm256_andnot_si256(newline, control));
+                let shift = 32 * lane;
+                m.newline |= u64::from(_mm256_movemask_epi8(newline) as u32) << shift;
+                m.inline_ws |= u64::from(_mm256_movemask_epi8(ws) as u32) << shift;
+                for (mask, &b) in m.probes.iter_mut().zip(&probes) {
+                    let eq = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b as i8));
+                    *mask |= u64::from(_mm256_movemask_epi8(eq) as u32) << shift;
+                }
+            }
+        }
+        m
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+impl Lanes for Baseline {
+    #[inline(always)]
+    fn masks<const N: usize>(chunk: &[u8], probes: [u8; N]) -> Masks<N> {
+        let mut m = Masks {
+            newline: 0,
+            inline_ws: 0,
+            probes: [0; N],
+        };
+        for (i, &b) in chunk[..BLOCK].iter().enumerate() {
+            m.newline |= u64::from(b == b'\n') << i;
+            m.inline_ws |= u64::from(matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')) << i;
+            for (mask, &p) in m.probes.iter_mut().zip(&probes) {
+                *mask |= u64::from(b == p) << i;
+            }
+        }
+        m
+    }
 }
 
 #[cfg(test)]
@@ -380,6 +446,28 @@ mod tests {
         assert_eq!(plain(&[";"], &text).kinds, [2, 2, 2]);
         assert_eq!(plain(&[";;"], &text).kinds, [2, 3, 1]);
         assert_eq!(plain(&[], &text).kinds, [2, 4, 0]);
+    }
+
+    proptest::proptest! {
+        /// The baseline masks (what a CPU without AVX2 runs) count what the dispatched ones do.
+        #[test]
+        fn every_path_counts_the_same(
+            text in proptest::collection::vec(
+                proptest::sample::select(b" \t\r\n\n/#;-x".to_vec()), 0..700),
+            from in 0usize..100,
+            cut in 0usize..100,
+            which in 0usize..4,
+        ) {
+            let markers: &[&str] = [&[][..], &["#"], &["//"], &["--", "#", ";"]][which];
+            let markers: Vec<Box<[u8]>> = markers.iter().map(|m| m.as_bytes().into()).collect();
+            let pm = PlainMarkers::new(&markers, false).unwrap();
+            // `from` at a line's start, as callers ensure.
+            let from = text[..from.min(text.len())].iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
+            let to = text.len().saturating_sub(cut).max(from);
+            let a = count_plain(&pm, &text, from, to);
+            let b = count_shape::<Baseline>(&pm, &text, from, to);
+            proptest::prop_assert_eq!((a.kinds, a.resume, a.counted), (b.kinds, b.resume, b.counted));
+        }
     }
 
     #[test]
