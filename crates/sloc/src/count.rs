@@ -36,7 +36,7 @@ use crate::plain_lines::{count_plain, PlainMarkers};
 
 /// The fewest bytes of plain lines worth counting a block at a time ([`count_plain`]): below,
 /// line by line is as fast.
-const PLAIN_RUN: usize = 128;
+const PLAIN_RUN: usize = 64;
 
 /// Line counts of one file or many. `lines == code + comments + blanks` always holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
