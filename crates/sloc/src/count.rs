@@ -7,8 +7,10 @@
 //! Fast path: from a line that starts outside comments and strings, one multi-pattern search
 //! over the rest of the file finds the next "important syntax" (block-comment, string and
 //! doc-string openers, line-block starts; see `language::Important`). Every line before it is
-//! classified by its first non-blank bytes alone; only the line holding it, and lines inside
-//! comments and strings, go through the byte-level state machine.
+//! classified by its first non-blank bytes alone, a block of 64 bytes at a time when they are
+//! enough (`plain_lines`; so are the lines wholly inside a block comment that does not nest);
+//! only the line holding it, and lines inside comments and strings, go through the byte-level
+//! state machine.
 //!
 //! Streaming: a file larger than [`STREAM_CHUNK`] is read a chunk at a time ([`count_stream`])
 //! and cut after its last whole line, the partial line carried into the next chunk. Markers never
