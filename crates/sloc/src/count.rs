@@ -7,8 +7,10 @@
 //! Fast path: from a line that starts outside comments and strings, one multi-pattern search
 //! over the rest of the file finds the next "important syntax" (block-comment, string and
 //! doc-string openers, line-block starts; see `language::Important`). Every line before it is
-//! classified by its first non-blank bytes alone; only the line holding it, and lines inside
-//! comments and strings, go through the byte-level state machine.
+//! classified by its first non-blank bytes alone, a block of 64 bytes at a time when they are
+//! enough (`plain_lines`; so are the lines wholly inside a block comment that does not nest);
+//! only the line holding it, and lines inside comments and strings, go through the byte-level
+//! state machine.
 //!
 //! Streaming: a file larger than [`STREAM_CHUNK`] is read a chunk at a time ([`count_stream`])
 //! and cut after its last whole line, the partial line carried into the next chunk. Markers never
@@ -33,6 +35,11 @@ use serde::Serialize;
 
 use crate::heredoc::{ends_heredoc, Ahead, Reread, Slice, Terminators};
 use crate::language::{Language, Opener, QUOTE_BRACKETS};
+use crate::plain_lines::{count_plain, PlainMarkers};
+
+/// The fewest bytes of plain lines worth counting a block at a time ([`count_plain`]): below,
+/// line by line is as fast.
+const PLAIN_RUN: usize = 64;
 
 /// Line counts of one file or many. `lines == code + comments + blanks` always holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -228,9 +235,59 @@ enum State {
 /// Counts the lines of `bytes` (a whole file) in `lang`. Handles CRLF, a UTF-8 BOM, a missing
 /// final newline and any bytes, UTF-8 or not.
 pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut tally = Tally::default();
-    classify_lines(lang, bytes, |kind| tally.add(kind));
+    Scanner::new(lang).scan(bytes, &mut Slice(bytes), &mut tally);
     tally.counts()
+}
+
+/// Where [`Scanner::scan`] puts the kinds of the lines it reads.
+pub(crate) trait Lines {
+    /// Whether runs of plain lines may come as counts per kind ([`Lines::add_run`]) instead of
+    /// one line at a time in order.
+    const RUNS: bool;
+    /// The next line's kind.
+    fn add(&mut self, kind: LineKind);
+    /// Lines of each kind (indexed by `LineKind as usize`), called only if `RUNS`.
+    fn add_run(&mut self, kinds: [u64; 3]);
+}
+
+impl Lines for Tally {
+    const RUNS: bool = true;
+
+    #[inline(always)]
+    fn add(&mut self, kind: LineKind) {
+        self.0[kind as usize] += 1;
+    }
+
+    #[inline(always)]
+    fn add_run(&mut self, kinds: [u64; 3]) {
+        for (a, b) in self.0.iter_mut().zip(kinds) {
+            *a += b;
+        }
+    }
+}
+
+/// Every line's kind to a function, in order.
+pub(crate) struct Each<F>(pub(crate) F);
+
+impl<F: FnMut(LineKind)> Lines for Each<F> {
+    const RUNS: bool = false;
+
+    #[inline(always)]
+    fn add(&mut self, kind: LineKind) {
+        (self.0)(kind);
+    }
+
+    /// Never called (`RUNS` is false); the lines would come out of order.
+    fn add_run(&mut self, kinds: [u64; 3]) {
+        for (kind, n) in [LineKind::Blank, LineKind::Code, LineKind::Comment]
+            .into_iter()
+            .zip(kinds)
+        {
+            (0..n).for_each(|_| (self.0)(kind));
+        }
+    }
 }
 
 /// Lines per [`LineKind`], as the hot loop sums them: a local array the compiler keeps in
@@ -239,11 +296,6 @@ pub fn count(lang: &Language, bytes: &[u8]) -> Counts {
 pub(crate) struct Tally([u64; 3]);
 
 impl Tally {
-    #[inline(always)]
-    pub(crate) fn add(&mut self, kind: LineKind) {
-        self.0[kind as usize] += 1;
-    }
-
     /// Adds `other`'s lines.
     pub(crate) fn merge(&mut self, other: &Tally) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
@@ -280,7 +332,7 @@ impl Counts {
 #[inline(always)]
 pub fn classify_lines(lang: &Language, bytes: &[u8], each: impl FnMut(LineKind)) {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    Scanner::new(lang).scan(bytes, &mut Slice(bytes), each);
+    Scanner::new(lang).scan(bytes, &mut Slice(bytes), &mut Each(each));
 }
 
 /// The UTF-8 byte-order mark, which is no part of the first line.
@@ -320,12 +372,7 @@ impl<'l> Scanner<'l> {
     /// text's last part, which may end without a newline. `ahead` reads the text after them
     /// for a here-document's terminator.
     #[inline(always)]
-    pub(crate) fn scan(
-        &mut self,
-        bytes: &[u8],
-        ahead: &mut dyn Ahead,
-        mut each: impl FnMut(LineKind),
-    ) {
+    pub(crate) fn scan<L: Lines>(&mut self, bytes: &[u8], ahead: &mut dyn Ahead, out: &mut L) {
         let lang = self.lang;
         // Where the next important syntax starts, searched lazily: only from a line that begins
         // outside comments and strings, so matches inside comments and the rest of an already
@@ -335,7 +382,47 @@ impl<'l> Scanner<'l> {
         let mut state = self.state;
         let scratch = &mut self.scratch;
         let mut start = 0;
+        // Where the blocks counted by `count_plain` end: none is read twice.
+        let mut counted = 0;
         while start < bytes.len() {
+            // From a line outside comments and strings, the plain lines before the next
+            // important syntax are counted a block at a time, when there are enough of them;
+            // from a line inside a block comment (that does not nest), the lines before its
+            // end: blank or comment.
+            if L::RUNS && start >= counted && scratch.frames.is_empty() {
+                let run = match state {
+                    State::Normal => lang.plain.as_ref().and_then(|markers| {
+                        if next_important < start {
+                            next_important = lang
+                                .important
+                                .find(&bytes[start..])
+                                .map_or(usize::MAX, |k| start + k);
+                        }
+                        let to = next_important.min(bytes.len());
+                        (to - start >= PLAIN_RUN).then(|| count_plain(markers, bytes, start, to))
+                    }),
+                    State::Block { idx, .. } if !lang.nested => {
+                        let to = lang.block_ends[idx]
+                            .find(&bytes[start..])
+                            .map_or(bytes.len(), |k| start + k);
+                        (to - start >= PLAIN_RUN).then(|| {
+                            let mut run = count_plain(&PlainMarkers::NONE, bytes, start, to);
+                            let [blank, code, comment] = run.kinds;
+                            run.kinds = [blank, 0, code + comment];
+                            run
+                        })
+                    }
+                    _ => None,
+                };
+                if let Some(run) = run {
+                    out.add_run(run.kinds);
+                    counted = run.counted;
+                    if run.resume > start {
+                        start = run.resume;
+                        continue;
+                    }
+                }
+            }
             // The first byte that is not blank: a whitespace-only line is blank in any state
             // (and changes no state), and the search for the line's end can start there.
             let first = start
@@ -344,7 +431,7 @@ impl<'l> Scanner<'l> {
                     .take_while(|&&b| is_inline_ws(b))
                     .count();
             if first == bytes.len() || bytes[first] == b'\n' {
-                each(LineKind::Blank);
+                out.add(LineKind::Blank);
                 start = first + 1;
                 continue;
             }
@@ -372,7 +459,7 @@ impl<'l> Scanner<'l> {
                 };
                 classify_full(lang, line, &mut around, &mut state, scratch)
             };
-            each(kind);
+            out.add(kind);
             start = end + 1;
         }
         self.state = state;
@@ -506,7 +593,7 @@ pub fn count_stream<S: Read>(
     for_each_lines(rest, buf, head, chunk, |run| match run {
         Run::Lines(lines, last) => {
             let mut tally = Tally::default();
-            scanner.scan(lines, &mut ahead, |kind| tally.add(kind));
+            scanner.scan(lines, &mut ahead, &mut tally);
             counts += tally.counts();
             if !last {
                 scanner.advance(lines);
@@ -689,27 +776,50 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
 }
 
-/// How many leading bytes [`find_byte`] searches word by word before handing over to `memchr`.
+/// How many leading bytes [`find_any`] searches word by word before handing over to `memchr`.
 const SHORT: usize = 64;
 
-/// `memchr` tuned for source lines: most are shorter than [`SHORT`] bytes, where an inlined
-/// search beats a call through `memchr`'s dispatch (it showed as a fifth of the kernel profile).
+/// `memchr` for one byte, tuned for source lines (see [`find_any`]).
 #[inline(always)]
 fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    find_any([needle], hay)
+}
+
+/// The first of `needles` (one to three bytes) in `hay`: `memchr`, `memchr2` or `memchr3`
+/// tuned for source lines: most are shorter than [`SHORT`] bytes, where an inlined search
+/// beats a call through `memchr`'s dispatch (it showed as a fifth of the kernel profile). A
+/// tail shorter than a chunk is read with one load that overlaps the chunk before it.
+#[inline(always)]
+fn find_any<const N: usize>(needles: [u8; N], hay: &[u8]) -> Option<usize> {
     let head = hay.len().min(SHORT);
-    let mut chunks = hay[..head].chunks_exact(CHUNK);
     let mut at = 0;
-    for chunk in &mut chunks {
-        let mask = chunk_mask(chunk, needle);
+    while at + CHUNK <= head {
+        let mask = chunk_mask(&hay[at..at + CHUNK], needles);
         if mask != 0 {
             return Some(at + mask.trailing_zeros() as usize);
         }
         at += CHUNK;
     }
-    if let Some(k) = chunks.remainder().iter().position(|&b| b == needle) {
-        return Some(at + k);
+    if at < head {
+        if hay.len() >= CHUNK {
+            // The last chunk of the head, overlapping what was read: its first bytes are out.
+            let from = head - CHUNK;
+            let mask = chunk_mask(&hay[from..head], needles) >> (at - from);
+            if mask != 0 {
+                return Some(at + mask.trailing_zeros() as usize);
+            }
+        } else if let Some(k) = hay[at..head].iter().position(|b| needles.contains(b)) {
+            return Some(at + k);
+        }
     }
-    memchr(needle, &hay[head..]).map(|k| head + k)
+    let rest = &hay[head..];
+    let found = match needles[..] {
+        [a] => memchr(a, rest),
+        [a, b] => memchr2(a, b, rest),
+        [a, b, c] => memchr3(a, b, c, rest),
+        _ => rest.iter().position(|b| needles.contains(b)),
+    };
+    found.map(|k| head + k)
 }
 
 /// Bytes per [`chunk_mask`] step.
@@ -718,17 +828,24 @@ const CHUNK: usize = 16;
 #[cfg(not(target_arch = "x86_64"))]
 const CHUNK: usize = 8;
 
-/// Bit `i` set where `chunk[i] == needle`, for a 16-byte chunk, with SSE2.
+/// Bit `i` set where `chunk[i]` is one of `needles`, for a 16-byte chunk, with SSE2.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn chunk_mask(chunk: &[u8], needle: u8) -> u32 {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+fn chunk_mask<const N: usize>(chunk: &[u8], needles: [u8; N]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_setzero_si128,
+    };
     assert!(chunk.len() >= 16);
     // SAFETY: SSE2 is part of the x86_64 baseline, so these instructions always exist; the
     // unaligned load reads 16 bytes from a slice just checked to hold at least 16.
     let mask = unsafe {
         let bytes = _mm_loadu_si128(chunk.as_ptr().cast());
-        _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(needle as i8)))
+        let mut any = _mm_setzero_si128();
+        for n in needles {
+            any = _mm_or_si128(any, _mm_cmpeq_epi8(bytes, _mm_set1_epi8(n as i8)));
+        }
+        _mm_movemask_epi8(any)
     };
     mask as u32
 }
@@ -736,11 +853,10 @@ fn chunk_mask(chunk: &[u8], needle: u8) -> u32 {
 /// A plain loop elsewhere (the compiler vectorizes what it can).
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn chunk_mask(chunk: &[u8], needle: u8) -> u32 {
-    chunk[..CHUNK]
-        .iter()
-        .enumerate()
-        .fold(0, |mask, (i, &b)| mask | (u32::from(b == needle) << i))
+fn chunk_mask<const N: usize>(chunk: &[u8], needles: [u8; N]) -> u32 {
+    chunk[..CHUNK].iter().enumerate().fold(0, |mask, (i, b)| {
+        mask | (u32::from(needles.contains(b)) << i)
+    })
 }
 
 /// `hay.starts_with(needle)` without the `memcmp` call: markers are a few bytes long and this
@@ -755,10 +871,22 @@ fn has_prefix(hay: &[u8], needle: &[u8]) -> bool {
 fn next_candidate(line: &[u8], from: usize, a: u8, b: Option<u8>) -> usize {
     let hay = &line[from..];
     let found = match b {
-        Some(b) => memchr2(a, b, hay),
+        Some(b) => find_any([a, b], hay),
         None => find_byte(a, hay),
     };
     found.map_or(line.len(), |i| from + i)
+}
+
+/// The next index at or after `from` where an opener (or an interpolation bracket) may start,
+/// or the line's end.
+#[inline(always)]
+fn next_opener(lang: &Language, line: &[u8], from: usize) -> usize {
+    let hay = &line[from..];
+    let found = match lang.opener_bytes {
+        Some(few) => find_any(few, hay),
+        None => hay.iter().position(|&b| lang.opener_first[usize::from(b)]),
+    };
+    found.map_or(line.len(), |k| from + k)
 }
 
 /// Bytes after which a shell word begins.
@@ -844,7 +972,7 @@ impl Scratch {
 /// whole line. 64 KiB: longer than the longest regex literals of minified JavaScript.
 pub const REACH: usize = 64 * 1024;
 
-/// The byte-level state machine for one line; `state` (and `scratch` with it) carries over to
+/// The byte-level state machine for one line, not blank; `state` (and `scratch` with it) carries over to
 /// the next line. `around` is the rest of the file around the line: a doc string looks back at
 /// what precedes it, a here-document must end after it.
 fn classify_full(
@@ -861,7 +989,8 @@ fn classify_full(
         head: &line[..line.len().min(REACH)],
         first: true,
         last: true,
-        blank: is_blank(line),
+        // `scan` classifies a blank line itself.
+        blank: false,
     };
     let mut progress = Progress::default();
     classify_part(lang, &whole, around, state, scratch, &mut progress);
@@ -944,8 +1073,9 @@ fn classify_part(
                     continue;
                 }
                 if !lang.opener_first[usize::from(b)] {
+                    // Code: nothing but an opener's first byte matters until the next one.
                     code = true;
-                    i += 1;
+                    i = next_opener(lang, &line[..to], i + 1);
                     continue;
                 }
                 // Interpolation brackets are in `opener_first` (languages with interpolation
@@ -1498,8 +1628,8 @@ fn opens_block_scalar(line: &[u8], at: usize, len: usize) -> bool {
 fn next_of_three(line: &[u8], from: usize, end: u8, open: u8, escape: Option<u8>) -> usize {
     let hay = &line[from..];
     let found = match escape {
-        Some(e) => memchr3(end, open, e, hay),
-        None => memchr2(end, open, hay),
+        Some(e) => find_any([end, open, e], hay),
+        None => find_any([end, open], hay),
     };
     found.map_or(line.len(), |i| from + i)
 }
@@ -1716,6 +1846,19 @@ mod tests {
             needle in prop::sample::select(vec![0u8, b'\n', b'*', 0x80, 0xFF]),
         ) {
             prop_assert_eq!(find_byte(needle, &hay), memchr(needle, &hay));
+        }
+
+        #[test]
+        fn find_any_agrees_with_memchr2_and_memchr3(
+            hay in prop::collection::vec(prop::sample::select(vec![0u8, b'\n', b'*', b'/', 0x80, 0xFF, b'a']), 0..300),
+            skip in 0usize..80,
+            a in prop::sample::select(vec![0u8, b'\n', b'*', 0xFF]),
+            b in prop::sample::select(vec![b'/', b'*', 0x80]),
+            c in prop::sample::select(vec![b'a', b'\n']),
+        ) {
+            let hay = &hay[skip.min(hay.len())..];
+            prop_assert_eq!(find_any([a, b], hay), memchr2(a, b, hay));
+            prop_assert_eq!(find_any([a, b, c], hay), memchr3(a, b, c, hay));
         }
     }
 }

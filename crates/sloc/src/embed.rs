@@ -17,7 +17,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use memchr::{memchr, memrchr};
 
 use crate::count::{
-    for_each_lines, is_blank, Counts, LineKind, Piece, Progress, Run, Scanner, Tally, BOM,
+    for_each_lines, is_blank, Counts, Each, LineKind, Lines, Piece, Progress, Run, Scanner, Tally,
+    BOM,
 };
 use crate::heredoc::{Ahead, Reread, Slice};
 use crate::language::{Language, Languages};
@@ -489,7 +490,7 @@ impl<'l> Embedded<'l> {
                 let mut tally = Tally::default();
                 if let Some(child) = self.child.as_mut() {
                     child.base = base;
-                    child.scan(lines, ahead, |k| tally.add(k));
+                    child.scan(lines, ahead, &mut tally);
                     child.advance(lines);
                 }
                 self.all.merge(&tally);
@@ -502,8 +503,7 @@ impl<'l> Embedded<'l> {
             }
             Mode::Parent => {
                 self.parent.base = base;
-                let all = &mut self.all;
-                self.parent.scan(lines, ahead, |k| all.add(k));
+                self.parent.scan(lines, ahead, &mut self.all);
                 self.parent.advance(lines);
             }
         }
@@ -599,7 +599,7 @@ impl<'l> Embedded<'l> {
                             // Content after the start tag on its line: it sets the child's
                             // state.
                             if let Some(child) = self.child.as_mut() {
-                                child.scan(rest, ahead, |_| {});
+                                child.scan(rest, ahead, &mut Each(|_| {}));
                             }
                             self.mode = Mode::Child { rule, lang, depth };
                             break;
@@ -610,7 +610,7 @@ impl<'l> Embedded<'l> {
                         let kind = match self.child.as_mut() {
                             Some(child) => {
                                 let mut kind = LineKind::Code;
-                                child.scan(content, ahead, |k| kind = k);
+                                child.scan(content, ahead, &mut Each(|k| kind = k));
                                 kind
                             }
                             None => LineKind::Code,
@@ -636,7 +636,7 @@ impl<'l> Embedded<'l> {
     fn feed_parent(&mut self, part: &[u8], ahead: &mut dyn Ahead) -> LineKind {
         let mut kind = LineKind::Blank;
         if !part.is_empty() {
-            self.parent.scan(part, ahead, |k| kind = k);
+            self.parent.scan(part, ahead, &mut Each(|k| kind = k));
         }
         kind
     }

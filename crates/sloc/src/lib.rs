@@ -12,6 +12,7 @@ mod heredoc;
 pub mod language;
 pub mod output;
 pub mod path_name;
+mod plain_lines;
 pub mod report;
 /// Terminal-safe text, shared with the other devtools.
 pub use cli_support::sanitize;

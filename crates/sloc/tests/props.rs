@@ -102,7 +102,7 @@ mod streaming {
     /// ahead (Shell, Perl, Ruby, PHP), interpolation (JavaScript, Kotlin, C#), raw strings
     /// (C++, Rust), line blocks (Perl POD, Ruby `=begin`), block scalars (YAML), Lua's long
     /// brackets.
-    const NAMED: &[&str] = &[
+    pub(super) const NAMED: &[&str] = &[
         "Rust",
         "Haskell",
         "OCaml",
@@ -126,7 +126,7 @@ mod streaming {
     /// The language's own markers, whole and cut in two (so a chunk boundary, or a line end,
     /// lands inside one), with bytes that matter around them: line ends of every kind, the
     /// operators a doc string looks back at, a here-document's word, non-UTF-8 bytes.
-    fn atoms(lang: &Language) -> Vec<Vec<u8>> {
+    pub(super) fn atoms(lang: &Language) -> Vec<Vec<u8>> {
         let mut markers: Vec<Vec<u8>> = Vec::new();
         markers.extend(lang.openers.iter().map(|(p, _)| p.to_vec()));
         markers.extend(lang.line_comments.iter().map(|c| c.to_vec()));
@@ -192,7 +192,7 @@ mod streaming {
 
     /// Up to `n` lines of up to five `atoms` each, ended by LF, CRLF, a lone CR or nothing:
     /// markers often end or start a line, where the rules that look beyond one apply.
-    fn lines_of(atoms: Vec<Vec<u8>>, n: usize) -> impl Strategy<Value = Vec<u8>> {
+    pub(super) fn lines_of(atoms: Vec<Vec<u8>>, n: usize) -> impl Strategy<Value = Vec<u8>> {
         let ends = prop::sample::select(vec![&b"\n"[..], b"\n", b"\n", b"\r\n", b"\r", b""]);
         let line = (
             prop::collection::vec(prop::sample::select(atoms), 0..5),
@@ -401,6 +401,111 @@ mod streaming {
             prop_assert!(longest > long_line(chunk), "no line is read in pieces");
             prop_assert_eq!(streamed(lang, &text, chunk, step, head), count(lang, &text),
                 "{} with chunk {}, read size {}, head {}", langs().name(i), chunk, step, head);
+        }
+    }
+}
+
+/// Plain lines (outside comments and strings, without important syntax) and the lines wholly
+/// inside a block comment are counted 64 bytes at a time with bit masks, the lines around the
+/// rest one by one: the counts are those of classifying every line on its own, as
+/// `classify_lines` does.
+mod plain_runs {
+    use proptest::prelude::*;
+    use sloc::{classify_lines, count, Counts, Language};
+
+    use super::streaming::{atoms, lines_of, NAMED};
+    use crate::util::{index_of, langs};
+
+    /// Atoms of plain lines mostly: blanks of every kind, the line-comment markers, words;
+    /// now and then any of the language's atoms, so runs of plain lines of any length end
+    /// and resume at every kind of syntax.
+    fn plain_atoms(lang: &Language) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = [
+            &b" "[..],
+            b"    ",
+            b"\t",
+            b"\t\t",
+            b"\r",
+            b"\x0b",
+            b"\x0c",
+            b"x",
+            b"code();",
+            b"0",
+            b"\n",
+            b"\n\n",
+            b"\r\n",
+            b"\xFF",
+        ]
+        .iter()
+        .map(|a| a.to_vec())
+        .collect();
+        for c in &lang.line_comments {
+            out.push(c.to_vec());
+            out.push(c[..1].to_vec());
+            out.push([&b"  "[..], c].concat());
+        }
+        // Weight plain atoms: the others are one in about eight picks.
+        let plain = out.clone();
+        for _ in 0..3 {
+            out.extend(plain.iter().cloned());
+        }
+        let all = atoms(lang);
+        out.extend(all.into_iter().step_by(2));
+        // Block comments, whose inner lines are counted a block at a time too.
+        for (open, close) in &lang.blocks {
+            out.push(open.to_vec());
+            out.push(close.to_vec());
+        }
+        out
+    }
+
+    fn lang_and_text() -> impl Strategy<Value = (usize, Vec<u8>)> {
+        let named = prop::sample::select(NAMED).prop_map(index_of);
+        let any = 0..langs().len();
+        prop_oneof![2 => named, 1 => any].prop_flat_map(|i| {
+            let atoms = plain_atoms(langs().get(i));
+            (Just(i), lines_of(atoms, 120))
+        })
+    }
+
+    fn one_by_one(lang: &Language, text: &[u8]) -> Counts {
+        let mut counts = Counts::default();
+        classify_lines(lang, text, |kind| counts.add(kind));
+        counts
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn runs_of_plain_lines_count_as_lines_one_by_one((i, text) in lang_and_text()) {
+            let lang = langs().get(i);
+            prop_assert_eq!(count(lang, &text), one_by_one(lang, &text), "{}", lang.name);
+        }
+
+    }
+
+    /// C's atoms and other languages' line-comment markers (`REM` and its bare form too).
+    fn mixed_atoms() -> Vec<Vec<u8>> {
+        let mut out = plain_atoms(langs().get(index_of("C")));
+        for m in ["#", "--", ";", "%", "'", "REM ", "REM", "##", "dnl "] {
+            out.push(m.as_bytes().to_vec());
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn every_language_counts_plain_runs_as_lines_one_by_one(
+            text in lines_of(mixed_atoms(), 60),
+        ) {
+            // The same text in every language: markers of one are plain code in most others.
+            for i in 0..langs().len() {
+                let lang = langs().get(i);
+                prop_assert_eq!(count(lang, &text), one_by_one(lang, &text), "{}", lang.name);
+            }
         }
     }
 }
