@@ -506,7 +506,6 @@ impl<'l> Scanner<'l> {
                 head: piece.head,
                 first,
                 last: piece.ends_line,
-                blank: false,
             };
             let mut around = Around {
                 before: &[],
@@ -575,9 +574,9 @@ pub const STREAM_CHUNK: usize = 256 * 1024;
 /// does not grow with it: the counts [`count`] gives for the whole text. `buf` holds the
 /// text's first `head` bytes, already read (the shebang and content probes); it is the read
 /// buffer, and grows to about [`long_line`]`(chunk)` plus a chunk (1.4 MiB for
-/// [`STREAM_CHUNK`]) whatever the text's lines: a longer line is classified a piece at a time. `reopen` reads the text again from its start, for a
-/// here-document's terminator (once per file, only for a here-document; again per word only
-/// past the index's budget, see `heredoc`).
+/// [`STREAM_CHUNK`]) whatever the text's lines: a longer line is classified a piece at a time.
+/// `reopen` reads the text again from its start, for a here-document's terminator (once per
+/// file, only for a here-document; again per word only past the index's budget, see `heredoc`).
 pub fn count_stream<S: Read>(
     lang: &Language,
     buf: &mut Vec<u8>,
@@ -946,9 +945,9 @@ struct Scratch {
     /// The end of the delimited raw string or here-document being read (`)xyz"`, `EOF`), which
     /// varies per literal.
     end: Vec<u8>,
-    /// The lines that could end a here-document, by identifier: where in the text the last one
-    /// starts. Built at the first marker, so checking that a marker has a terminator is a
-    /// lookup, not a scan of the rest of the file per marker.
+    /// The lines that could end a here-document, by identifier. Built at the first marker, so
+    /// checking that a marker has a terminator is a lookup, not a scan of the rest of the file
+    /// per marker (past the index's budget, a read on per identifier: see `heredoc`).
     terminators: Option<Terminators>,
 }
 
@@ -989,8 +988,6 @@ fn classify_full(
         head: &line[..line.len().min(REACH)],
         first: true,
         last: true,
-        // `scan` classifies a blank line itself.
-        blank: false,
     };
     let mut progress = Progress::default();
     classify_part(lang, &whole, around, state, scratch, &mut progress);
@@ -1010,8 +1007,6 @@ struct Part<'b> {
     /// The line's first piece, and its last.
     first: bool,
     last: bool,
-    /// Whether the line is whitespace only.
-    blank: bool,
 }
 
 /// What carries from one piece of a line to the next in [`classify_part`].
@@ -1377,11 +1372,7 @@ fn line_start(
         if ends_heredoc(head, &scratch.end) {
             *state = State::Normal;
         }
-        return Some(if part.blank {
-            LineKind::Blank
-        } else {
-            LineKind::Code
-        });
+        return Some(LineKind::Code);
     }
     if let State::Scalar(indent) = *state {
         if indent_of(head) > indent {
@@ -1393,14 +1384,7 @@ fn line_start(
         if head.starts_with(&lang.line_blocks[idx].1) {
             *state = State::Normal;
         }
-        return Some(if part.blank {
-            LineKind::Blank
-        } else {
-            LineKind::Comment
-        });
-    }
-    if part.blank {
-        return Some(LineKind::Blank);
+        return Some(LineKind::Comment);
     }
     if *state == State::Normal {
         if let Some(idx) = lang

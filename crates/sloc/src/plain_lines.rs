@@ -8,7 +8,7 @@
 //! it), and three population counts give the block's blanks, comments and code. This is the
 //! same classification as the per-line fast path, which the proptests check.
 
-use crate::count::LineKind;
+use crate::count::{is_inline_ws, LineKind};
 
 /// Bytes per block: one bit of a `u64` each.
 const BLOCK: usize = 64;
@@ -279,7 +279,7 @@ fn count_blocks<V: Lanes, const N: usize>(
     if resume < end && carry == 0 {
         let first = bytes[resume..end]
             .iter()
-            .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c'))
+            .position(|&b| !is_inline_ws(b))
             .map_or(resume, |k| resume + k);
         // As the block looked for a marker: in the bytes as they are, `to` or not.
         let kind = match pm.starts(&bytes[first..]) {
@@ -397,7 +397,7 @@ impl Lanes for Baseline {
         };
         for (i, &b) in chunk[..BLOCK].iter().enumerate() {
             m.newline |= u64::from(b == b'\n') << i;
-            m.inline_ws |= u64::from(matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')) << i;
+            m.inline_ws |= u64::from(is_inline_ws(b)) << i;
             for (mask, &p) in m.probes.iter_mut().zip(&probes) {
                 *mask |= u64::from(b == p) << i;
             }
