@@ -8,7 +8,7 @@ use std::fs;
 use serde::Serialize;
 
 use crate::fd::{self, FdTarget};
-use crate::proc::{numeric_name, Syscall};
+use crate::proc::{self, numeric_name, Syscall};
 
 /// One child process of the JVM.
 #[derive(Debug, Clone, Serialize)]
@@ -73,16 +73,12 @@ pub fn children(pid: u32, extra: &[u32]) -> Vec<ChildProcess> {
 /// The parent pid of `pid`, from `/proc/<pid>/stat` (the field after the state).
 fn parent_of(pid: u32) -> Option<u32> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    proc::stat_fields(&stat)?.nth(1)?.parse().ok()
 }
 
 fn read_child(pid: u32, started_by: Option<u32>) -> Option<ChildProcess> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (state, _) = crate::proc::parse_stat(&stat)?;
+    let (state, _) = proc::parse_stat(&stat)?;
     let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
     let wchan = fs::read_to_string(format!("/proc/{pid}/wchan"))
         .ok()

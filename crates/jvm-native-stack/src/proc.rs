@@ -334,9 +334,7 @@ fn exec_start(path: &str) -> Option<f64> {
 /// The CPU a task last ran on: `processor`, field 39 of its `stat`.
 fn last_cpu(task: &str) -> Option<usize> {
     let stat = fs::read_to_string(format!("{task}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 1..];
-    // Fields after the name start at field 3 (the state).
-    after.split_whitespace().nth(39 - 3)?.parse().ok()
+    stat_fields(&stat)?.nth(39 - 3)?.parse().ok()
 }
 
 /// Moves the calling thread onto `cpu` only; the kernel has migrated it when this returns.
@@ -490,14 +488,19 @@ fn read_task(dir: &Path, lwp: u32, ticks: u64, foreign_pid_ns: bool) -> Option<T
 /// Extracts the state letter and utime + stime (in clock ticks) from a `stat` line.
 /// The name field may contain spaces and parentheses, so fields count from the last `)`.
 pub fn parse_stat(stat: &str) -> Option<(char, u64)> {
-    let after = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
+    let fields: Vec<&str> = stat_fields(stat)?.collect();
     let state = fields.first()?.chars().next()?;
     // After the name: state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt
     // cmajflt utime(11) stime(12).
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     Some((state, utime.saturating_add(stime)))
+}
+
+/// The fields of a `stat` line after the name, from the state (field 3) on: the name may
+/// hold spaces and parentheses, so they start after the last `)`.
+pub(crate) fn stat_fields(stat: &str) -> Option<std::str::SplitWhitespace<'_>> {
+    Some(stat[stat.rfind(')')? + 1..].split_whitespace())
 }
 
 fn clock_ticks() -> u64 {

@@ -89,8 +89,7 @@ impl Drop for Guard {
 /// Field 22 of `/proc/<pid>/stat`: the start time, which tells a reused pid apart.
 pub fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
+    crate::proc::stat_fields(&stat)?.nth(19)?.parse().ok()
 }
 
 /// If this process was started as a guard (`argv[1]` is [`GUARD_ARG`]), runs it and
