@@ -395,8 +395,8 @@ impl<'l> Embedded<'l> {
         };
         let kind = scanner.scan_piece(piece, ahead, &mut self.long);
         if piece.ends_line {
+            // `scan_piece` has started `self.long` afresh for the next long line.
             self.offset += (piece.offset + piece.to) as u64 + 1;
-            self.long = Progress::default();
         }
         if let Some(kind) = kind {
             // An opaque element's line is code, as its short lines are.
