@@ -649,6 +649,23 @@ struct LongRun {
     head: Vec<u8>,
 }
 
+impl LongRun {
+    /// The next piece, from where the last one ended to `to` in `buf`, with up to [`REACH`]
+    /// bytes of the line before it and all of `buf` after it (`buf` ends at the line's newline
+    /// or at the bytes read so far).
+    fn piece<'b>(&'b self, buf: &'b [u8], to: usize, ends_line: bool) -> Piece<'b> {
+        let lo = self.from.saturating_sub(REACH);
+        Piece {
+            bytes: &buf[lo..],
+            from: self.from - lo,
+            to: to - lo,
+            offset: self.offset + lo,
+            head: &self.head,
+            ends_line,
+        }
+    }
+}
+
 /// Calls `each` with the text read from `r` (after the `head` bytes already in `buf`, a UTF-8
 /// byte-order mark left out) in runs of whole lines, `chunk` bytes read at a time, then with
 /// what is left after the last newline and `true`. A line longer than [`long_line`]`(chunk)`
@@ -696,17 +713,9 @@ pub(crate) fn for_each_lines(
                 }
             }
             Some(run) => {
-                let lo = run.from.saturating_sub(REACH);
                 if let Some(k) = memchr(b'\n', &buf[fresh..filled]) {
                     let end = fresh + k;
-                    each(Run::Long(Piece {
-                        bytes: &buf[lo..end],
-                        from: run.from - lo,
-                        to: end - lo,
-                        offset: run.offset + lo,
-                        head: &run.head,
-                        ends_line: true,
-                    }));
+                    each(Run::Long(run.piece(&buf[..end], end, true)));
                     buf.copy_within(end + 1..filled, 0);
                     filled -= end + 1;
                     fresh = 0;
@@ -716,14 +725,7 @@ pub(crate) fn for_each_lines(
                 fresh = filled;
                 let to = filled.saturating_sub(REACH);
                 if to > run.from {
-                    each(Run::Long(Piece {
-                        bytes: &buf[lo..filled],
-                        from: run.from - lo,
-                        to: to - lo,
-                        offset: run.offset + lo,
-                        head: &run.head,
-                        ends_line: false,
-                    }));
+                    each(Run::Long(run.piece(&buf[..filled], to, false)));
                     run.from = to;
                 }
                 // What no later piece sees goes, a few chunks at a time.
@@ -748,15 +750,7 @@ pub(crate) fn for_each_lines(
         };
         if n == 0 {
             if let Some(run) = &long {
-                let lo = run.from.saturating_sub(REACH);
-                each(Run::Long(Piece {
-                    bytes: &buf[lo..filled],
-                    from: run.from - lo,
-                    to: filled - lo,
-                    offset: run.offset + lo,
-                    head: &run.head,
-                    ends_line: true,
-                }));
+                each(Run::Long(run.piece(&buf[..filled], filled, true)));
                 filled = 0;
             }
             each(Run::Lines(&buf[..filled], true));
